@@ -1,0 +1,10 @@
+import { confirmSetup } from '../lib/enrolment.ts';
+import { api, userRoute } from '../lib/http/api.ts';
+import { requiredString } from '../lib/http/fields.ts';
+import { ok } from '../lib/http/respond.ts';
+
+export const handler = api({
+  'POST /v1/users/{userId}/confirm': userRoute(['users'], async ({ caller, userId, user, body }, deps) =>
+    ok(await confirmSetup(deps, caller.tenant, userId, user, requiredString(body, 'code'))),
+  ),
+});

@@ -1,0 +1,9 @@
+import { api, userRoute } from '../lib/http/api.ts';
+import { ok } from '../lib/http/respond.ts';
+import { replaceRecoveryCodes } from '../lib/userAdmin.ts';
+
+export const handler = api({
+  'POST /v1/users/{userId}/recovery-codes': userRoute(['users'], async ({ caller, userId, user }, deps) =>
+    ok(await replaceRecoveryCodes(deps, caller.tenant, userId, user)),
+  ),
+});

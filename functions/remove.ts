@@ -1,0 +1,9 @@
+import { api, userRoute } from '../lib/http/api.ts';
+import { ok } from '../lib/http/respond.ts';
+import { removeUser } from '../lib/userAdmin.ts';
+
+export const handler = api({
+  'DELETE /v1/users/{userId}': userRoute(['users', 'support'], async ({ caller, userId, body }, deps) =>
+    ok(await removeUser(deps, caller.tenant, userId, body)),
+  ),
+});

@@ -1,0 +1,10 @@
+import { api, tenantRoute } from '../lib/http/api.ts';
+import { ok } from '../lib/http/respond.ts';
+import { patchSettings, settingsView } from '../lib/tenants.ts';
+
+export const handler = api({
+  'GET /v1/settings': tenantRoute(['admin'], async ({ caller }) => ok(settingsView(caller.tenant))),
+  'PATCH /v1/settings': tenantRoute(['admin'], async ({ caller, body }, deps) =>
+    ok(await patchSettings(deps, caller.tenant, body)),
+  ),
+});

@@ -1,0 +1,63 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { serviceUnavailable } from '../errors.ts';
+import type { KeyVault } from './keyVault.ts';
+
+/**
+ * AWS KMS behind the KeyVault port. The SDK is imported on first use, so a warm
+ * verify (data key cached) never loads it and a cold verify pays for it only on
+ * a cache miss. Every failure becomes 503: KMS trouble is never a wrong answer.
+ */
+export class KmsKeyVault implements KeyVault {
+  private client: Promise<{ client: KMSClient; sdk: typeof import('@aws-sdk/client-kms') }> | undefined;
+
+  constructor(
+    private readonly keyId: string,
+    private readonly clientConfig: { endpoint?: string; region?: string; maxAttempts?: number } = {},
+  ) {}
+
+  private connect() {
+    this.client ??= import('@aws-sdk/client-kms').then((sdk) => ({
+      sdk,
+      client: new sdk.KMSClient({ maxAttempts: 3, ...this.clientConfig }),
+    }));
+    return this.client;
+  }
+
+  async generateDataKey(tenantId: string) {
+    const { client, sdk } = await this.connect();
+    const out = await call(() =>
+      client.send(
+        new sdk.GenerateDataKeyCommand({
+          KeyId: this.keyId,
+          KeySpec: 'AES_256',
+          EncryptionContext: { tenant: tenantId },
+        }),
+      ),
+    );
+    if (!out.Plaintext || !out.CiphertextBlob) throw serviceUnavailable('the key service');
+    return { plaintext: Buffer.from(out.Plaintext), wrapped: Buffer.from(out.CiphertextBlob) };
+  }
+
+  async unwrapDataKey(tenantId: string, wrapped: Uint8Array) {
+    const { client, sdk } = await this.connect();
+    const out = await call(() =>
+      client.send(
+        new sdk.DecryptCommand({
+          KeyId: this.keyId,
+          CiphertextBlob: wrapped,
+          EncryptionContext: { tenant: tenantId },
+        }),
+      ),
+    );
+    if (!out.Plaintext) throw serviceUnavailable('the key service');
+    return Buffer.from(out.Plaintext);
+  }
+}
+
+async function call<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw serviceUnavailable('the key service', error);
+  }
+}

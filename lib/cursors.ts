@@ -1,0 +1,34 @@
+import { hmac, sameBytes } from './crypto/hashes.ts';
+import { ApiError } from './errors.ts';
+
+/**
+ * Opaque page cursors: a position, signed with the tenant's cursor key and bound to
+ * the tenant and the listing, so a cursor from another tenant or a forged one is
+ * refused rather than followed.
+ */
+export function encodeCursor(key: Uint8Array, tenantId: string, list: string, position: string): string {
+  const payload = Buffer.from(JSON.stringify({ l: list, p: position }), 'utf8').toString('base64url');
+  return `${payload}.${signature(key, tenantId, payload).toString('base64url')}`;
+}
+
+export function decodeCursor(key: Uint8Array, tenantId: string, list: string, cursor: string): string {
+  const [payload = '', mac = '', extra] = cursor.split('.');
+  if (extra !== undefined || !sameBytes(Buffer.from(mac, 'base64url'), signature(key, tenantId, payload))) {
+    throw invalidCursor();
+  }
+  try {
+    const parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      l?: unknown;
+      p?: unknown;
+    };
+    if (parsed.l === list && typeof parsed.p === 'string') return parsed.p;
+  } catch {
+    // fall through: a signed but unreadable cursor is as invalid as a forged one
+  }
+  throw invalidCursor();
+}
+
+const signature = (key: Uint8Array, tenantId: string, payload: string) =>
+  hmac(key, 'cursor', tenantId, payload).subarray(0, 16);
+
+const invalidCursor = () => new ApiError(400, 'invalid_cursor', 'the cursor is not valid for this listing');

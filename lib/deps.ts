@@ -1,0 +1,67 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { sha256 } from './crypto/hashes.ts';
+import type { KeyVault } from './crypto/keyVault.ts';
+import { KmsKeyVault } from './crypto/kmsKeyVault.ts';
+import { LocalKeyVault } from './crypto/localKeyVault.ts';
+import { TenantKeyring } from './crypto/tenantKeys.ts';
+import { DynamoStore } from './store/dynamoStore.ts';
+import type { Store } from './store/port.ts';
+
+/** Everything a use case needs from the outside world, built once per cold start. */
+export interface Deps {
+  store: Store;
+  vault: KeyVault;
+  keyring: TenantKeyring;
+  now: () => number;
+  /** SHA-256 of the operator key; undefined when none is configured (tenant routes still work). */
+  operatorKeyHash: Buffer | undefined;
+}
+
+let built: Deps | undefined;
+
+export function deps(): Deps {
+  built ??= depsFromEnvironment(process.env);
+  return built;
+}
+
+/**
+ * The composition root. The same code runs in Lambda and in local mode; only the
+ * environment differs (see README "Configuration").
+ */
+export function depsFromEnvironment(env: NodeJS.ProcessEnv): Deps {
+  const table = required(env, 'TFA_TABLE');
+  const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB;
+  // Bounded time per attempt and few attempts: a login must not hang on a slow store.
+  const db = new DynamoDBClient({
+    ...(endpoint ? { endpoint } : {}),
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+  });
+  const vault: KeyVault =
+    env.TFA_KEY_VAULT === 'local'
+      ? LocalKeyVault.fromFile(required(env, 'TFA_LOCAL_KEK_FILE'))
+      : new KmsKeyVault(required(env, 'TFA_KMS_KEY_ID'), {
+          ...(env.AWS_ENDPOINT_URL_KMS ? { endpoint: env.AWS_ENDPOINT_URL_KMS } : {}),
+        });
+  const now = () => Date.now();
+  return {
+    store: new DynamoStore(db, table),
+    vault,
+    keyring: new TenantKeyring(vault, now),
+    now,
+    operatorKeyHash: operatorHash(env),
+  };
+}
+
+function operatorHash(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const hash = env.TFA_OPERATOR_KEY_HASH;
+  if (hash && /^[0-9a-f]{64}$/i.test(hash)) return Buffer.from(hash, 'hex');
+  if (env.TFA_OPERATOR_KEY) return sha256(env.TFA_OPERATOR_KEY);
+  return undefined;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}

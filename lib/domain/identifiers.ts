@@ -1,0 +1,20 @@
+/** Syntax of the identifiers in the contract (API.md, "Conventions"). */
+
+const USER_ID = /^[A-Za-z0-9._@+-]{1,128}$/;
+const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const isUserId = (value: unknown): value is string => typeof value === 'string' && USER_ID.test(value);
+
+export const isTenantId = (value: unknown): value is string =>
+  typeof value === 'string' && TENANT_ID.test(value);
+
+// Issuer and key names end up in authenticator apps and admin screens: printable
+// only (no control, format or unassigned code points), counted in code points.
+const PRINTABLE = /^[^\p{C}]+$/u;
+
+export const isPrintable = (value: string, maxLength: number): boolean =>
+  PRINTABLE.test(value) && [...value].length <= maxLength;
+
+/** The issuer is the label prefix in `otpauth://totp/Issuer:account`, so it may not hold `:`. */
+export const isIssuer = (value: unknown): value is string =>
+  typeof value === 'string' && isPrintable(value, 64) && !value.includes(':');

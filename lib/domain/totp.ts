@@ -1,0 +1,71 @@
+import { timingSafeEqual } from 'node:crypto';
+import { base32 } from '@otplib/plugin-base32-scure';
+import { crypto as nodeCrypto } from '@otplib/plugin-crypto-node';
+import { generateSync } from '@otplib/totp';
+import type { TotpParams } from './settings.ts';
+
+/** RFC 4226 §4 asks for at least 128 bits and recommends 160: we use 160. */
+export const SECRET_BYTES = 20;
+
+export const encodeSecret = (secret: Uint8Array): string => base32.encode(secret).replace(/=+$/, '');
+
+/** The time step (RFC 6238 T) that a Unix time in milliseconds falls in. */
+export const timeStep = (nowMs: number, period: number): number => Math.floor(nowMs / 1000 / period);
+
+/** The code for one time step. otplib does the arithmetic (RFC 6238 / RFC 4226 truncation). */
+export const totpAt = (secret: Uint8Array, step: number, params: TotpParams): string =>
+  generateSync({
+    secret,
+    epoch: step * params.period,
+    period: params.period,
+    digits: params.digits,
+    algorithm: params.algorithm.toLowerCase() as 'sha1' | 'sha256' | 'sha512',
+    crypto: nodeCrypto,
+  });
+
+/**
+ * The time step whose code equals `code`, among `now - window` to `now + window`,
+ * or null. The window is taken from one reading of the clock, and every candidate
+ * is computed and compared in constant time, with no early exit, so neither the
+ * answer's timing nor its absence tells which step matched.
+ * `code` must already be `digits` ASCII digits (see parseCode).
+ */
+export function matchTimeStep(
+  secret: Uint8Array,
+  code: string,
+  params: TotpParams,
+  nowMs: number,
+  window: number,
+): number | null {
+  const current = timeStep(nowMs, params.period);
+  const given = Buffer.from(code, 'ascii');
+  let matched: number | null = null;
+  for (let step = current - window; step <= current + window; step++) {
+    const expected = Buffer.from(totpAt(secret, step, params), 'ascii');
+    const equal = expected.length === given.length && timingSafeEqual(expected, given);
+    // Codes of different steps can collide (1 in 10^digits): prefer the latest step,
+    // so a legitimate code is never refused as a replay of an older one.
+    if (equal) matched = step;
+  }
+  return matched;
+}
+
+/**
+ * The Key URI Format (google-authenticator wiki): label `Issuer:account`, each part
+ * percent-encoded, and every parameter explicit, defaults included: some apps
+ * ignore what is absent, and a tenant may have changed the defaults.
+ * encodeURIComponent, not URLSearchParams: apps read `+` as a plus, not a space.
+ */
+export function otpauthUri(p: { issuer: string; accountName: string; secret: string } & TotpParams): string {
+  const label = `${encodeURIComponent(p.issuer)}:${encodeURIComponent(p.accountName)}`;
+  const query = [
+    ['secret', p.secret],
+    ['issuer', p.issuer],
+    ['algorithm', p.algorithm],
+    ['digits', String(p.digits)],
+    ['period', String(p.period)],
+  ]
+    .map(([key, value]) => `${key}=${encodeURIComponent(value as string)}`)
+    .join('&');
+  return `otpauth://totp/${label}?${query}`;
+}

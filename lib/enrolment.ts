@@ -1,0 +1,141 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Deps } from './deps.ts';
+import { parseCode } from './domain/codes.ts';
+import { isPrintable } from './domain/identifiers.ts';
+import { encodeSecret, matchTimeStep, otpauthUri, SECRET_BYTES } from './domain/totp.ts';
+import {
+  type ActiveEnrolment,
+  emptyUser,
+  lockRemaining,
+  type PendingEnrolment,
+  type UserRecord,
+} from './domain/user.ts';
+import {
+  ApiError,
+  conflict,
+  invalidRequest,
+  notFound,
+  policyDisabled,
+  serviceUnavailable,
+} from './errors.ts';
+import { countFailure, lockedError } from './failedAttempts.ts';
+import { optionalBoolean, optionalString } from './http/fields.ts';
+import { renderQrCodes } from './qr.ts';
+import { issueRecoveryCodes } from './recoveryCodes.ts';
+import { openSecret, sealSecret } from './secrets.ts';
+import type { TenantRecord } from './store/records.ts';
+
+/** POST /v1/users/{userId}/setup: a pending enrolment; nothing is enforced until it is confirmed. */
+export async function startSetup(
+  deps: Deps,
+  tenant: TenantRecord,
+  userId: string,
+  read: UserRecord | undefined,
+  body: Record<string, unknown> | undefined,
+) {
+  const accountName = optionalString(body, 'accountName') ?? userId;
+  // The Key URI Format forbids ":" in the account name: it separates it from the issuer.
+  if (accountName.length === 0 || !isPrintable(accountName, 128) || accountName.includes(':')) {
+    throw invalidRequest('accountName must be 1 to 128 printable characters without ":"');
+  }
+  const reconfigure = optionalBoolean(body, 'reconfigure') ?? false;
+  const { settings } = tenant;
+  if (settings.policy === 'disabled') throw policyDisabled();
+
+  const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
+  const secret = randomBytes(SECRET_BYTES);
+  const id = randomBytes(8).toString('hex');
+  const createdAt = deps.now();
+  const pending: PendingEnrolment = {
+    id,
+    sealedSecret: sealSecret(keys, { tenantId: tenant.tenantId, userId, enrolmentId: id }, secret),
+    algorithm: settings.totp.algorithm,
+    digits: settings.totp.digits,
+    period: settings.totp.period,
+    issuer: settings.issuer,
+    accountName,
+    createdAt,
+    expiresAt: createdAt + settings.setupTtlSeconds * 1000,
+  };
+
+  let user = read ?? emptyUser(tenant.tenantId, userId);
+  for (let attempt = 0; ; attempt++) {
+    if (user.active && !reconfigure) {
+      throw conflict(
+        'already_enrolled',
+        'the user has an active authenticator; set reconfigure to replace it',
+      );
+    }
+    // With no active enrolment the item holds only this setup, and may expire with it.
+    const ttl = user.active ? null : Math.ceil(pending.expiresAt / 1000) + 60;
+    const result = await deps.store.savePending(user, pending, user.active?.id ?? null, ttl);
+    if (result.applied) break;
+    if (attempt === 2) throw serviceUnavailable('the database, under concurrent changes,');
+    user =
+      result.current ??
+      (await deps.store.getUser(tenant.tenantId, userId)) ??
+      emptyUser(tenant.tenantId, userId);
+  }
+
+  const base32 = encodeSecret(secret);
+  secret.fill(0);
+  const uri = otpauthUri({ ...pending, secret: base32 });
+  const qr = await renderQrCodes(uri);
+  return {
+    userId,
+    secret: base32,
+    otpauthUri: uri,
+    qrSvg: qr.svg,
+    qrPng: qr.png,
+    algorithm: pending.algorithm,
+    digits: pending.digits,
+    period: pending.period,
+    expiresAt: new Date(pending.expiresAt).toISOString(),
+  };
+}
+
+/** POST /v1/users/{userId}/confirm: the first code makes the pending enrolment active. */
+export async function confirmSetup(
+  deps: Deps,
+  tenant: TenantRecord,
+  userId: string,
+  read: UserRecord | undefined,
+  rawCode: string,
+) {
+  const pending = read?.pending;
+  if (!read || !pending) throw notFound('no_pending_setup', 'the user has no pending setup');
+  const now = deps.now();
+  if (pending.expiresAt <= now)
+    throw new ApiError(410, 'setup_expired', 'the setup has expired; start a new one');
+  const submitted = parseCode(rawCode, pending.digits);
+  if (submitted?.kind !== 'totp') throw invalidRequest(`code must be ${pending.digits} digits`);
+  const locked = lockRemaining(read, now);
+  if (locked > 0) throw lockedError(locked);
+
+  const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
+  const secret = openSecret(
+    keys,
+    { tenantId: tenant.tenantId, userId, enrolmentId: pending.id },
+    pending.sealedSecret,
+  );
+  const step = matchTimeStep(secret, submitted.code, pending, now, tenant.settings.totp.window);
+  secret.fill(0);
+  if (step === null) {
+    const outcome = await countFailure(deps, tenant.settings.lockout, read);
+    if (outcome.kind === 'locked') throw lockedError(outcome.retryAfterMs);
+    throw new ApiError(422, 'invalid_code', 'the code is not valid');
+  }
+
+  const { expiresAt: _, ...enrolment } = pending;
+  const active: ActiveEnrolment = { ...enrolment, confirmedAt: now };
+  const { codes, hashes } = issueRecoveryCodes(keys, userId);
+  const token = randomUUID();
+  const result = await deps.store.activate(read, active, hashes, step, token);
+  if (!result.applied) {
+    const current = result.current ?? (await deps.store.getUser(tenant.tenantId, userId));
+    // A lost reply whose retry found our own committed write: the codes are ours.
+    const ours = current?.active?.id === pending.id && current.lastStepToken === token;
+    if (!ours) throw notFound('no_pending_setup', 'the setup was replaced or removed meanwhile');
+  }
+  return { userId, enabled: true, confirmedAt: new Date(now).toISOString(), recoveryCodes: codes };
+}

@@ -1,0 +1,70 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { type Deps, deps as defaultDeps } from '../deps.ts';
+import type { Scope } from '../store/records.ts';
+import { authenticate } from './authenticate.ts';
+import { errorMapper } from './errorMapper.ts';
+import { jsonBody } from './jsonBody.ts';
+import { requestId } from './requestId.ts';
+import { securityHeaders } from './securityHeaders.ts';
+import type { Access, ApiContext, ApiRequest, Event, Result, TenantRequest, UserRequest } from './types.ts';
+
+interface Route {
+  access: Access;
+  handle: (request: ApiRequest, deps: Deps) => Promise<Result>;
+}
+
+export const publicRoute = (handle: (request: ApiRequest, deps: Deps) => Promise<Result>): Route => ({
+  access: 'public',
+  handle,
+});
+
+export const operatorRoute = (handle: (request: ApiRequest, deps: Deps) => Promise<Result>): Route => ({
+  access: 'operator',
+  handle,
+});
+
+/** A route for tenant keys holding one of `scopes` (or `admin`, which may do everything). */
+export const tenantRoute = (
+  scopes: Scope[],
+  handle: (request: TenantRequest, deps: Deps) => Promise<Result>,
+): Route => ({ access: scopes, handle: (request, deps) => handle(request as TenantRequest, deps) });
+
+/** A tenant route under /v1/users/{userId}: the user's record comes with the request. */
+export const userRoute = (
+  scopes: Scope[],
+  handle: (request: UserRequest, deps: Deps) => Promise<Result>,
+): Route => ({ access: scopes, handle: (request, deps) => handle(request as UserRequest, deps) });
+
+/**
+ * A Lambda handler serving `routes`, keyed by API Gateway route key
+ * ("POST /v1/users/{userId}/verify"). The middleware stack is the same for every
+ * handler: request id, security headers, error mapping, header normalisation,
+ * JSON body, authentication. `before` runs in that order; `after` and `onError`
+ * in reverse, so the error mapper shapes an error before the headers are added.
+ */
+export function api(routes: Record<string, Route>, getDeps: () => Deps = defaultDeps) {
+  return middy<Event, Result, Error, ApiContext>()
+    .use(requestId())
+    .use(securityHeaders())
+    .use(errorMapper())
+    .use(httpHeaderNormalizer())
+    .use(jsonBody())
+    .use(authenticate((routeKey) => routes[routeKey]?.access, getDeps))
+    .handler(async (event, context) => {
+      const route = routes[event.routeKey] as Route;
+      const state = context.api;
+      const request: UserRequest = {
+        requestId: state.requestId,
+        body: state.body,
+        query: event.queryStringParameters ?? {},
+        params: event.pathParameters ?? {},
+        caller: state.caller as UserRequest['caller'],
+        userId: event.pathParameters?.userId ?? '',
+        user: state.user,
+      };
+      return route.handle(request, getDeps());
+    });
+}
+
+export type { Route };

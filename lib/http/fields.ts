@@ -1,0 +1,33 @@
+import { invalidRequest } from '../errors.ts';
+
+/** Readers for body fields: a wrong type is `400 invalid_request` naming the field. Unknown fields are ignored. */
+type Body = Record<string, unknown> | undefined;
+
+export function optionalString(body: Body, field: string): string | undefined {
+  const value = body?.[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidRequest(`${field} must be a string`);
+  return value;
+}
+
+export function requiredString(body: Body, field: string): string {
+  const value = optionalString(body, field);
+  if (value === undefined) throw invalidRequest(`${field} is required`);
+  return value;
+}
+
+export function optionalBoolean(body: Body, field: string): boolean | undefined {
+  const value = body?.[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw invalidRequest(`${field} must be true or false`);
+  return value;
+}
+
+export function requiredStringArray(body: Body, field: string): string[] {
+  const value = body?.[field];
+  if (value === undefined) throw invalidRequest(`${field} is required`);
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw invalidRequest(`${field} must be an array of strings`);
+  }
+  return value;
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { Event, Result } from '../http/types.ts';
+import { matchRoute, type RouteDeclaration } from './routes.ts';
+
+type Handler = (event: Event, context: Context) => Promise<Result>;
+
+// API Gateway refuses payloads over 10 MB; reading stops well before, as the
+// handler's own 16 KiB limit will refuse the body anyway.
+const MAX_READ_BYTES = 1024 * 1024;
+
+/**
+ * Serves the routes of serverless.yml on 127.0.0.1 by turning each request into an
+ * API Gateway HTTP API (payload 2.0) event for the same handler that runs in Lambda.
+ */
+export async function startHttpServer(routes: RouteDeclaration[], root: string, port: number) {
+  const handlers = new Map<string, Handler>();
+  for (const route of routes) {
+    if (handlers.has(route.handler)) continue;
+    const [file = '', exported = 'handler'] = splitHandler(route.handler);
+    const module = (await import(pathToFileURL(`${root}/${file}.ts`).href)) as Record<string, Handler>;
+    const handler = module[exported];
+    if (typeof handler !== 'function') throw new Error(`${route.handler} is not a function`);
+    handlers.set(route.handler, handler);
+  }
+
+  const server: Server = createServer((req, res) => {
+    serve(req, res, routes, handlers).catch((error: unknown) => {
+      console.error(
+        JSON.stringify({ level: 'error', message: 'local server failure', error: String(error) }),
+      );
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'internal_error', message: 'an internal error occurred' } }));
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const splitHandler = (handler: string) => {
+  const dot = handler.lastIndexOf('.');
+  return [handler.slice(0, dot), handler.slice(dot + 1)];
+};
+
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: RouteDeclaration[],
+  handlers: Map<string, Handler>,
+) {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const match = matchRoute(routes, method, url.pathname);
+  const body = await readBody(req);
+  if (!match) {
+    // What API Gateway answers for a route it does not have.
+    return send(res, {
+      statusCode: 404,
+      headers: { 'content-type': 'application/json' },
+      body: '{"message":"Not Found"}',
+    });
+  }
+  if (body === undefined) {
+    return send(res, {
+      statusCode: 413,
+      headers: { 'content-type': 'application/json' },
+      body: '{"message":"Request Entity Too Large"}',
+    });
+  }
+  const handler = handlers.get(match.route.handler) as Handler;
+  const event = toEvent(req, url, method, match.route.routeKey, match.pathParameters, body);
+  const started = Date.now();
+  const context = {
+    awsRequestId: randomUUID(),
+    functionName: match.route.functionName,
+    getRemainingTimeInMillis: () => 10_000 - (Date.now() - started),
+  } as unknown as Context;
+  send(res, await handler(event, context));
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+): Event {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams)
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  const requestId = randomUUID();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(url.search ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+    ...bodyFields(body),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: 'local',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+  };
+}
+
+/** As API Gateway does: text bodies as they are, anything that is not UTF-8 in base64. */
+function bodyFields(body: Buffer): Pick<Event, 'body' | 'isBase64Encoded'> {
+  if (body.length === 0) return { isBase64Encoded: false };
+  try {
+    return { body: new TextDecoder('utf-8', { fatal: true }).decode(body), isBase64Encoded: false };
+  } catch {
+    return { body: body.toString('base64'), isBase64Encoded: true };
+  }
+}
+
+/** The body, or undefined when it is larger than MAX_READ_BYTES. */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_READ_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, result: Result) {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body ?? '', 'base64')
+    : Buffer.from(result.body ?? '');
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(body);
+}

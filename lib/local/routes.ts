@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export interface RouteDeclaration {
+  functionName: string;
+  /** `functions/verify.handler`: module path and export, as serverless.yml says it. */
+  handler: string;
+  method: string;
+  path: string;
+  /** API Gateway's route key, `POST /v1/users/{userId}/verify`. */
+  routeKey: string;
+}
+
+/** The routes declared in serverless.yml: local mode keeps no second list. */
+export function readRoutes(serverlessYml: string): RouteDeclaration[] {
+  const config = parse(readFileSync(serverlessYml, 'utf8')) as {
+    functions: Record<
+      string,
+      { handler: string; events?: { httpApi?: string | { method: string; path: string } }[] }
+    >;
+  };
+  const routes: RouteDeclaration[] = [];
+  for (const [functionName, fn] of Object.entries(config.functions)) {
+    for (const event of fn.events ?? []) {
+      if (!event.httpApi) continue;
+      const [method = '', path = ''] =
+        typeof event.httpApi === 'string'
+          ? event.httpApi.split(/\s+/)
+          : [event.httpApi.method, event.httpApi.path];
+      routes.push({
+        functionName,
+        handler: fn.handler,
+        method: method.toUpperCase(),
+        path,
+        routeKey: `${method.toUpperCase()} ${path}`,
+      });
+    }
+  }
+  return routes;
+}
+
+export interface RouteMatch {
+  route: RouteDeclaration;
+  pathParameters: Record<string, string>;
+}
+
+/**
+ * Finds the route for a request path. Like API Gateway's HTTP API, path parameters
+ * are delivered percent-decoded; a `{name}` matches one whole segment.
+ */
+export function matchRoute(
+  routes: RouteDeclaration[],
+  method: string,
+  rawPath: string,
+): RouteMatch | undefined {
+  const segments = rawPath.split('/');
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const pattern = route.path.split('/');
+    if (pattern.length !== segments.length) continue;
+    const pathParameters: Record<string, string> = {};
+    const matched = pattern.every((part, i) => {
+      const segment = segments[i] ?? '';
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (name === undefined) return part === segment;
+      if (segment === '') return false;
+      try {
+        pathParameters[name] = decodeURIComponent(segment);
+      } catch {
+        return false;
+      }
+      return true;
+    });
+    if (matched) return { route, pathParameters };
+  }
+  return undefined;
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureTable, startEmbeddedStore } from './embeddedStore.ts';
+import { startHttpServer } from './httpServer.ts';
+import { readRoutes } from './routes.ts';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface LocalOptions {
+  /** Where the store and the key-encryption key live; undefined: the store is in memory (tests). */
+  dataDir: string | undefined;
+  port: number;
+  operatorKey: string | undefined;
+  /** An existing DynamoDB-compatible endpoint to share (several servers, one store); default: embedded. */
+  storeEndpoint?: string | undefined;
+  /** Where the local key-encryption key is, when dataDir is not set. */
+  kekFile?: string | undefined;
+}
+
+const TABLE = 'tfa-local';
+
+/**
+ * Local mode: the embedded store, the local key-encryption key in place of KMS,
+ * and the HTTP server, wired through the same environment variables as in Lambda.
+ * Returns the operator key it uses (generated when none was given).
+ */
+export async function startLocalService(options: LocalOptions) {
+  const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+  if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const store = options.storeEndpoint
+    ? { endpoint: options.storeEndpoint, close: async () => undefined }
+    : await startEmbeddedStore(dataDir ? join(dataDir, 'dynamodb') : undefined);
+  await ensureTable(store.endpoint, TABLE);
+
+  const operatorKey = options.operatorKey ?? `tfa-operator-${randomBytes(32).toString('base64url')}`;
+  const kekFile = options.kekFile ?? (dataDir ? join(dataDir, 'kek.key') : undefined);
+  if (!kekFile) throw new Error('local mode needs a data directory or a key file');
+  Object.assign(process.env, {
+    TFA_TABLE: TABLE,
+    AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
+    AWS_REGION: process.env.AWS_REGION ?? 'local',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    TFA_KEY_VAULT: 'local',
+    TFA_LOCAL_KEK_FILE: kekFile,
+    TFA_OPERATOR_KEY: operatorKey,
+  });
+  const http = await startHttpServer(
+    readRoutes(join(PROJECT_ROOT, 'serverless.yml')),
+    PROJECT_ROOT,
+    options.port,
+  );
+  return {
+    url: http.url,
+    storeEndpoint: store.endpoint,
+    operatorKey,
+    generatedOperatorKey: options.operatorKey === undefined,
+    close: async () => {
+      await http.close();
+      await store.close();
+    },
+  };
+}

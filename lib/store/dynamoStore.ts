@@ -1,0 +1,431 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { FailurePlan } from '../domain/lockout.ts';
+import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
+import { serviceUnavailable } from '../errors.ts';
+import {
+  apiKeyFromItem,
+  apiKeyToItem,
+  enrolmentToMap,
+  N,
+  tenantFromItem,
+  tenantToItem,
+  userFromItem,
+} from './items.ts';
+import type { RequestContext, Store, UserPage, WriteResult } from './port.ts';
+import type { ApiKeyRecord, TenantRecord } from './records.ts';
+import { apiKeyKey, LIST_INDEX, TTL_ATTRIBUTE, tenantKey, userKey } from './table.ts';
+
+type Item = Record<string, AttributeValue>;
+
+// Conditions, named for the rule each enforces and joined with AND.
+const itemExists = 'attribute_exists(pk)';
+const notLocked = '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)';
+const notDisabled = 'attribute_not_exists(disabled)';
+const activeIs = 'active.id = :activeId';
+const noActive = 'attribute_not_exists(active)';
+const pendingIs = 'pending.id = :pendingId';
+const stepIsNew = '(attribute_not_exists(lastStep) OR lastStep < :step)';
+const codeUnspent = 'contains(recovery, :hash)';
+const failedBelow = '(attribute_not_exists(failedAttempts) OR failedAttempts < :failedBelow)';
+const consecutiveBelow =
+  '(attribute_not_exists(consecutiveFailures) OR consecutiveFailures < :consecutiveBelow)';
+const countsAre = (expectFailed: number, expectConsecutive: number) =>
+  [
+    expectFailed === 0
+      ? '(attribute_not_exists(failedAttempts) OR failedAttempts = :expectFailed)'
+      : 'failedAttempts = :expectFailed',
+    expectConsecutive === 0
+      ? '(attribute_not_exists(consecutiveFailures) OR consecutiveFailures = :expectConsecutive)'
+      : 'consecutiveFailures = :expectConsecutive',
+  ].join(' AND ');
+const all = (...parts: string[]) => parts.join(' AND ');
+
+/** A valid code resets both failure counts and ends any expired lock. */
+const resetFailures = 'failedAttempts = :zero, consecutiveFailures = :zero';
+
+export class DynamoStore implements Store {
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<RequestContext> {
+    const keys: Item[] = [tenantKey(ids.tenantId)];
+    if (ids.keyId !== undefined) keys.push(apiKeyKey(ids.tenantId, ids.keyId));
+    if (ids.userId !== undefined) keys.push(userKey(ids.tenantId, ids.userId));
+    const items = await this.batchGet(keys);
+    const find = (key: Item) => items.find((item) => item.pk?.S === key.pk?.S && item.sk?.S === key.sk?.S);
+    const context: RequestContext = {};
+    const tenant = tenantFromItem(find(tenantKey(ids.tenantId)));
+    if (tenant) context.tenant = tenant;
+    const key =
+      ids.keyId === undefined ? undefined : apiKeyFromItem(find(apiKeyKey(ids.tenantId, ids.keyId)));
+    if (key) context.key = key;
+    const user = ids.userId === undefined ? undefined : userFromItem(find(userKey(ids.tenantId, ids.userId)));
+    if (user) context.user = user;
+    return context;
+  }
+
+  /** One consistent BatchGetItem; keys the store left unprocessed (throttling) are asked again. */
+  private async batchGet(keys: Item[]): Promise<Item[]> {
+    const found: Item[] = [];
+    let pending: Item[] = keys;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === 4) throw serviceUnavailable('the database');
+      const out = await this.send(
+        this.db.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } },
+          }),
+        ),
+      );
+      found.push(...(out.Responses?.[this.table] ?? []));
+      pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+    }
+    return found;
+  }
+
+  async createTenant(tenant: TenantRecord): Promise<boolean> {
+    return this.conditional(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { ...tenantKey(tenant.tenantId), ...tenantToItem(tenant) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
+    const out = await this.send(
+      this.db.send(
+        new GetItemCommand({ TableName: this.table, Key: tenantKey(tenantId), ConsistentRead: true }),
+      ),
+    );
+    return tenantFromItem(out.Item);
+  }
+
+  async deleteTenant(tenantId: string): Promise<void> {
+    await this.send(this.db.send(new DeleteItemCommand({ TableName: this.table, Key: tenantKey(tenantId) })));
+  }
+
+  async saveSettings(tenant: TenantRecord, settings: TenantRecord['settings']): Promise<boolean> {
+    return this.conditional(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: tenantKey(tenant.tenantId),
+        UpdateExpression: 'SET settings = :settings, revision = :next',
+        ConditionExpression: 'revision = :revision',
+        ExpressionAttributeValues: {
+          ':settings': { S: JSON.stringify(settings) },
+          ':revision': N(tenant.revision),
+          ':next': N(tenant.revision + 1),
+        },
+      }),
+    );
+  }
+
+  async putKey(key: ApiKeyRecord): Promise<void> {
+    const applied = await this.conditional(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { ...apiKeyKey(key.tenantId, key.id), ...apiKeyToItem(key) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    if (!applied) throw new Error('API key id collision');
+  }
+
+  async listKeys(tenantId: string): Promise<ApiKeyRecord[]> {
+    const keys: ApiKeyRecord[] = [];
+    let start: Item | undefined;
+    do {
+      const out = await this.send(
+        this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': tenantKey(tenantId).pk, ':prefix': { S: 'KEY#' } },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        const key = apiKeyFromItem(item);
+        if (key) keys.push(key);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return keys;
+  }
+
+  async deleteKey(tenantId: string, keyId: string): Promise<boolean> {
+    return this.conditional(
+      new DeleteItemCommand({
+        TableName: this.table,
+        Key: apiKeyKey(tenantId, keyId),
+        ConditionExpression: itemExists,
+      }),
+    );
+  }
+
+  async getUser(tenantId: string, userId: string): Promise<UserRecord | undefined> {
+    const out = await this.send(
+      this.db.send(
+        new GetItemCommand({ TableName: this.table, Key: userKey(tenantId, userId), ConsistentRead: true }),
+      ),
+    );
+    return userFromItem(out.Item);
+  }
+
+  async savePending(
+    user: UserRecord,
+    pending: PendingEnrolment,
+    expectActiveId: string | null,
+    expiresAtSeconds: number | null,
+  ): Promise<WriteResult> {
+    // The TTL is set only while the item holds no active enrolment: deleting the
+    // item then loses nothing but an abandoned setup.
+    const ttl = expiresAtSeconds === null ? ` REMOVE ${TTL_ATTRIBUTE}` : `, ${TTL_ATTRIBUTE} = :ttl`;
+    return this.updateUser(user, {
+      UpdateExpression: `SET pending = :pending, listTenant = :tenant, listUser = :user${ttl}`,
+      ConditionExpression: expectActiveId === null ? noActive : activeIs,
+      ExpressionAttributeValues: {
+        ':pending': enrolmentToMap(pending),
+        ':tenant': { S: user.tenantId },
+        ':user': { S: user.userId },
+        ...(expectActiveId === null ? {} : { ':activeId': { S: expectActiveId } }),
+        ...(expiresAtSeconds === null ? {} : { ':ttl': N(expiresAtSeconds) }),
+      },
+    });
+  }
+
+  async activate(
+    user: UserRecord,
+    active: ActiveEnrolment,
+    recoveryHashes: Uint8Array[],
+    step: number,
+    token: string,
+  ): Promise<WriteResult> {
+    return this.updateUser(user, {
+      UpdateExpression: [
+        'SET active = :active, recovery = :recovery, lastStep = :step, lastStepToken = :token,',
+        `${resetFailures}, listTenant = :tenant, listUser = :user`,
+        `REMOVE pending, lockedUntil, disabled, ${TTL_ATTRIBUTE}`,
+      ].join(' '),
+      ConditionExpression: pendingIs,
+      ExpressionAttributeValues: {
+        ':active': enrolmentToMap(active),
+        ':recovery': { BS: recoveryHashes },
+        ':step': N(step),
+        ':token': { S: token },
+        ':zero': N(0),
+        ':tenant': { S: user.tenantId },
+        ':user': { S: user.userId },
+        ':pendingId': { S: active.id },
+      },
+    });
+  }
+
+  async acceptStep(
+    user: UserRecord,
+    activeId: string,
+    step: number,
+    token: string,
+    nowMs: number,
+  ): Promise<WriteResult> {
+    // Replay protection and the failure reset in one conditional write: of N racing
+    // requests for one step, the store lets exactly one through.
+    return this.updateUser(user, {
+      UpdateExpression: `SET lastStep = :step, lastStepToken = :token, lastVerifiedAt = :now, ${resetFailures} REMOVE lockedUntil`,
+      ConditionExpression: all(activeIs, stepIsNew, notLocked, notDisabled),
+      ExpressionAttributeValues: {
+        ':step': N(step),
+        ':token': { S: token },
+        ':now': N(nowMs),
+        ':zero': N(0),
+        ':activeId': { S: activeId },
+      },
+    });
+  }
+
+  async spendRecoveryCode(
+    user: UserRecord,
+    activeId: string,
+    hash: Uint8Array,
+    token: string,
+    nowMs: number,
+  ): Promise<WriteResult> {
+    return this.updateUser(user, {
+      UpdateExpression: `SET lastVerifiedAt = :now, lastRecoveryToken = :token, ${resetFailures} DELETE recovery :spent REMOVE lockedUntil`,
+      ConditionExpression: all(activeIs, codeUnspent, notLocked, notDisabled),
+      ExpressionAttributeValues: {
+        ':spent': { BS: [hash] },
+        ':token': { S: token },
+        ':hash': { B: hash },
+        ':now': N(nowMs),
+        ':zero': N(0),
+        ':activeId': { S: activeId },
+      },
+    });
+  }
+
+  async recordFailure(user: UserRecord, plan: FailurePlan, nowMs: number): Promise<WriteResult> {
+    if (plan.kind === 'count') {
+      return this.updateUser(user, {
+        UpdateExpression: 'ADD failedAttempts :one, consecutiveFailures :one',
+        ConditionExpression: all(itemExists, notLocked, failedBelow, consecutiveBelow),
+        ExpressionAttributeValues: {
+          ':one': N(1),
+          ':now': N(nowMs),
+          ':failedBelow': N(plan.failedBelow),
+          ':consecutiveBelow': N(plan.consecutiveBelow),
+        },
+      });
+    }
+    const sets = ['failedAttempts = :failed', 'consecutiveFailures = :consecutive'];
+    const values: Item = {
+      ':failed': N(plan.failedAttempts),
+      ':consecutive': N(plan.expectConsecutive + 1),
+      ':expectFailed': N(plan.expectFailed),
+      ':expectConsecutive': N(plan.expectConsecutive),
+      ':now': N(nowMs),
+    };
+    if (plan.lockedUntil !== undefined) {
+      sets.push('lockedUntil = :lockedUntil');
+      values[':lockedUntil'] = N(plan.lockedUntil);
+    }
+    if (plan.disable) {
+      sets.push('disabled = :true');
+      values[':true'] = { BOOL: true };
+    }
+    return this.updateUser(user, {
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: all(itemExists, notLocked, countsAre(plan.expectFailed, plan.expectConsecutive)),
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  async replaceRecoveryCodes(user: UserRecord, activeId: string, hashes: Uint8Array[]): Promise<WriteResult> {
+    return this.updateUser(user, {
+      UpdateExpression: 'SET recovery = :recovery',
+      ConditionExpression: activeIs,
+      ExpressionAttributeValues: { ':recovery': { BS: hashes }, ':activeId': { S: activeId } },
+    });
+  }
+
+  async unlock(user: UserRecord): Promise<boolean> {
+    const result = await this.updateUser(user, {
+      UpdateExpression: 'SET failedAttempts = :zero REMOVE lockedUntil',
+      ConditionExpression: itemExists,
+      ExpressionAttributeValues: { ':zero': N(0) },
+    });
+    return result.applied;
+  }
+
+  async removeUser(tenantId: string, userId: string): Promise<UserRecord | undefined> {
+    const out = await this.send(
+      this.db.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: userKey(tenantId, userId),
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return userFromItem(out.Attributes);
+  }
+
+  async listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage> {
+    const out = await this.send(
+      this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: LIST_INDEX,
+          KeyConditionExpression: 'listTenant = :tenant',
+          ExpressionAttributeValues: { ':tenant': { S: tenantId } },
+          Limit: limit,
+          ExclusiveStartKey:
+            afterUserId === undefined
+              ? undefined
+              : {
+                  listTenant: { S: tenantId },
+                  listUser: { S: afterUserId },
+                  ...userKey(tenantId, afterUserId),
+                },
+        }),
+      ),
+    );
+    const keys = (out.Items ?? []).map((item) => ({
+      pk: item.pk as AttributeValue,
+      sk: item.sk as AttributeValue,
+    }));
+    const items = keys.length === 0 ? [] : await this.batchGet(keys);
+    const users = items
+      .map((item) => userFromItem(item))
+      .filter((user): user is UserRecord => user !== undefined)
+      .sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    const lastUserId = out.Items?.at(-1)?.listUser?.S;
+    return { users, lastUserId, more: out.LastEvaluatedKey !== undefined };
+  }
+
+  /** A conditional update of a user; a lost condition returns the item as it is, when the store says. */
+  private async updateUser(
+    user: UserRecord,
+    input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>,
+  ): Promise<WriteResult> {
+    try {
+      await this.send(
+        this.db.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: userKey(user.tenantId, user.userId),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ...input,
+          }),
+        ),
+      );
+      return { applied: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        // DynamoDB returns the item; dynalite does not, and then the caller re-reads.
+        return { applied: false, current: error.Item ? userFromItem(error.Item) : undefined };
+      }
+      throw error;
+    }
+  }
+
+  private async conditional(
+    command: PutItemCommand | UpdateItemCommand | DeleteItemCommand,
+  ): Promise<boolean> {
+    try {
+      await this.send(this.db.send(command as never));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Every call to the store: AWS trouble becomes 503; a failed condition is the caller's to read. */
+  private async send<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      throw serviceUnavailable('the database', error);
+    }
+  }
+}

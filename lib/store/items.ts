@@ -1,0 +1,104 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { TenantSettings } from '../domain/settings.ts';
+import type { Enrolment, UserRecord } from '../domain/user.ts';
+import type { ApiKeyRecord, Scope, TenantRecord } from './records.ts';
+
+/** Translation between records and DynamoDB items, kept by hand: a few fields, no runtime library. */
+type Item = Record<string, AttributeValue>;
+
+const num = (value: AttributeValue | undefined): number | undefined =>
+  value?.N === undefined ? undefined : Number(value.N);
+const str = (value: AttributeValue | undefined): string => value?.S ?? '';
+export const N = (value: number): AttributeValue => ({ N: String(value) });
+
+export function enrolmentToMap(e: Enrolment & { expiresAt?: number; confirmedAt?: number }): AttributeValue {
+  const map: Item = {
+    id: { S: e.id },
+    secret: { B: e.sealedSecret },
+    algorithm: { S: e.algorithm },
+    digits: N(e.digits),
+    period: N(e.period),
+    issuer: { S: e.issuer },
+    accountName: { S: e.accountName },
+    createdAt: N(e.createdAt),
+  };
+  if (e.expiresAt !== undefined) map.expiresAt = N(e.expiresAt);
+  if (e.confirmedAt !== undefined) map.confirmedAt = N(e.confirmedAt);
+  return { M: map };
+}
+
+const enrolmentFromMap = (m: Item): Enrolment => ({
+  id: str(m.id),
+  sealedSecret: m.secret?.B ?? new Uint8Array(),
+  algorithm: str(m.algorithm) as Enrolment['algorithm'],
+  digits: num(m.digits) as Enrolment['digits'],
+  period: num(m.period) ?? 30,
+  issuer: str(m.issuer),
+  accountName: str(m.accountName),
+  createdAt: num(m.createdAt) ?? 0,
+});
+
+export function userFromItem(item: Item | undefined): UserRecord | undefined {
+  if (!item) return undefined;
+  const [, tenantId = '', userId = ''] = str(item.pk).split('#');
+  const user: UserRecord = {
+    tenantId,
+    userId,
+    recoveryHashes: item.recovery?.BS ?? [],
+    failedAttempts: num(item.failedAttempts) ?? 0,
+    consecutiveFailures: num(item.consecutiveFailures) ?? 0,
+    disabled: item.disabled?.BOOL === true,
+  };
+  const active = item.active?.M;
+  if (active) user.active = { ...enrolmentFromMap(active), confirmedAt: num(active.confirmedAt) ?? 0 };
+  const pending = item.pending?.M;
+  if (pending) user.pending = { ...enrolmentFromMap(pending), expiresAt: num(pending.expiresAt) ?? 0 };
+  const lastUsedStep = num(item.lastStep);
+  if (lastUsedStep !== undefined) user.lastUsedStep = lastUsedStep;
+  if (item.lastStepToken?.S) user.lastStepToken = item.lastStepToken.S;
+  if (item.lastRecoveryToken?.S) user.lastRecoveryToken = item.lastRecoveryToken.S;
+  const lastVerifiedAt = num(item.lastVerifiedAt);
+  if (lastVerifiedAt !== undefined) user.lastVerifiedAt = lastVerifiedAt;
+  const lockedUntil = num(item.lockedUntil);
+  if (lockedUntil !== undefined) user.lockedUntil = lockedUntil;
+  return user;
+}
+
+export const tenantToItem = (t: TenantRecord): Item => ({
+  settings: { S: JSON.stringify(t.settings) },
+  createdAt: N(t.createdAt),
+  dataKey: { B: t.wrappedDataKey },
+  revision: N(t.revision),
+});
+
+export function tenantFromItem(item: Item | undefined): TenantRecord | undefined {
+  if (!item) return undefined;
+  return {
+    tenantId: str(item.pk).slice('TENANT#'.length),
+    settings: JSON.parse(str(item.settings)) as TenantSettings,
+    createdAt: num(item.createdAt) ?? 0,
+    wrappedDataKey: item.dataKey?.B ?? new Uint8Array(),
+    revision: num(item.revision) ?? 0,
+  };
+}
+
+export const apiKeyToItem = (k: ApiKeyRecord): Item => ({
+  name: { S: k.name },
+  scopes: { SS: k.scopes },
+  salt: { B: k.salt },
+  hash: { B: k.hash },
+  createdAt: N(k.createdAt),
+});
+
+export function apiKeyFromItem(item: Item | undefined): ApiKeyRecord | undefined {
+  if (!item) return undefined;
+  return {
+    tenantId: str(item.pk).slice('TENANT#'.length),
+    id: str(item.sk).slice('KEY#'.length),
+    name: str(item.name),
+    scopes: (item.scopes?.SS ?? []) as Scope[],
+    salt: item.salt?.B ?? new Uint8Array(),
+    hash: item.hash?.B ?? new Uint8Array(),
+    createdAt: num(item.createdAt) ?? 0,
+  };
+}

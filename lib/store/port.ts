@@ -1,0 +1,80 @@
+import type { FailurePlan } from '../domain/lockout.ts';
+import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
+import type { ApiKeyRecord, TenantRecord } from './records.ts';
+
+/** What a request needs before it can be authorised and served: one round trip. */
+export interface RequestContext {
+  tenant?: TenantRecord;
+  key?: ApiKeyRecord;
+  user?: UserRecord;
+}
+
+/** A conditional write either applied, or lost to another writer; then `current` may say why. */
+export type WriteResult = { applied: true } | { applied: false; current?: UserRecord | undefined };
+
+/**
+ * The storage port. Every method that changes a user is one conditional write,
+ * named after the rule it enforces; concurrency is decided by the store.
+ */
+export interface Store {
+  loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<RequestContext>;
+
+  createTenant(tenant: TenantRecord): Promise<boolean>;
+  getTenant(tenantId: string): Promise<TenantRecord | undefined>;
+  /** Only to undo a tenant whose creation failed half-way. */
+  deleteTenant(tenantId: string): Promise<void>;
+  /** Replaces the settings if the revision is still `tenant.revision`; false if another change won. */
+  saveSettings(tenant: TenantRecord, settings: TenantRecord['settings']): Promise<boolean>;
+
+  putKey(key: ApiKeyRecord): Promise<void>;
+  listKeys(tenantId: string): Promise<ApiKeyRecord[]>;
+  deleteKey(tenantId: string, keyId: string): Promise<boolean>;
+
+  getUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
+  /** Stores a pending enrolment if the active one is still `expectActiveId` (none: null). */
+  savePending(
+    user: UserRecord,
+    pending: PendingEnrolment,
+    expectActiveId: string | null,
+    expiresAtSeconds: number | null,
+  ): Promise<WriteResult>;
+  /** Makes the pending enrolment `active.id` active, with its recovery codes and first step. */
+  activate(
+    user: UserRecord,
+    active: ActiveEnrolment,
+    recoveryHashes: Uint8Array[],
+    step: number,
+    token: string,
+  ): Promise<WriteResult>;
+  /** Accepts time step `step` if it is later than the last accepted one and the user is not locked. */
+  acceptStep(
+    user: UserRecord,
+    activeId: string,
+    step: number,
+    token: string,
+    nowMs: number,
+  ): Promise<WriteResult>;
+  /** Spends one recovery code if it is still unspent and the user is not locked. */
+  spendRecoveryCode(
+    user: UserRecord,
+    activeId: string,
+    hash: Uint8Array,
+    token: string,
+    nowMs: number,
+  ): Promise<WriteResult>;
+  recordFailure(user: UserRecord, plan: FailurePlan, nowMs: number): Promise<WriteResult>;
+  replaceRecoveryCodes(user: UserRecord, activeId: string, hashes: Uint8Array[]): Promise<WriteResult>;
+  unlock(user: UserRecord): Promise<boolean>;
+  /** Deletes the user's whole record; returns what was there. */
+  removeUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
+  /** Enrolled users (active or pending) in user-id order, after `afterUserId`. */
+  listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage>;
+}
+
+export interface UserPage {
+  users: UserRecord[];
+  /** The last user id the index returned (its item may have been removed since). */
+  lastUserId: string | undefined;
+  /** Whether the index holds users after the last one returned. */
+  more: boolean;
+}

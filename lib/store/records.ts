@@ -1,0 +1,25 @@
+import type { TenantSettings } from '../domain/settings.ts';
+
+export type Scope = 'users' | 'support' | 'admin';
+export const SCOPES: readonly Scope[] = ['users', 'support', 'admin'];
+
+export interface TenantRecord {
+  tenantId: string;
+  settings: TenantSettings;
+  createdAt: number;
+  /** The tenant's data key, wrapped by the key vault (KMS or the local key). */
+  wrappedDataKey: Uint8Array;
+  /** Bumped by every settings change: the condition of optimistic updates. */
+  revision: number;
+}
+
+export interface ApiKeyRecord {
+  tenantId: string;
+  id: string;
+  name: string;
+  scopes: Scope[];
+  /** HMAC-SHA-256 of the key's secret under `salt`: the secret itself is never stored. */
+  salt: Uint8Array;
+  hash: Uint8Array;
+  createdAt: number;
+}

@@ -1,0 +1,52 @@
+/**
+ * The one table's key schema and its list index. serverless.yml declares the same
+ * table for AWS; test/integration/serverless.test.ts checks the two agree.
+ *
+ * Items:
+ * - `TENANT#<tenant>` / `TENANT`: settings, wrapped data key.
+ * - `TENANT#<tenant>` / `KEY#<id>`: an API key (hash only).
+ * - `USER#<tenant>#<user>` / `USER`: one user's whole 2FA state. Its own partition,
+ *   so one busy tenant never concentrates its verifies on one partition.
+ * `#` cannot occur in a tenant or user id, so keys never collide.
+ */
+export const LIST_INDEX = 'byTenant';
+
+export const tableDefinition = (tableName: string) => ({
+  TableName: tableName,
+  BillingMode: 'PAY_PER_REQUEST' as const,
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' as const },
+    { AttributeName: 'sk', AttributeType: 'S' as const },
+    { AttributeName: 'listTenant', AttributeType: 'S' as const },
+    { AttributeName: 'listUser', AttributeType: 'S' as const },
+  ],
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' as const },
+    { AttributeName: 'sk', KeyType: 'RANGE' as const },
+  ],
+  // Sparse: only enrolled users carry listTenant. Keys only, so that no attribute a
+  // verify writes is projected and a verify never costs an index write.
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: LIST_INDEX,
+      KeySchema: [
+        { AttributeName: 'listTenant', KeyType: 'HASH' as const },
+        { AttributeName: 'listUser', KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    },
+  ],
+});
+
+export const tenantKey = (tenantId: string) => ({ pk: { S: `TENANT#${tenantId}` }, sk: { S: 'TENANT' } });
+export const apiKeyKey = (tenantId: string, keyId: string) => ({
+  pk: { S: `TENANT#${tenantId}` },
+  sk: { S: `KEY#${keyId}` },
+});
+export const userKey = (tenantId: string, userId: string) => ({
+  pk: { S: `USER#${tenantId}#${userId}` },
+  sk: { S: 'USER' },
+});
+
+/** The TTL attribute (seconds): set on items that may vanish on their own. */
+export const TTL_ATTRIBUTE = 'expiresAt';

@@ -1,0 +1,87 @@
+import { newApiKey } from './apiKeys.ts';
+import type { Deps } from './deps.ts';
+import { isIssuer, isTenantId } from './domain/identifiers.ts';
+import { applySettingsPatch, defaultSettings } from './domain/settings.ts';
+import { ApiError, conflict, invalidRequest, notFound, serviceUnavailable } from './errors.ts';
+import { optionalString } from './http/fields.ts';
+import type { TenantRecord } from './store/records.ts';
+
+const invalidIssuer = () =>
+  new ApiError(400, 'invalid_issuer', 'issuer must be 1 to 64 printable characters without ":"');
+
+/** POST /v1/tenants: the tenant, its data key (the one KMS GenerateDataKey call), and a bootstrap admin key. */
+export async function createTenant(deps: Deps, body: Record<string, unknown> | undefined) {
+  const tenantId = body?.tenantId;
+  if (typeof tenantId !== 'string') throw invalidRequest('tenantId is required and must be a string');
+  if (!isTenantId(tenantId)) {
+    throw new ApiError(
+      400,
+      'invalid_tenant_id',
+      'tenantId must be 1 to 63 characters of a-z 0-9 -, not starting with -',
+    );
+  }
+  const issuer = optionalString(body, 'issuer') ?? tenantId;
+  if (!isIssuer(issuer)) throw invalidIssuer();
+
+  const dataKey = await deps.vault.generateDataKey(tenantId);
+  dataKey.plaintext.fill(0);
+  const tenant: TenantRecord = {
+    tenantId,
+    settings: defaultSettings(issuer),
+    createdAt: deps.now(),
+    wrappedDataKey: dataKey.wrapped,
+    revision: 0,
+  };
+  if (!(await deps.store.createTenant(tenant)))
+    throw conflict('tenant_exists', 'a tenant with this id exists');
+
+  const { record, token } = newApiKey(tenantId, 'bootstrap', ['admin'], tenant.createdAt);
+  try {
+    await deps.store.putKey(record);
+  } catch (error) {
+    // A tenant without its bootstrap key could never be administered: undo it so the
+    // operator can simply retry.
+    await deps.store.deleteTenant(tenantId).catch(() => undefined);
+    throw serviceUnavailable('the database', error);
+  }
+  return {
+    tenantId,
+    issuer,
+    apiKey: { id: record.id, secret: token, name: record.name, scopes: record.scopes },
+  };
+}
+
+export async function getTenant(deps: Deps, tenantId: string | undefined) {
+  const tenant =
+    tenantId !== undefined && isTenantId(tenantId) ? await deps.store.getTenant(tenantId) : undefined;
+  if (!tenant) throw notFound('tenant_not_found', 'no such tenant');
+  return {
+    tenantId: tenant.tenantId,
+    issuer: tenant.settings.issuer,
+    policy: tenant.settings.policy,
+    createdAt: new Date(tenant.createdAt).toISOString(),
+  };
+}
+
+export const settingsView = (tenant: TenantRecord) => ({ tenantId: tenant.tenantId, ...tenant.settings });
+
+/** PATCH /v1/settings: validate against the contract's rules, then an optimistic write on the revision. */
+export async function patchSettings(
+  deps: Deps,
+  tenant: TenantRecord,
+  body: Record<string, unknown> | undefined,
+) {
+  if (body === undefined) throw invalidRequest('a JSON object of settings is required');
+  let current = tenant;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const result = applySettingsPatch(current.settings, body);
+    if (!result.ok) throw new ApiError(400, result.problem.code, result.problem.message);
+    if (await deps.store.saveSettings(current, result.settings)) {
+      return settingsView({ ...current, settings: result.settings });
+    }
+    const fresh = await deps.store.getTenant(tenant.tenantId);
+    if (!fresh) throw notFound('tenant_not_found', 'no such tenant');
+    current = fresh;
+  }
+  throw serviceUnavailable('settings, under concurrent changes,');
+}

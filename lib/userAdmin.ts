@@ -1,0 +1,130 @@
+import { decodeCursor, encodeCursor } from './cursors.ts';
+import type { Deps } from './deps.ts';
+import { isPrintable } from './domain/identifiers.ts';
+import { livePending, type UserRecord, userStatus } from './domain/user.ts';
+import { invalidRequest, notEnrolled, serviceUnavailable } from './errors.ts';
+import { optionalString } from './http/fields.ts';
+import { issueRecoveryCodes } from './recoveryCodes.ts';
+import type { TenantRecord } from './store/records.ts';
+
+/** GET /v1/users/{userId}: an unknown user is not an error, and no secret is ever part of it. */
+export const getStatus = (
+  deps: Deps,
+  tenant: TenantRecord,
+  userId: string,
+  user: UserRecord | undefined,
+) => ({
+  ...userStatus(user, tenant.settings.policy, deps.now()),
+  userId,
+});
+
+/** DELETE /v1/users/{userId}: idempotent; `removed` says whether anything was there. */
+export async function removeUser(
+  deps: Deps,
+  tenant: TenantRecord,
+  userId: string,
+  body: Record<string, unknown> | undefined,
+) {
+  const reason = optionalString(body, 'reason');
+  if (reason !== undefined && !isPrintable(reason, 256)) {
+    throw invalidRequest('reason must be at most 256 printable characters');
+  }
+  const old = await deps.store.removeUser(tenant.tenantId, userId);
+  return { userId, removed: old?.active !== undefined || old?.pending !== undefined };
+}
+
+/** POST /v1/users/{userId}/unlock: lifts the timed lock; not the disable, nor the count toward it. */
+export async function unlockUser(
+  deps: Deps,
+  tenant: TenantRecord,
+  userId: string,
+  user: UserRecord | undefined,
+) {
+  if (user && (await deps.store.unlock(user))) {
+    const { lockedUntil: _, ...unlocked } = user;
+    return getStatus(deps, tenant, userId, { ...unlocked, failedAttempts: 0 });
+  }
+  return getStatus(deps, tenant, userId, undefined);
+}
+
+/** POST /v1/users/{userId}/recovery-codes: ten new codes; the old ones stop working. */
+export async function replaceRecoveryCodes(
+  deps: Deps,
+  tenant: TenantRecord,
+  userId: string,
+  read: UserRecord | undefined,
+) {
+  const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
+  let user = read;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (!user?.active) throw notEnrolled();
+    const { codes, hashes } = issueRecoveryCodes(keys, userId);
+    const result = await deps.store.replaceRecoveryCodes(user, user.active.id, hashes);
+    if (result.applied) return { recoveryCodes: codes };
+    user = result.current ?? (await deps.store.getUser(tenant.tenantId, userId));
+  }
+  throw serviceUnavailable('the database, under concurrent changes,');
+}
+
+const USER_LIST = 'users';
+
+/**
+ * GET /v1/users: enrolled users in user-id order. The index is read ahead by one
+ * match, so `nextCursor` is null exactly on the last page, even with a filter.
+ */
+export async function listUsers(deps: Deps, tenant: TenantRecord, query: Record<string, string | undefined>) {
+  const limit = parseLimit(query.limit);
+  const status = query.status;
+  if (status !== undefined && status !== 'enabled' && status !== 'pending') {
+    throw invalidRequest('status must be enabled or pending');
+  }
+  const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
+  let after =
+    query.cursor === undefined
+      ? undefined
+      : decodeCursor(keys.cursors, tenant.tenantId, USER_LIST, query.cursor);
+  const now = deps.now();
+  const matches = (user: UserRecord) => {
+    const enabled = user.active !== undefined;
+    const pending = livePending(user, now) !== undefined;
+    return status === 'enabled' ? enabled : status === 'pending' ? pending : enabled || pending;
+  };
+
+  const found: UserRecord[] = [];
+  let more = true;
+  while (found.length <= limit && more) {
+    const page = await deps.store.listUsers(tenant.tenantId, after, limit + 1 - found.length);
+    found.push(...page.users.filter(matches));
+    more = page.more;
+    after = page.lastUserId;
+    if (after === undefined) break;
+  }
+  const users = found.slice(0, limit);
+  const last = users.at(-1);
+  return {
+    users: users.map((user) => {
+      const status = userStatus(user, tenant.settings.policy, now);
+      return {
+        userId: user.userId,
+        enabled: status.enabled,
+        pending: status.pending,
+        confirmedAt: status.confirmedAt,
+        lastVerifiedAt: status.lastVerifiedAt,
+        lockedUntil: status.lockedUntil,
+      };
+    }),
+    nextCursor:
+      found.length > limit && last
+        ? encodeCursor(keys.cursors, tenant.tenantId, USER_LIST, last.userId)
+        : null,
+  };
+}
+
+/** `?limit=`: 1 to 100, default 50. */
+export function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 50;
+  if (!/^[0-9]{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 100) {
+    throw invalidRequest('limit must be an integer from 1 to 100');
+  }
+  return Number(raw);
+}

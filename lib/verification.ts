@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import type { Deps } from './deps.ts';
+import { parseCode } from './domain/codes.ts';
+import { matchTimeStep } from './domain/totp.ts';
+import { lockRemaining, type UserRecord } from './domain/user.ts';
+import { invalidRequest, notEnrolled, policyDisabled, serviceUnavailable } from './errors.ts';
+import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
+import { findRecoveryHash, recoveryHash } from './recoveryCodes.ts';
+import { openSecret } from './secrets.ts';
+import type { TenantRecord } from './store/records.ts';
+
+export type VerifyAnswer =
+  | { valid: true; method: 'totp' }
+  | { valid: true; method: 'recovery'; recoveryCodesRemaining: number }
+  | { valid: false; reason: 'invalid_code' | 'replayed' | 'disabled' }
+  | { valid: false; reason: 'locked'; retryAfterSeconds: number };
+
+/**
+ * POST /v1/users/{userId}/verify. The user was read with the key and tenant (one
+ * round trip); the answer is one conditional write. A lost write is re-read and
+ * decided again; a per-request token recognises our own write after an SDK retry.
+ */
+export async function verifyCode(
+  deps: Deps,
+  tenant: TenantRecord,
+  userId: string,
+  read: UserRecord | undefined,
+  rawCode: string,
+): Promise<VerifyAnswer> {
+  if (tenant.settings.policy === 'disabled') throw policyDisabled();
+  if (!read?.active) throw notEnrolled();
+  const submitted = parseCode(rawCode, read.active.digits);
+  if (!submitted) throw invalidRequest(`code must be ${read.active.digits} digits or a recovery code`);
+  const token = randomUUID();
+
+  let user: UserRecord | undefined = read;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const active = user?.active;
+    if (!user || !active) throw notEnrolled();
+    if (user.lastStepToken === token) return { valid: true, method: 'totp' };
+    if (user.lastRecoveryToken === token) {
+      return { valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length };
+    }
+    if (user.disabled) return { valid: false, reason: 'disabled' };
+    const now = deps.now();
+    const locked = lockRemaining(user, now);
+    // Locked: answered without evaluating the code at all.
+    if (locked > 0) return { valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(locked) };
+
+    const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
+    let write: Promise<{ applied: boolean; current?: UserRecord | undefined }>;
+    let success: VerifyAnswer;
+    if (submitted.kind === 'totp') {
+      const secret = openSecret(
+        keys,
+        { tenantId: tenant.tenantId, userId, enrolmentId: active.id },
+        active.sealedSecret,
+      );
+      const step = matchTimeStep(secret, submitted.code, active, now, tenant.settings.totp.window);
+      secret.fill(0);
+      if (step === null) return failed(deps, tenant, user);
+      if (user.lastUsedStep !== undefined && step <= user.lastUsedStep)
+        return { valid: false, reason: 'replayed' };
+      write = deps.store.acceptStep(user, active.id, step, token, now);
+      success = { valid: true, method: 'totp' };
+    } else {
+      const stored = findRecoveryHash(user.recoveryHashes, recoveryHash(keys, userId, submitted.code));
+      if (!stored) return failed(deps, tenant, user);
+      write = deps.store.spendRecoveryCode(user, active.id, stored, token, now);
+      success = { valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length - 1 };
+    }
+    const result = await write;
+    if (result.applied) return success;
+    user = result.current ?? (await deps.store.getUser(tenant.tenantId, userId));
+  }
+  throw serviceUnavailable('the database, under contention,');
+}
+
+async function failed(deps: Deps, tenant: TenantRecord, user: UserRecord): Promise<VerifyAnswer> {
+  const outcome = await countFailure(deps, tenant.settings.lockout, user);
+  if (outcome.kind === 'gone') throw notEnrolled();
+  if (outcome.kind === 'locked') {
+    return { valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(outcome.retryAfterMs) };
+  }
+  return { valid: false, reason: 'invalid_code' };
+}
