@@ -1,0 +1,84 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { startLocalService } from '../../lib/local/service.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+/**
+ * The real local service (embedded store, local key, HTTP server on 127.0.0.1)
+ * for one test file; closed when the file's tests end. The store lives in a fresh
+ * temporary directory, so every file starts from nothing.
+ */
+export async function startTestService() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tfa-test-'));
+  const service = await startLocalService({
+    dataDir,
+    port: 0,
+    operatorKey: 'test-operator-key-0123456789abcdef',
+  });
+  after(() => service.close());
+  return { ...service, dataDir, client: new ApiClient(service.url) };
+}
+
+// Replies are read as the contract says they are; a test asserts their shape.
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export class ApiClient {
+  constructor(readonly url: string) {}
+
+  async call<T = any>(
+    method: string,
+    path: string,
+    options: {
+      key?: string;
+      body?: unknown;
+      rawBody?: string | Buffer;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<Reply<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
+    let body: string | Buffer | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
+    const text = await response.text();
+    let parsed: any;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  }
+
+  /** A new tenant and its bootstrap admin key. */
+  async tenant(operatorKey: string, tenantId: string, issuer?: string) {
+    const reply = await this.call('POST', '/v1/tenants', {
+      key: operatorKey,
+      body: issuer === undefined ? { tenantId } : { tenantId, issuer },
+    });
+    if (reply.status !== 201) throw new Error(`tenant creation failed: ${reply.status} ${reply.text}`);
+    return reply.body.apiKey.secret as string;
+  }
+
+  async key(adminKey: string, scopes: string[], name = scopes.join('+')) {
+    const reply = await this.call('POST', '/v1/keys', { key: adminKey, body: { name, scopes } });
+    if (reply.status !== 201) throw new Error(`key creation failed: ${reply.status} ${reply.text}`);
+    return reply.body.secret as string;
+  }
+}
