@@ -58,3 +58,12 @@ export function codeFor(
     algorithm: (setup.algorithm ?? 'SHA1').toLowerCase(),
   });
 }
+
+/**
+ * Waits, if needed, until the current time step has at least `marginSeconds` left,
+ * so that a test's sequence of codes is judged in the step it was computed for.
+ */
+export async function freshStep(period = 30, marginSeconds = 4): Promise<void> {
+  const left = period - ((Date.now() / 1000) % period);
+  if (left < marginSeconds) await new Promise((resolve) => setTimeout(resolve, left * 1000 + 50));
+}

@@ -12,6 +12,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
  * temporary directory, so every file starts from nothing.
  */
 export async function startTestService() {
+  const logs = captureOutput();
   const dataDir = mkdtempSync(join(tmpdir(), 'tfa-test-'));
   const service = await startLocalService({
     dataDir,
@@ -19,7 +20,23 @@ export async function startTestService() {
     operatorKey: 'test-operator-key-0123456789abcdef',
   });
   after(() => service.close());
-  return { ...service, dataDir, client: new ApiClient(service.url) };
+  return { ...service, dataDir, logs, client: new ApiClient(service.url) };
+}
+
+/**
+ * Everything this process writes to stdout and stderr from now on, still passed
+ * through: the handlers run in this process, so this is every log line they write.
+ */
+function captureOutput(): () => string {
+  const lines: string[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+  }
+  return () => lines.join('');
 }
 
 // Replies are read as the contract says they are; a test asserts their shape.

@@ -1,0 +1,671 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import { base32Decode, codeFor, freshStep } from '../support/otp.ts';
+import { type Reply, startTestService } from '../support/service.ts';
+import { rawStore } from '../support/store.ts';
+
+const service = await startTestService();
+const { client, operatorKey } = service;
+const store = rawStore(service.storeEndpoint);
+
+let admin: string;
+let users: string;
+let support: string;
+/** Everything secret that the tests saw: none of it may appear in a log line. */
+const secretsSeen = new Set<string>();
+
+before(async () => {
+  admin = await client.tenant(operatorKey, 'acme', 'Acme Hosting');
+  users = await client.key(admin, ['users']);
+  support = await client.key(admin, ['support']);
+  for (const key of [admin, users, support]) secretsSeen.add(key);
+});
+
+function assertError(reply: Reply, status: number, code: string) {
+  assert.equal(reply.status, status, reply.text);
+  assert.deepEqual(reply.body, { error: { code, message: reply.body?.error?.message } });
+  assert.equal(typeof reply.body.error.message, 'string');
+}
+
+const setup = async (userId: string, body?: unknown, key = users) => {
+  const reply = await client.call('POST', `/v1/users/${encodeURIComponent(userId)}/setup`, { key, body });
+  if (reply.status === 201) secretsSeen.add(reply.body.secret);
+  return reply;
+};
+const confirm = async (userId: string, code: string, key = users) => {
+  const reply = await client.call('POST', `/v1/users/${encodeURIComponent(userId)}/confirm`, {
+    key,
+    body: { code },
+  });
+  for (const recovery of reply.body?.recoveryCodes ?? []) secretsSeen.add(recovery);
+  return reply;
+};
+const verify = (userId: string, code: unknown, key = users) =>
+  client.call('POST', `/v1/users/${encodeURIComponent(userId)}/verify`, { key, body: { code } });
+const status = (userId: string, key = support) =>
+  client.call('GET', `/v1/users/${encodeURIComponent(userId)}`, { key });
+
+/** A user with an active authenticator; returns its setup and recovery codes. */
+async function enrol(userId: string) {
+  await freshStep();
+  const started = await setup(userId);
+  assert.equal(started.status, 201, started.text);
+  const confirmed = await confirm(userId, codeFor(started.body));
+  assert.equal(confirmed.status, 200, confirmed.text);
+  return { setup: started.body, recoveryCodes: confirmed.body.recoveryCodes as string[] };
+}
+
+describe('setup', () => {
+  it('answers a pending enrolment with secret, URI and both QR codes', async () => {
+    const reply = await setup('bob', { accountName: 'bob@example.com' });
+    assert.equal(reply.status, 201, reply.text);
+    assert.deepEqual(Object.keys(reply.body).sort(), [
+      'algorithm',
+      'digits',
+      'expiresAt',
+      'otpauthUri',
+      'period',
+      'qrPng',
+      'qrSvg',
+      'secret',
+      'userId',
+    ]);
+    const { secret, otpauthUri } = reply.body;
+    assert.match(secret, /^[A-Z2-7]+$/, 'base32 without padding');
+    assert.ok(base32Decode(secret).length >= 20, 'at least 160 bits');
+    assert.equal(
+      otpauthUri,
+      `otpauth://totp/Acme%20Hosting:bob%40example.com?secret=${secret}&issuer=Acme%20Hosting&algorithm=SHA1&digits=6&period=30`,
+    );
+    assert.deepEqual([reply.body.algorithm, reply.body.digits, reply.body.period], ['SHA1', 6, 30]);
+    const expires = Date.parse(reply.body.expiresAt) - Date.now();
+    assert.ok(expires > 590_000 && expires <= 600_000, `expires in ${expires} ms`);
+    assert.match(reply.body.qrSvg, /^<svg[\s\S]*<\/svg>\s*$/);
+
+    // The PNG decodes, as a phone's camera would, to exactly the URI.
+    assert.match(reply.body.qrPng, /^data:image\/png;base64,/);
+    const png = PNG.sync.read(Buffer.from(reply.body.qrPng.split(',')[1], 'base64'));
+    const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    assert.equal(decoded?.data, otpauthUri);
+  });
+
+  it('the account name defaults to the user id', async () => {
+    const reply = await setup('carol');
+    assert.match(reply.body.otpauthUri, /^otpauth:\/\/totp\/Acme%20Hosting:carol\?/);
+  });
+
+  it('every setup draws a new secret, and replaces the earlier pending one', async () => {
+    await freshStep();
+    const first = await setup('dave');
+    const second = await setup('dave');
+    assert.notEqual(first.body.secret, second.body.secret);
+    assertError(await confirm('dave', codeFor(first.body)), 422, 'invalid_code');
+    assert.equal((await confirm('dave', codeFor(second.body))).status, 200);
+  });
+
+  it('an enrolled user needs reconfigure: the old authenticator works until the new one is confirmed', async () => {
+    const { setup: old } = await enrol('erin');
+    assertError(await setup('erin'), 409, 'already_enrolled');
+    assertError(await setup('erin', { reconfigure: false }), 409, 'already_enrolled');
+    const fresh = await setup('erin', { reconfigure: true });
+    assert.equal(fresh.status, 201);
+    const during = await status('erin');
+    assert.equal(during.body.enabled, true);
+    assert.equal(during.body.pending, true);
+    await freshStep();
+    assert.deepEqual((await verify('erin', codeFor(old, 1))).body, { valid: true, method: 'totp' });
+    assert.equal((await confirm('erin', codeFor(fresh.body))).status, 200);
+    assert.deepEqual((await verify('erin', codeFor(old, 1))).body, { valid: false, reason: 'invalid_code' });
+    assert.deepEqual((await verify('erin', codeFor(fresh.body, 1))).body, { valid: true, method: 'totp' });
+  });
+
+  it('refuses a bad account name or reconfigure flag, naming the field', async () => {
+    for (const [body, field] of [
+      [{ accountName: 'a:b' }, 'accountName'],
+      [{ accountName: '' }, 'accountName'],
+      [{ accountName: 5 }, 'accountName'],
+      [{ reconfigure: 'yes' }, 'reconfigure'],
+    ] as const) {
+      const reply = await setup('frank', body);
+      assertError(reply, 400, 'invalid_request');
+      assert.match(reply.body.error.message, new RegExp(field));
+    }
+  });
+});
+
+describe('confirm', () => {
+  it('without a pending setup: 404 no_pending_setup', async () => {
+    assertError(await confirm('nobody', '123456'), 404, 'no_pending_setup');
+  });
+
+  it('a wrong code is 422 invalid_code; the right one enables with ten recovery codes', async () => {
+    await freshStep();
+    const started = await setup('gina');
+    assertError(await confirm('gina', codeFor(started.body, 3)), 422, 'invalid_code');
+    const reply = await confirm('gina', codeFor(started.body));
+    assert.equal(reply.status, 200);
+    assert.deepEqual(Object.keys(reply.body).sort(), ['confirmedAt', 'enabled', 'recoveryCodes', 'userId']);
+    assert.equal(reply.body.enabled, true);
+    assert.equal(reply.body.recoveryCodes.length, 10);
+    assert.equal(new Set(reply.body.recoveryCodes).size, 10);
+    for (const code of reply.body.recoveryCodes)
+      assert.match(code, /^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$/);
+    // The time step used to confirm cannot be used again to verify.
+    assert.deepEqual((await verify('gina', codeFor(started.body))).body, {
+      valid: false,
+      reason: 'replayed',
+    });
+    const after = await status('gina');
+    assert.equal(after.body.failedAttempts, 0, 'a valid code reset the count');
+    assert.equal(after.body.recoveryCodesRemaining, 10);
+  });
+
+  it('an expired setup is 410 setup_expired', async () => {
+    const started = await setup('hank');
+    await store.setUser('acme', 'hank', 'SET pending.expiresAt = :past', {
+      ':past': { N: String(Date.now() - 1) },
+    });
+    assertError(await confirm('hank', codeFor(started.body)), 410, 'setup_expired');
+    assert.equal((await status('hank')).body.pending, false);
+  });
+
+  it('a code that is not six digits is 400', async () => {
+    await setup('ivan');
+    assertError(await confirm('ivan', '12345'), 400, 'invalid_request');
+    assertError(await confirm('ivan', 'abcd-efgh-ijkl-mnop'), 400, 'invalid_request');
+  });
+});
+
+describe('verify', () => {
+  it('accepts the window now−1 to now+1 in order, and nothing outside it', async () => {
+    const { setup: s } = await enrol('judy');
+    await freshStep();
+    assert.deepEqual((await verify('judy', codeFor(s, -2))).body, { valid: false, reason: 'invalid_code' });
+    assert.deepEqual((await verify('judy', codeFor(s, 2))).body, { valid: false, reason: 'invalid_code' });
+    assert.deepEqual((await verify('judy', codeFor(s, 1))).body, { valid: true, method: 'totp' });
+  });
+
+  it('replay: the same step, or an earlier one, is `replayed` and does not count as a failure', async () => {
+    const { setup: s } = await enrol('kate');
+    await freshStep();
+    assert.deepEqual((await verify('kate', codeFor(s, 1))).body, { valid: true, method: 'totp' });
+    assert.deepEqual((await verify('kate', codeFor(s, 1))).body, { valid: false, reason: 'replayed' });
+    assert.deepEqual((await verify('kate', codeFor(s, 0))).body, { valid: false, reason: 'replayed' });
+    assert.deepEqual((await verify('kate', codeFor(s, -1))).body, { valid: false, reason: 'replayed' });
+    assert.equal((await status('kate')).body.failedAttempts, 0);
+  });
+
+  it('normalises spaces and tabs at the ends, and nothing else', async () => {
+    const { setup: s } = await enrol('liam');
+    await freshStep();
+    assert.deepEqual((await verify('liam', ` \t${codeFor(s, 1)}\t `)).body, { valid: true, method: 'totp' });
+  });
+
+  it('malformed codes are 400 and count as no attempt', async () => {
+    const { setup: s } = await enrol('mona');
+    const code = codeFor(s, 1);
+    for (const bad of [
+      Number(code),
+      '',
+      '12345',
+      '1234567',
+      '١٢٣٤٥٦',
+      `${code.slice(0, 3)} ${code.slice(3)}`,
+      `\n${code}`,
+      null,
+      ['123456'],
+    ]) {
+      assertError(await verify('mona', bad), 400, 'invalid_request');
+    }
+    assertError(
+      await client.call('POST', '/v1/users/mona/verify', { key: users, body: {} }),
+      400,
+      'invalid_request',
+    );
+    assert.equal((await status('mona')).body.failedAttempts, 0);
+    assert.deepEqual(
+      (await verify('mona', code)).body,
+      { valid: true, method: 'totp' },
+      'nothing was locked or spent',
+    );
+  });
+
+  it('not enrolled: 404 not_enrolled, also with only a pending setup', async () => {
+    assertError(await verify('stranger', '123456'), 404, 'not_enrolled');
+    await setup('pendy');
+    assertError(await verify('pendy', '123456'), 404, 'not_enrolled');
+  });
+
+  it('ignores any client timestamp in the body', async () => {
+    const { setup: s } = await enrol('otto');
+    await freshStep();
+    const reply = await client.call('POST', '/v1/users/otto/verify', {
+      key: users,
+      body: { code: codeFor(s, -5), time: Date.now() / 1000 - 150, timestamp: Date.now() - 150_000 },
+    });
+    assert.deepEqual(reply.body, { valid: false, reason: 'invalid_code' });
+  });
+});
+
+describe('recovery codes', () => {
+  it('each works once, in either case and with or without hyphens', async () => {
+    const { recoveryCodes } = await enrol('pete');
+    const [first = '', second = ''] = recoveryCodes;
+    assert.deepEqual((await verify('pete', first)).body, {
+      valid: true,
+      method: 'recovery',
+      recoveryCodesRemaining: 9,
+    });
+    assert.deepEqual((await verify('pete', first)).body, { valid: false, reason: 'invalid_code' });
+    assert.deepEqual((await verify('pete', second.replaceAll('-', '').toUpperCase())).body, {
+      valid: true,
+      method: 'recovery',
+      recoveryCodesRemaining: 8,
+    });
+    assert.equal((await status('pete')).body.recoveryCodesRemaining, 8);
+  });
+
+  it('new codes replace the old ones', async () => {
+    const { recoveryCodes: old } = await enrol('quin');
+    const reply = await client.call('POST', '/v1/users/quin/recovery-codes', { key: users });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(Object.keys(reply.body), ['recoveryCodes']);
+    assert.equal(reply.body.recoveryCodes.length, 10);
+    for (const code of reply.body.recoveryCodes) secretsSeen.add(code);
+    assert.deepEqual((await verify('quin', old[0])).body, { valid: false, reason: 'invalid_code' });
+    assert.equal((await verify('quin', reply.body.recoveryCodes[0])).body.valid, true);
+    assertError(
+      await client.call('POST', '/v1/users/nobody/recovery-codes', { key: users }),
+      404,
+      'not_enrolled',
+    );
+  });
+
+  it('are stored only as keyed hashes, and the item stays under 1 KB', async () => {
+    const { recoveryCodes, setup: s } = await enrol('rita');
+    const item = await store.user('acme', 'rita');
+    const stored = JSON.stringify(item, (_k, v) =>
+      v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+    );
+    for (const code of recoveryCodes) {
+      assert.ok(!stored.includes(code.replaceAll('-', '')));
+      assert.ok(!stored.includes(Buffer.from(code).toString('hex')));
+    }
+    assert.ok(!stored.includes(s.secret));
+    assert.ok(!stored.includes(base32Decode(s.secret).toString('hex')), 'the TOTP secret is sealed');
+    assert.equal(item?.recovery?.BS?.length, 10);
+    for (const hash of item?.recovery?.BS ?? []) assert.equal(hash.length, 16);
+    // Reconfigure leaves a pending enrolment beside the active one: the largest a user gets.
+    await setup('rita', { reconfigure: true, accountName: 'x'.repeat(128) });
+    const size = itemSize((await store.user('acme', 'rita')) ?? {});
+    assert.ok(size < 1024, `item is ${size} bytes`);
+  });
+});
+
+describe('lockout', () => {
+  let locky: Awaited<ReturnType<typeof enrol>>;
+  before(async () => {
+    await client.call('PATCH', '/v1/settings', {
+      key: admin,
+      body: { lockout: { maxFailures: 3, lockSeconds: 2 } },
+    });
+    locky = await enrol('locky');
+  });
+  after(async () => {
+    await client.call('PATCH', '/v1/settings', {
+      key: admin,
+      body: { lockout: { maxFailures: 5, lockSeconds: 300 } },
+    });
+  });
+
+  it('maxFailures failures lock; while locked even the right code answers locked, and the lock does not grow', async () => {
+    await freshStep(30, 8);
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual((await verify('locky', '000000')).body, { valid: false, reason: 'invalid_code' });
+    }
+    const locked = await verify('locky', codeFor(locky.setup, 1));
+    assert.equal(locked.body.valid, false);
+    assert.equal(locked.body.reason, 'locked');
+    assert.ok(locked.body.retryAfterSeconds >= 1 && locked.body.retryAfterSeconds <= 2);
+    const before = (await status('locky')).body.lockedUntil;
+    await verify('locky', '000000');
+    assert.equal((await status('locky')).body.lockedUntil, before, 'attempts while locked do not extend it');
+    const seen = await status('locky');
+    assert.equal(seen.body.failedAttempts, 3, 'attempts while locked are not counted');
+
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    assert.deepEqual((await verify('locky', codeFor(locky.setup, 1))).body, { valid: true, method: 'totp' });
+    const cleared = await status('locky');
+    assert.equal(cleared.body.failedAttempts, 0);
+    assert.equal(cleared.body.lockedUntil, null);
+  });
+
+  it('wrong codes at confirm count too, and confirm while locked is 423', async () => {
+    await setup('confy');
+    for (let i = 0; i < 3; i++) assertError(await confirm('confy', '000000'), 422, 'invalid_code');
+    const reply = await confirm('confy', '000000');
+    assertError(reply, 423, 'locked');
+    assert.ok(Number(reply.headers.get('retry-after')) >= 1);
+  });
+
+  it('support unlocks: the lock goes, and the count toward disable stays', async () => {
+    const { setup: s } = await enrol('unlo');
+    for (let i = 0; i < 3; i++) await verify('unlo', '000000');
+    assert.equal((await verify('unlo', codeFor(s, 1))).body.reason, 'locked');
+    const reply = await client.call('POST', '/v1/users/unlo/unlock', { key: support });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.lockedUntil, null);
+    assert.equal(reply.body.enabled, true);
+    assert.equal(reply.body.failedAttempts, 3, 'failures since the last valid code are kept');
+    assert.deepEqual((await verify('unlo', codeFor(s, 1))).body, { valid: true, method: 'totp' });
+    assert.equal((await status('unlo')).body.failedAttempts, 0);
+  });
+});
+
+describe('disable after 100 consecutive failures', () => {
+  before(async () => {
+    await client.call('PATCH', '/v1/settings', {
+      key: admin,
+      body: { lockout: { maxFailures: 100, lockSeconds: 1 } },
+    });
+  });
+  after(async () => {
+    await client.call('PATCH', '/v1/settings', {
+      key: admin,
+      body: { lockout: { maxFailures: 5, lockSeconds: 300 } },
+    });
+  });
+
+  it('disables; unlock does not lift it; a reconfigure confirmed with a new authenticator does', async () => {
+    const { setup: s } = await enrol('dis');
+    for (let i = 0; i < 100; i++) await verify('dis', '000000');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await freshStep();
+    assert.deepEqual((await verify('dis', codeFor(s, 1))).body, { valid: false, reason: 'disabled' });
+    const seen = await status('dis');
+    assert.equal(seen.body.disabled, true);
+    assert.equal(seen.body.failedAttempts, 100);
+    await client.call('POST', '/v1/users/dis/unlock', { key: support });
+    assert.deepEqual((await verify('dis', codeFor(s, 1))).body, { valid: false, reason: 'disabled' });
+    assert.equal((await status('dis')).body.disabled, true);
+
+    const fresh = await setup('dis', { reconfigure: true });
+    assert.equal((await confirm('dis', codeFor(fresh.body))).status, 200);
+    const after = await status('dis');
+    assert.equal(after.body.disabled, false);
+    assert.equal(after.body.failedAttempts, 0);
+    assert.deepEqual((await verify('dis', codeFor(fresh.body, 1))).body, { valid: true, method: 'totp' });
+  });
+
+  it('removal lifts the disable too', async () => {
+    await enrol('dis2');
+    for (let i = 0; i < 100; i++) await verify('dis2', '000000');
+    assert.equal((await status('dis2')).body.disabled, true);
+    await client.call('DELETE', '/v1/users/dis2', { key: support });
+    const { setup: s } = await enrol('dis2');
+    assert.equal((await status('dis2')).body.disabled, false);
+    assert.equal((await verify('dis2', codeFor(s, 1))).body.valid, true);
+  });
+});
+
+describe('status and removal', () => {
+  it('status has exactly the contract fields and never a secret', async () => {
+    const { setup: s } = await enrol('sara');
+    await verify('sara', codeFor(s, 1));
+    for (const key of [users, support]) {
+      const reply = await status('sara', key);
+      assert.equal(reply.status, 200);
+      assert.deepEqual(Object.keys(reply.body).sort(), [
+        'confirmedAt',
+        'disabled',
+        'enabled',
+        'enforced',
+        'failedAttempts',
+        'lastVerifiedAt',
+        'lockedUntil',
+        'pending',
+        'recoveryCodesRemaining',
+        'userId',
+      ]);
+      assert.equal(reply.body.enabled, true);
+      assert.equal(reply.body.enforced, true);
+      assert.match(reply.body.lastVerifiedAt, /Z$/);
+      assert.ok(!reply.text.includes(s.secret));
+    }
+  });
+
+  it('an unknown user is not an error', async () => {
+    const reply = await status('ghost');
+    assert.equal(reply.status, 200);
+    assert.deepEqual(reply.body, {
+      userId: 'ghost',
+      enabled: false,
+      pending: false,
+      enforced: false,
+      confirmedAt: null,
+      lastVerifiedAt: null,
+      failedAttempts: 0,
+      lockedUntil: null,
+      disabled: false,
+      recoveryCodesRemaining: 0,
+    });
+  });
+
+  it('removal is idempotent and removes active, pending and recovery codes', async () => {
+    const { setup: s, recoveryCodes } = await enrol('tom');
+    await setup('tom', { reconfigure: true });
+    const removed = await client.call('DELETE', '/v1/users/tom', {
+      key: support,
+      body: { reason: 'ticket 4711' },
+    });
+    assert.equal(removed.status, 200);
+    assert.deepEqual(removed.body, { userId: 'tom', removed: true });
+    const again = await client.call('DELETE', '/v1/users/tom', { key: users });
+    assert.deepEqual(again.body, { userId: 'tom', removed: false });
+    assertError(await verify('tom', codeFor(s)), 404, 'not_enrolled');
+    assertError(await verify('tom', recoveryCodes[0]), 404, 'not_enrolled');
+    const seen = await status('tom');
+    assert.equal(seen.body.enabled, false);
+    assert.equal(seen.body.pending, false);
+    assert.equal(await store.user('acme', 'tom'), undefined);
+  });
+});
+
+describe('policy', () => {
+  it('policy disabled: setup and verify are 403 policy_disabled, status says not enforced', async () => {
+    const { setup: s } = await enrol('vera');
+    await client.call('PATCH', '/v1/settings', { key: admin, body: { policy: 'disabled' } });
+    try {
+      assertError(await setup('walt'), 403, 'policy_disabled');
+      assertError(await verify('vera', codeFor(s, 1)), 403, 'policy_disabled');
+      const seen = await status('vera');
+      assert.equal(seen.body.enabled, true);
+      assert.equal(seen.body.enforced, false);
+    } finally {
+      await client.call('PATCH', '/v1/settings', { key: admin, body: { policy: 'enabled' } });
+    }
+    assert.equal((await verify('vera', codeFor(s, 1))).body.valid, true);
+  });
+
+  it('an enrolment keeps its parameters and issuer when the settings change', async () => {
+    await client.call('PATCH', '/v1/settings', {
+      key: admin,
+      body: { issuer: 'Acme Eight', totp: { algorithm: 'SHA256', digits: 8, period: 60 } },
+    });
+    let eight: Reply;
+    try {
+      eight = await setup('xena');
+      assert.deepEqual([eight.body.algorithm, eight.body.digits, eight.body.period], ['SHA256', 8, 60]);
+      assert.match(
+        eight.body.otpauthUri,
+        /^otpauth:\/\/totp\/Acme%20Eight:xena\?.*&algorithm=SHA256&digits=8&period=60$/,
+      );
+      await freshStep(60);
+      assert.equal((await confirm('xena', codeFor(eight.body))).status, 200);
+    } finally {
+      await client.call('PATCH', '/v1/settings', {
+        key: admin,
+        body: { issuer: 'Acme Hosting', totp: { algorithm: 'SHA1', digits: 6, period: 30 } },
+      });
+    }
+    await freshStep(60);
+    assertError(await verify('xena', codeFor(eight.body).slice(2)), 400, 'invalid_request');
+    assert.deepEqual((await verify('xena', codeFor(eight.body, 1))).body, { valid: true, method: 'totp' });
+  });
+});
+
+describe('listing users', () => {
+  it('pages through every enrolled user exactly once, in user-id order, with a status filter', async () => {
+    const admin2 = await client.tenant(operatorKey, 'lister');
+    const users2 = await client.key(admin2, ['users']);
+    const support2 = await client.key(admin2, ['support']);
+    const enabled: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const id = `u${String(i).padStart(2, '0')}`;
+      await freshStep();
+      const s = await client.call('POST', `/v1/users/${id}/setup`, { key: users2 });
+      secretsSeen.add(s.body.secret);
+      if (i % 2 === 0) {
+        await client.call('POST', `/v1/users/${id}/confirm`, {
+          key: users2,
+          body: { code: codeFor(s.body) },
+        });
+        enabled.push(id);
+      }
+    }
+    const all = await pages(support2, '');
+    assert.deepEqual(
+      all.map((u) => u.userId),
+      ['u00', 'u01', 'u02', 'u03', 'u04', 'u05', 'u06'],
+    );
+    assert.deepEqual(Object.keys(all[0] ?? {}).sort(), [
+      'confirmedAt',
+      'enabled',
+      'lastVerifiedAt',
+      'lockedUntil',
+      'pending',
+      'userId',
+    ]);
+    assert.deepEqual(
+      (await pages(support2, '&status=enabled')).map((u) => u.userId),
+      enabled,
+    );
+    assert.deepEqual(
+      (await pages(support2, '&status=pending')).map((u) => u.userId),
+      ['u01', 'u03', 'u05'],
+    );
+    const last = await client.call('GET', '/v1/users?limit=100', { key: support2 });
+    assert.equal(last.body.nextCursor, null);
+    assert.ok(!JSON.stringify(all).includes('secret'));
+  });
+
+  it('refuses a cursor from another tenant, a forged one, a bad limit or status', async () => {
+    const first = await client.call('GET', '/v1/users?limit=1', { key: support });
+    assert.equal(first.status, 200);
+    const cursor = first.body.nextCursor as string;
+    assert.ok(cursor);
+    const otherAdmin = await client.tenant(operatorKey, 'nosy');
+    const otherSupport = await client.key(otherAdmin, ['support']);
+    assertError(
+      await client.call('GET', `/v1/users?cursor=${encodeURIComponent(cursor)}`, { key: otherSupport }),
+      400,
+      'invalid_cursor',
+    );
+    const forged = `${Buffer.from(JSON.stringify({ l: 'users', p: 'a' })).toString('base64url')}.${cursor.split('.')[1]}`;
+    assertError(
+      await client.call('GET', `/v1/users?cursor=${forged}`, { key: support }),
+      400,
+      'invalid_cursor',
+    );
+    for (const query of ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'status=locked']) {
+      assertError(await client.call('GET', `/v1/users?${query}`, { key: support }), 400, 'invalid_request');
+    }
+  });
+
+  async function pages(key: string, filter: string) {
+    const seen: { userId: string }[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const query: string = `/v1/users?limit=2${filter}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const reply = await client.call('GET', query, { key });
+      assert.equal(reply.status, 200, reply.text);
+      assert.ok(reply.body.users.length <= 2);
+      seen.push(...reply.body.users);
+      cursor = reply.body.nextCursor;
+      if (cursor === null) return seen;
+      assert.ok(reply.body.users.length > 0, 'a page before the last is never empty');
+    }
+    throw new Error('too many pages');
+  }
+});
+
+describe('isolation and access', () => {
+  it("another tenant's user looks exactly like an unknown user", async () => {
+    await enrol('shared-name');
+    const otherAdmin = await client.tenant(operatorKey, 'evil');
+    const otherUsers = await client.key(otherAdmin, ['users']);
+    const seen = await status('shared-name', otherUsers);
+    const unknown = await status('never-existed', otherUsers);
+    assert.equal(seen.status, unknown.status);
+    assert.deepEqual(seen.body, { ...unknown.body, userId: 'shared-name' });
+    assertError(await verify('shared-name', '123456', otherUsers), 404, 'not_enrolled');
+    assert.deepEqual((await client.call('DELETE', '/v1/users/shared-name', { key: otherUsers })).body, {
+      userId: 'shared-name',
+      removed: false,
+    });
+    assert.equal((await status('shared-name')).body.enabled, true, 'untouched in its own tenant');
+  });
+
+  it('user ids: percent-encoded characters work; anything outside the set is 400 invalid_user_id', async () => {
+    const reply = await setup('bob+tag@example.com');
+    assert.equal(reply.status, 201);
+    assert.equal(reply.body.userId, 'bob+tag@example.com');
+    for (const bad of ['bob%20smith', 'b%C3%B8b', 'a%2Fb', 'x'.repeat(129), 'bob%23']) {
+      assertError(await client.call('GET', `/v1/users/${bad}`, { key: support }), 400, 'invalid_user_id');
+    }
+  });
+
+  it('scopes: users may not list or unlock; support may not set up, confirm, verify or make codes', async () => {
+    assertError(await client.call('GET', '/v1/users', { key: users }), 403, 'forbidden');
+    assertError(await client.call('POST', '/v1/users/bob/unlock', { key: users }), 403, 'forbidden');
+    assertError(await setup('bob', undefined, support), 403, 'forbidden');
+    assertError(await confirm('bob', '123456', support), 403, 'forbidden');
+    assertError(await verify('bob', '123456', support), 403, 'forbidden');
+    assertError(
+      await client.call('POST', '/v1/users/bob/recovery-codes', { key: support }),
+      403,
+      'forbidden',
+    );
+    assertError(await verify('bob', '123456', 'nonsense'), 401, 'unauthorized');
+    // An unauthenticated caller learns nothing, not even that a user id is malformed.
+    assertError(await client.call('GET', '/v1/users/bad%20id'), 401, 'unauthorized');
+  });
+});
+
+describe('logs', () => {
+  it('no secret, recovery code or key appears in any line written during these tests', () => {
+    const output = service.logs();
+    assert.ok(secretsSeen.size > 20, 'the tests did see secrets');
+    for (const secret of secretsSeen) {
+      assert.ok(!output.includes(secret), 'a secret reached the logs');
+      assert.ok(!output.includes(secret.replaceAll('-', '')), 'a recovery code reached the logs');
+    }
+  });
+});
+
+/** DynamoDB's item size: attribute names plus values (numbers approximated by their digits). */
+function itemSize(item: Record<string, unknown>): number {
+  const valueSize = (value: any): number => {
+    if (value.S !== undefined) return Buffer.byteLength(value.S);
+    if (value.N !== undefined) return Math.ceil(value.N.length / 2) + 1;
+    if (value.B !== undefined) return value.B.length;
+    if (value.BOOL !== undefined) return 1;
+    if (value.BS !== undefined) return value.BS.reduce((n: number, b: Uint8Array) => n + b.length, 0);
+    if (value.SS !== undefined) return value.SS.reduce((n: number, s: string) => n + Buffer.byteLength(s), 0);
+    if (value.M !== undefined) return 3 + itemSize(value.M);
+    return 1;
+  };
+  return Object.entries(item).reduce((n, [name, value]) => n + Buffer.byteLength(name) + valueSize(value), 0);
+}
