@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { base32Decode, codeFor, freshStep } from '../support/otp.ts';
 import { type Reply, startTestService } from '../support/service.ts';
 import { rawStore } from '../support/store.ts';
+
+// jsqr is CommonJS whose export is also its own `default`: take the function either way.
+const jsQR = jsQRModule.default ?? jsQRModule;
 
 const service = await startTestService();
 const { client, operatorKey } = service;
