@@ -35,7 +35,8 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv): Deps {
   const db = new DynamoDBClient({
     ...(endpoint ? { endpoint } : {}),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+    // throwOnRequestTimeout: without it the handler only logs a warning and keeps waiting.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
   });
   const vault: KeyVault =
     env.TFA_KEY_VAULT === 'local'

@@ -12,13 +12,29 @@ export class KmsKeyVault implements KeyVault {
 
   constructor(
     private readonly keyId: string,
-    private readonly clientConfig: { endpoint?: string; region?: string; maxAttempts?: number } = {},
+    private readonly clientConfig: {
+      endpoint?: string;
+      region?: string;
+      maxAttempts?: number;
+      requestTimeoutMs?: number;
+    } = {},
   ) {}
 
   private connect() {
+    const { requestTimeoutMs = 2000, maxAttempts = 3, ...config } = this.clientConfig;
+    // Bounded time per attempt and few attempts: a slow KMS fails closed quickly.
     this.client ??= import('@aws-sdk/client-kms').then((sdk) => ({
       sdk,
-      client: new sdk.KMSClient({ maxAttempts: 3, ...this.clientConfig }),
+      client: new sdk.KMSClient({
+        ...config,
+        maxAttempts,
+        // throwOnRequestTimeout: without it the handler only logs a warning and keeps waiting.
+        requestHandler: {
+          connectionTimeout: 1000,
+          requestTimeout: requestTimeoutMs,
+          throwOnRequestTimeout: true,
+        },
+      }),
     }));
     return this.client;
   }

@@ -44,7 +44,7 @@ export const userRoute = (
  * in reverse, so the error mapper shapes an error before the headers are added.
  */
 export function api(routes: Record<string, Route>, getDeps: () => Deps = defaultDeps) {
-  return middy<Event, Result, Error, ApiContext>()
+  const handler = middy<Event, Result, Error, ApiContext>()
     .use(requestId())
     .use(securityHeaders())
     .use(errorMapper())
@@ -65,6 +65,8 @@ export function api(routes: Record<string, Route>, getDeps: () => Deps = default
       };
       return route.handle(request, getDeps());
     });
+  // The route keys this handler serves, so a test can hold them against serverless.yml.
+  return Object.assign(handler, { routeKeys: Object.keys(routes) });
 }
 
 export type { Route };

@@ -17,6 +17,8 @@ export interface LocalOptions {
   storeEndpoint?: string | undefined;
   /** Where the local key-encryption key is, when dataDir is not set. */
   kekFile?: string | undefined;
+  /** A KMS-compatible endpoint and key to use instead of the local key-encryption key. */
+  kms?: { endpoint: string; keyId: string } | undefined;
 }
 
 const TABLE = 'tfa-local';
@@ -36,15 +38,17 @@ export async function startLocalService(options: LocalOptions) {
 
   const operatorKey = options.operatorKey ?? `tfa-operator-${randomBytes(32).toString('base64url')}`;
   const kekFile = options.kekFile ?? (dataDir ? join(dataDir, 'kek.key') : undefined);
-  if (!kekFile) throw new Error('local mode needs a data directory or a key file');
+  if (!kekFile && !options.kms) throw new Error('local mode needs a data directory or a key file');
+  const vault = options.kms
+    ? { TFA_KEY_VAULT: 'kms', TFA_KMS_KEY_ID: options.kms.keyId, AWS_ENDPOINT_URL_KMS: options.kms.endpoint }
+    : { TFA_KEY_VAULT: 'local', TFA_LOCAL_KEK_FILE: kekFile };
   Object.assign(process.env, {
     TFA_TABLE: TABLE,
     AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
     AWS_REGION: process.env.AWS_REGION ?? 'local',
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    TFA_KEY_VAULT: 'local',
-    TFA_LOCAL_KEK_FILE: kekFile,
+    ...vault,
     TFA_OPERATOR_KEY: operatorKey,
   });
   const http = await startHttpServer(

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../../lib/local/service.ts';
+import { codeFor, freshStep } from '../support/otp.ts';
+import { ApiClient, startTestService } from '../support/service.ts';
+import { rawStore } from '../support/store.ts';
+
+const service = await startTestService();
+const { client, operatorKey } = service;
+let users: string;
+let admin: string;
+let second: ApiClient;
+let child: ChildProcess;
+
+before(async () => {
+  admin = await client.tenant(operatorKey, 'race');
+  users = await client.key(admin, ['users']);
+  // A second server process on the same store and key: races cross processes, as Lambdas do.
+  child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/start.ts'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      TFA_DATA_DIR: service.dataDir,
+      TFA_STORE_ENDPOINT: service.storeEndpoint,
+      TFA_OPERATOR_KEY: operatorKey,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`second server exited with ${code}`)));
+  });
+  second = new ApiClient(url);
+});
+
+after(async () => {
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+});
+
+async function enrol(userId: string) {
+  await freshStep();
+  const setup = await client.call('POST', `/v1/users/${userId}/setup`, { key: users });
+  const confirm = await client.call('POST', `/v1/users/${userId}/confirm`, {
+    key: users,
+    body: { code: codeFor(setup.body) },
+  });
+  assert.equal(confirm.status, 200, confirm.text);
+  return { setup: setup.body, recoveryCodes: confirm.body.recoveryCodes as string[] };
+}
+
+const verifyOn = (api: ApiClient, userId: string, code: string) =>
+  api.call('POST', `/v1/users/${userId}/verify`, { key: users, body: { code } });
+
+describe('concurrency, decided by the store', () => {
+  it('20 simultaneous verifies of one valid code, across two processes: exactly one is valid', async () => {
+    const { setup } = await enrol('racer');
+    await freshStep();
+    const code = codeFor(setup, 1);
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => verifyOn(i % 2 === 0 ? client : second, 'racer', code)),
+    );
+    const answers = replies.map((r) => r.body);
+    assert.equal(answers.filter((a) => a.valid === true).length, 1, JSON.stringify(answers));
+    assert.equal(answers.filter((a) => a.reason === 'replayed').length, 19);
+    const item = await rawStore(service.storeEndpoint).user('race', 'racer');
+    assert.equal(
+      Number(item?.lastStep?.N),
+      Math.floor(Date.now() / 30_000) + 1,
+      'the stored step is the one accepted',
+    );
+  });
+
+  it('codes of steps s and s+1 raced: the stored step never goes down', async () => {
+    const { setup } = await enrol('order');
+    await freshStep();
+    const replies = await Promise.all([
+      ...Array.from({ length: 5 }, () => verifyOn(client, 'order', codeFor(setup, 1))),
+      ...Array.from({ length: 5 }, () => verifyOn(second, 'order', codeFor(setup, 0))),
+    ]);
+    const valid = replies.filter((r) => r.body.valid).length;
+    assert.ok(valid >= 1 && valid <= 2, `valid answers: ${valid}`);
+    const item = await rawStore(service.storeEndpoint).user('race', 'order');
+    assert.equal(Number(item?.lastStep?.N), Math.floor(Date.now() / 30_000) + 1);
+  });
+
+  it('one recovery code spent twice at once succeeds once', async () => {
+    const { recoveryCodes } = await enrol('spender');
+    const code = recoveryCodes[0] as string;
+    const replies = await Promise.all([verifyOn(client, 'spender', code), verifyOn(second, 'spender', code)]);
+    const answers = replies.map((r) => r.body).sort((a, b) => Number(b.valid) - Number(a.valid));
+    assert.deepEqual(answers, [
+      { valid: true, method: 'recovery', recoveryCodesRemaining: 9 },
+      { valid: false, reason: 'invalid_code' },
+    ]);
+  });
+
+  it('200 concurrent wrong guesses: exactly maxFailures are answered and counted before the lock', async () => {
+    const { setup } = await enrol('guessed');
+    await freshStep(30, 10);
+    const right = codeFor(setup, 1);
+    const wrong = (i: number) => String((Number(right) + 1 + i) % 1_000_000).padStart(6, '0');
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        verifyOn(i % 2 === 0 ? client : second, 'guessed', i === 150 ? right : wrong(i)),
+      ),
+    );
+    const answers = replies.map((r) => r.body);
+    const invalid = answers.filter((a) => a.reason === 'invalid_code').length;
+    const locked = answers.filter((a) => a.reason === 'locked').length;
+    const valid = answers.filter((a) => a.valid === true).length;
+    // The right code may win before the lock (then the count restarts), never after it.
+    assert.ok(valid <= 1);
+    assert.ok(invalid <= 5 * (valid + 1), `invalid answers: ${invalid}`);
+    if (valid === 0) assert.equal(invalid, 5, 'exactly maxFailures guesses were judged');
+    assert.equal(
+      invalid + locked + valid,
+      200,
+      JSON.stringify(answers.filter((a) => !['invalid_code', 'locked'].includes(a.reason))),
+    );
+    assert.ok(locked > 0);
+    const status = await client.call('GET', '/v1/users/guessed', { key: admin });
+    assert.notEqual(status.body.lockedUntil, null, 'the user is locked');
+    assert.equal((await verifyOn(client, 'guessed', codeFor(setup, 1))).body.reason, 'locked');
+    console.log(
+      `# brute force: 200 concurrent guesses → ${invalid} invalid_code, ${locked} locked, ${valid} valid`,
+    );
+  });
+});

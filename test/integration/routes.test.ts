@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { matchRoute, readRoutes } from '../../lib/local/routes.ts';
+import { PROJECT_ROOT } from '../../lib/local/service.ts';
+import { tableDefinition } from '../../lib/store/table.ts';
+
+const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml'));
+
+// Every route of API.md: a route missing from serverless.yml, or one added without
+// its place here, fails this test.
+const CONTRACT = [
+  'GET /v1/health',
+  'POST /v1/tenants',
+  'GET /v1/tenants/{tenantId}',
+  'GET /v1/settings',
+  'PATCH /v1/settings',
+  'POST /v1/keys',
+  'GET /v1/keys',
+  'DELETE /v1/keys/{id}',
+  'POST /v1/users/{userId}/setup',
+  'POST /v1/users/{userId}/confirm',
+  'POST /v1/users/{userId}/verify',
+  'GET /v1/users/{userId}',
+  'DELETE /v1/users/{userId}',
+  'POST /v1/users/{userId}/recovery-codes',
+  'POST /v1/users/{userId}/unlock',
+  'GET /v1/users',
+];
+
+describe('routes', () => {
+  it('serverless.yml declares exactly the routes of the contract', () => {
+    assert.deepEqual(routes.map((r) => r.routeKey).sort(), [...CONTRACT].sort());
+  });
+
+  it("each function's handler serves exactly the routes serverless.yml gives it", async () => {
+    for (const fn of new Set(routes.map((r) => r.handler))) {
+      const module = await import(join(PROJECT_ROOT, `${fn.slice(0, fn.lastIndexOf('.'))}.ts`));
+      const declared = routes
+        .filter((r) => r.handler === fn)
+        .map((r) => r.routeKey)
+        .sort();
+      assert.deepEqual([...module.handler.routeKeys].sort(), declared, fn);
+    }
+  });
+
+  it('local mode matches paths as API Gateway does, percent-decoding parameters', () => {
+    assert.equal(matchRoute(routes, 'GET', '/v1/users')?.route.routeKey, 'GET /v1/users');
+    const user = matchRoute(routes, 'POST', '/v1/users/bob%40example.com/verify');
+    assert.equal(user?.route.routeKey, 'POST /v1/users/{userId}/verify');
+    assert.deepEqual(user?.pathParameters, { userId: 'bob@example.com' });
+    assert.equal(matchRoute(routes, 'PUT', '/v1/users/bob'), undefined);
+    assert.equal(matchRoute(routes, 'GET', '/v1/users/'), undefined);
+    assert.equal(
+      matchRoute(routes, 'GET', '/v1/users/%E0%A4%A'),
+      undefined,
+      'a malformed escape matches nothing',
+    );
+  });
+
+  it('the table in serverless.yml is the one local mode creates', () => {
+    const config = parse(readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8'));
+    const declared = config.resources.Resources.Table.Properties;
+    const local = tableDefinition('x');
+    assert.deepEqual(declared.KeySchema, local.KeySchema);
+    assert.deepEqual(
+      [...declared.AttributeDefinitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName)),
+      [...local.AttributeDefinitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName)),
+    );
+    assert.deepEqual(declared.GlobalSecondaryIndexes, local.GlobalSecondaryIndexes);
+    assert.equal(declared.BillingMode, local.BillingMode);
+  });
+});

@@ -1,0 +1,108 @@
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
+
+/** What the proxy does to one request: the AWS JSON protocol's target, and the body. */
+export type Fault =
+  /** Forward it, let the store commit it, then cut the connection before the reply. */
+  | 'drop-reply'
+  /** Answer as a throttled AWS service would, without forwarding. */
+  | 'throttle'
+  /** Cut the connection at once, as an unreachable service. */
+  | 'reset'
+  /** Hold the request for this many milliseconds, then forward it. */
+  | { delayMs: number };
+
+export interface FaultRule {
+  /** e.g. `DynamoDB_20120810.UpdateItem`, `TrentService.Decrypt`. */
+  target: string;
+  /** Only requests whose body contains this text. */
+  bodyIncludes?: string;
+  fault: Fault;
+  /** How many matching requests to fault (default: all). */
+  times?: number;
+}
+
+/**
+ * A proxy in front of an AWS-protocol endpoint that injects faults at the wire,
+ * so the real SDK clients meet them exactly as they would in AWS.
+ */
+export async function startFaultProxy(upstream: string) {
+  const rules: FaultRule[] = [];
+  const seen: { target: string; body: string; fault?: Fault }[] = [];
+  const upstreamUrl = new URL(upstream);
+
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const rule = rules.find(
+      (r) =>
+        r.target === target &&
+        (r.bodyIncludes === undefined || body.toString().includes(r.bodyIncludes)) &&
+        (r.times ?? 1) > 0,
+    );
+    if (rule && rule.times !== undefined) rule.times--;
+    seen.push({ target, body: body.toString(), ...(rule ? { fault: rule.fault } : {}) });
+    const fault = rule?.fault;
+    if (fault === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'throttle') {
+      const type = target.startsWith('TrentService')
+        ? 'ThrottlingException'
+        : 'ProvisionedThroughputExceededException';
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'fault' });
+      res.end(JSON.stringify({ __type: `com.amazonaws#${type}`, message: 'Rate exceeded (injected)' }));
+      return;
+    }
+    if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    const forwarded = request(
+      {
+        host: upstreamUrl.hostname,
+        port: upstreamUrl.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (upstreamRes) => {
+        const reply: Buffer[] = [];
+        upstreamRes.on('data', (chunk: Buffer) => reply.push(chunk));
+        upstreamRes.on('end', () => {
+          if (fault === 'drop-reply') {
+            req.socket.destroy();
+            return;
+          }
+          res.writeHead(upstreamRes.statusCode ?? 500, upstreamRes.headers);
+          res.end(Buffer.concat(reply));
+        });
+      },
+    );
+    forwarded.on('error', () => req.socket.destroy());
+    forwarded.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const proxy = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    rules,
+    seen,
+    add(rule: FaultRule) {
+      rules.push(rule);
+    },
+    /** Forgets the rules and what was seen: each test starts from a clean slate. */
+    clear() {
+      rules.length = 0;
+      seen.length = 0;
+    },
+    faulted: () => seen.filter((s) => s.fault !== undefined).length,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+  after(() => proxy.close());
+  return proxy;
+}
