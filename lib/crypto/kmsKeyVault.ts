@@ -1,4 +1,4 @@
-import type { KMSClient } from '@aws-sdk/client-kms';
+import type * as Kms from '@aws-sdk/client-kms';
 import { serviceUnavailable } from '../errors.ts';
 import type { KeyVault } from './keyVault.ts';
 
@@ -8,7 +8,7 @@ import type { KeyVault } from './keyVault.ts';
  * a cache miss. Every failure becomes 503: KMS trouble is never a wrong answer.
  */
 export class KmsKeyVault implements KeyVault {
-  private client: Promise<{ client: KMSClient; sdk: typeof import('@aws-sdk/client-kms') }> | undefined;
+  private client: Promise<{ client: Kms.KMSClient; sdk: typeof Kms }> | undefined;
 
   constructor(
     private readonly keyId: string,

@@ -7,9 +7,7 @@ export type Result = APIGatewayProxyStructuredResultV2;
 
 /** Who is calling, once the bearer key has been checked. */
 export type Caller =
-  | { kind: 'anonymous' }
-  | { kind: 'operator' }
-  | { kind: 'tenant'; tenant: TenantRecord; key: ApiKeyRecord };
+  { kind: 'anonymous' } | { kind: 'operator' } | { kind: 'tenant'; tenant: TenantRecord; key: ApiKeyRecord };
 
 export type TenantCaller = Extract<Caller, { kind: 'tenant' }>;
 

@@ -20,6 +20,6 @@ if (service.generatedOperatorKey) {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    service.close().finally(() => process.exit(0));
+    void service.close().finally(() => process.exit(0));
   });
 }
