@@ -155,12 +155,19 @@ describe('store outage and throttling', () => {
 });
 
 describe('KMS', () => {
-  it('a warm verify makes no KMS call', async () => {
+  it('a warm verify is one BatchGetItem and one UpdateItem, writes no index attribute, and calls no KMS', async () => {
     const { setup } = await enrol('warm');
     await freshStep();
+    dynamo.clear();
     const before = kms.calls.length;
     assert.equal((await verify('warm', codeFor(setup, 1))).body.valid, true);
     assert.equal(kms.calls.length, before);
+    assert.deepEqual(
+      dynamo.seen.map((s) => s.target),
+      ['DynamoDB_20120810.BatchGetItem', 'DynamoDB_20120810.UpdateItem'],
+    );
+    const write = dynamo.seen[1]?.body ?? '';
+    assert.ok(!write.includes('listTenant') && !write.includes('listUser'), 'no index write on verify');
   });
 
   it('tenant creation generates the data key with KMS; a KMS failure is 503 and creates nothing', async () => {

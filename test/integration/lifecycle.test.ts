@@ -413,6 +413,20 @@ describe('disable after 100 consecutive failures', () => {
   });
 });
 
+describe('sealed secrets', () => {
+  it("a sealed secret copied into another user's record does not open: verify fails closed", async () => {
+    const { setup: a } = await enrol('owner');
+    await enrol('thief');
+    const stolen = (await store.user('acme', 'owner'))?.active?.M?.secret;
+    assert.ok(stolen?.B);
+    await store.setUser('acme', 'thief', 'SET active.secret = :s', { ':s': stolen });
+    await freshStep();
+    const reply = await verify('thief', codeFor(a, 1));
+    assertError(reply, 500, 'internal_error');
+    assert.deepEqual((await verify('owner', codeFor(a, 1))).body, { valid: true, method: 'totp' });
+  });
+});
+
 describe('status and removal', () => {
   it('status has exactly the contract fields and never a secret', async () => {
     const { setup: s } = await enrol('sara');

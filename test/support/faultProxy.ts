@@ -27,7 +27,10 @@ export interface FaultRule {
  * A proxy in front of an AWS-protocol endpoint that injects faults at the wire,
  * so the real SDK clients meet them exactly as they would in AWS.
  */
-export async function startFaultProxy(upstream: string) {
+export async function startFaultProxy(
+  upstream: string,
+  options: { returnItemOnConditionFailure?: boolean } = {},
+) {
   const rules: FaultRule[] = [];
   const seen: { target: string; body: string; fault?: Fault }[] = [];
   const upstreamUrl = new URL(upstream);
@@ -70,21 +73,58 @@ export async function startFaultProxy(upstream: string) {
       (upstreamRes) => {
         const reply: Buffer[] = [];
         upstreamRes.on('data', (chunk: Buffer) => reply.push(chunk));
-        upstreamRes.on('end', () => {
+        upstreamRes.on('end', async () => {
           if (fault === 'drop-reply') {
             req.socket.destroy();
             return;
           }
-          res.writeHead(upstreamRes.statusCode ?? 500, upstreamRes.headers);
-          res.end(Buffer.concat(reply));
+          let payload: Buffer = Buffer.concat(reply);
+          if (options.returnItemOnConditionFailure) payload = await withItem(body, payload);
+          // The body may have changed: its length and checksum are recomputed or dropped.
+          const {
+            'x-amz-crc32': _crc,
+            'transfer-encoding': _chunked,
+            ...upstreamHeaders
+          } = upstreamRes.headers as Record<string, string>;
+          const headers = { ...upstreamHeaders, 'content-length': String(payload.length) };
+          res.writeHead(upstreamRes.statusCode ?? 500, headers);
+          res.end(payload);
         });
       },
     );
     forwarded.on('error', () => req.socket.destroy());
     forwarded.end(body);
   });
+  /**
+   * DynamoDB answers a failed condition with the item when asked
+   * (ReturnValuesOnConditionCheckFailure: ALL_OLD); dynalite does not. This adds it,
+   * read from upstream, so the AWS path of our code is exercised too.
+   */
+  async function withItem(request: Buffer, payload: Buffer): Promise<Buffer> {
+    const error = JSON.parse(payload.toString() || '{}');
+    const input = JSON.parse(request.toString() || '{}');
+    if (!String(error.__type ?? '').endsWith('ConditionalCheckFailedException')) return payload;
+    if (input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return payload;
+    const got = await fetch(upstream, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.GetItem',
+        'x-amz-date': '20260101T000000Z',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=local/20260101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
+      },
+      body: JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true }),
+    });
+    const item = (await got.json()) as { Item?: unknown };
+    itemsReturned++;
+    return Buffer.from(JSON.stringify({ ...error, ...(item.Item ? { Item: item.Item } : {}) }));
+  }
+  let itemsReturned = 0;
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const proxy = {
+    itemsReturned: () => itemsReturned,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     rules,
     seen,
