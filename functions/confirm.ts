@@ -4,7 +4,7 @@ import { requiredString } from '../lib/http/fields.ts';
 import { ok } from '../lib/http/respond.ts';
 
 export const handler = api({
-  'POST /v1/users/{userId}/confirm': userRoute(['users'], async ({ caller, userId, user, body }, deps) =>
-    ok(await confirmSetup(deps, caller.tenant, userId, user, requiredString(body, 'code'))),
+  'POST /v1/users/{userId}/confirm': userRoute(['users'], async ({ userId, user, body }, context) =>
+    ok(await confirmSetup(context, userId, user, requiredString(body, 'code'))),
   ),
 });

@@ -3,14 +3,12 @@ import { api, tenantRoute } from '../lib/http/api.ts';
 import { created, noContent, ok } from '../lib/http/respond.ts';
 
 export const handler = api({
-  'POST /v1/keys': tenantRoute(['admin'], async ({ caller, body }, deps) =>
-    created(await createKey(deps, caller.tenant.tenantId, body)),
+  'POST /v1/keys': tenantRoute(['admin'], async ({ body }, context) =>
+    created(await createKey(context, body)),
   ),
-  'GET /v1/keys': tenantRoute(['admin'], async ({ caller }, deps) =>
-    ok(await listKeys(deps, caller.tenant.tenantId)),
-  ),
-  'DELETE /v1/keys/{id}': tenantRoute(['admin'], async ({ caller, params }, deps) => {
-    await deleteKey(deps, caller.tenant.tenantId, params.id);
+  'GET /v1/keys': tenantRoute(['admin'], async (_request, context) => ok(await listKeys(context))),
+  'DELETE /v1/keys/{id}': tenantRoute(['admin'], async ({ params }, context) => {
+    await deleteKey(context, params.id);
     return noContent();
   }),
 });

@@ -3,7 +3,7 @@ import { ok } from '../lib/http/respond.ts';
 import { listUsers } from '../lib/userAdmin.ts';
 
 export const handler = api({
-  'GET /v1/users': tenantRoute(['support'], async ({ caller, query }, deps) =>
-    ok(await listUsers(deps, caller.tenant, query)),
+  'GET /v1/users': tenantRoute(['support'], async ({ query }, context) =>
+    ok(await listUsers(context, query)),
   ),
 });

@@ -3,7 +3,7 @@ import { ok } from '../lib/http/respond.ts';
 import { removeUser } from '../lib/userAdmin.ts';
 
 export const handler = api({
-  'DELETE /v1/users/{userId}': userRoute(['users', 'support'], async ({ caller, userId, body }, deps) =>
-    ok(await removeUser(deps, caller.tenant, userId, body)),
+  'DELETE /v1/users/{userId}': userRoute(['users', 'support'], async ({ userId, body }, context) =>
+    ok(await removeUser(context, userId, body)),
   ),
 });

@@ -4,7 +4,7 @@ import { patchSettings, settingsView } from '../lib/tenants.ts';
 
 export const handler = api({
   'GET /v1/settings': tenantRoute(['admin'], async ({ caller }) => ok(settingsView(caller.tenant))),
-  'PATCH /v1/settings': tenantRoute(['admin'], async ({ caller, body }, deps) =>
-    ok(await patchSettings(deps, caller.tenant, body)),
+  'PATCH /v1/settings': tenantRoute(['admin'], async ({ body }, context) =>
+    ok(await patchSettings(context, body)),
   ),
 });

@@ -3,7 +3,7 @@ import { ok } from '../lib/http/respond.ts';
 import { getStatus } from '../lib/userAdmin.ts';
 
 export const handler = api({
-  'GET /v1/users/{userId}': userRoute(['users', 'support'], async ({ caller, userId, user }, deps) =>
-    ok(getStatus(deps, caller.tenant, userId, user)),
+  'GET /v1/users/{userId}': userRoute(['users', 'support'], async ({ userId, user }, context) =>
+    ok(getStatus(context, userId, user)),
   ),
 });

@@ -4,7 +4,7 @@ import { ok } from '../lib/http/respond.ts';
 import { verifyCode } from '../lib/verification.ts';
 
 export const handler = api({
-  'POST /v1/users/{userId}/verify': userRoute(['users'], async ({ caller, userId, user, body }, deps) =>
-    ok(await verifyCode(deps, caller.tenant, userId, user, requiredString(body, 'code'))),
+  'POST /v1/users/{userId}/verify': userRoute(['users'], async ({ userId, user, body }, context) =>
+    ok(await verifyCode(context, userId, user, requiredString(body, 'code'))),
   ),
 });

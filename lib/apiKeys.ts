@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hmac, sameBytes, sha256 } from './crypto/hashes.ts';
-import type { Deps } from './deps.ts';
+import type { TenantContext } from './context.ts';
 import { isPrintable } from './domain/identifiers.ts';
 import { invalidRequest, notFound } from './errors.ts';
 import { type ApiKeyRecord, SCOPES, type Scope } from './store/records.ts';
@@ -71,19 +71,22 @@ export function parseKeyRequest(body: Record<string, unknown> | undefined): {
   return { name, scopes: [...new Set(scopes as Scope[])] };
 }
 
-export async function createKey(deps: Deps, tenantId: string, body: Record<string, unknown> | undefined) {
+export async function createKey(ctx: TenantContext, body: Record<string, unknown> | undefined) {
   const { name, scopes } = parseKeyRequest(body);
-  const { record, token } = newApiKey(tenantId, name, scopes, deps.now());
-  await deps.store.putKey(record);
+  const { record, token } = newApiKey(ctx.tenant.tenantId, name, scopes, ctx.deps.now());
+  await ctx.deps.store.putKey(record);
+  await ctx.audit({ action: 'key_create', outcome: 'success', reason: describeKey(record) });
   return { ...keyView(record), secret: token };
 }
 
-export async function listKeys(deps: Deps, tenantId: string) {
-  const keys = await deps.store.listKeys(tenantId);
+export async function listKeys({ deps, tenant }: TenantContext) {
+  const keys = await deps.store.listKeys(tenant.tenantId);
   return { keys: keys.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map(keyView) };
 }
 
-export async function deleteKey(deps: Deps, tenantId: string, keyId: string | undefined) {
+export async function deleteKey(ctx: TenantContext, keyId: string | undefined) {
+  const { deps } = ctx;
+  const tenantId = ctx.tenant.tenantId;
   // Key ids are 16 hex characters; anything else cannot name a key of this tenant.
   if (
     keyId === undefined ||
@@ -92,4 +95,8 @@ export async function deleteKey(deps: Deps, tenantId: string, keyId: string | un
   ) {
     throw notFound('key_not_found', 'no such key');
   }
+  await ctx.audit({ action: 'key_delete', outcome: 'success', reason: `key ${keyId}` });
 }
+
+/** Names a key in the audit trail: its id, name and scopes, never its secret. */
+const describeKey = (key: ApiKeyRecord) => `key ${key.id} "${key.name}" scopes ${key.scopes.join(',')}`;

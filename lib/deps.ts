@@ -4,6 +4,9 @@ import type { KeyVault } from './crypto/keyVault.ts';
 import { KmsKeyVault } from './crypto/kmsKeyVault.ts';
 import { LocalKeyVault } from './crypto/localKeyVault.ts';
 import { TenantKeyring } from './crypto/tenantKeys.ts';
+import { AuditLog } from './audit.ts';
+import { logger } from './observability/logger.ts';
+import { type Counters, powertoolsCounters, powertoolsMetrics } from './observability/metrics.ts';
 import { DynamoStore } from './store/dynamoStore.ts';
 import type { Store } from './store/port.ts';
 
@@ -12,6 +15,8 @@ export interface Deps {
   store: Store;
   vault: KeyVault;
   keyring: TenantKeyring;
+  audit: AuditLog;
+  counters: Counters;
   now: () => number;
   /** SHA-256 of the operator key; undefined when none is configured (tenant routes still work). */
   operatorKeyHash: Buffer | undefined;
@@ -45,10 +50,16 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv): Deps {
           ...(env.AWS_ENDPOINT_URL_KMS ? { endpoint: env.AWS_ENDPOINT_URL_KMS } : {}),
         });
   const now = () => Date.now();
+  const store = new DynamoStore(db, table);
+  const counters = powertoolsCounters(powertoolsMetrics());
   return {
-    store: new DynamoStore(db, table),
+    store,
     vault,
-    keyring: new TenantKeyring(vault, now),
+    keyring: new TenantKeyring(vault, now, undefined, (hit) =>
+      counters.count(hit ? 'DataKeyCacheHit' : 'DataKeyCacheMiss'),
+    ),
+    audit: new AuditLog(store, counters, logger, Number(env.TFA_AUDIT_RETENTION_DAYS ?? 400)),
+    counters,
     now,
     operatorKeyHash: operatorHash(env),
   };

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Deps } from './deps.ts';
+import type { TenantContext } from './context.ts';
 import { parseCode } from './domain/codes.ts';
 import { isPrintable } from './domain/identifiers.ts';
 import { encodeSecret, matchTimeStep, otpauthUri, SECRET_BYTES } from './domain/totp.ts';
@@ -23,12 +23,10 @@ import { optionalBoolean, optionalString } from './http/fields.ts';
 import { renderQrCodes } from './qr.ts';
 import { issueRecoveryCodes } from './recoveryCodes.ts';
 import { openSecret, sealSecret } from './secrets.ts';
-import type { TenantRecord } from './store/records.ts';
 
 /** POST /v1/users/{userId}/setup: a pending enrolment; nothing is enforced until it is confirmed. */
 export async function startSetup(
-  deps: Deps,
-  tenant: TenantRecord,
+  ctx: TenantContext,
   userId: string,
   read: UserRecord | undefined,
   body: Record<string, unknown> | undefined,
@@ -39,6 +37,7 @@ export async function startSetup(
     throw invalidRequest('accountName must be 1 to 128 printable characters without ":"');
   }
   const reconfigure = optionalBoolean(body, 'reconfigure') ?? false;
+  const { deps, tenant } = ctx;
   const { settings } = tenant;
   if (settings.policy === 'disabled') throw policyDisabled();
 
@@ -77,6 +76,14 @@ export async function startSetup(
       emptyUser(tenant.tenantId, userId);
   }
 
+  deps.counters.count('Setup');
+  await ctx.audit({
+    action: 'setup',
+    userId,
+    outcome: 'success',
+    ...(user.active ? { reason: 'reconfigure' } : {}),
+  });
+
   const base32 = encodeSecret(secret);
   secret.fill(0);
   const uri = otpauthUri({ ...pending, secret: base32 });
@@ -96,12 +103,12 @@ export async function startSetup(
 
 /** POST /v1/users/{userId}/confirm: the first code makes the pending enrolment active. */
 export async function confirmSetup(
-  deps: Deps,
-  tenant: TenantRecord,
+  ctx: TenantContext,
   userId: string,
   read: UserRecord | undefined,
   rawCode: string,
 ) {
+  const { deps, tenant } = ctx;
   const pending = read?.pending;
   if (!read || !pending) throw notFound('no_pending_setup', 'the user has no pending setup');
   const now = deps.now();
@@ -121,8 +128,9 @@ export async function confirmSetup(
   const step = matchTimeStep(secret, submitted.code, pending, now, tenant.settings.totp.window);
   secret.fill(0);
   if (step === null) {
-    const outcome = await countFailure(deps, tenant.settings.lockout, read);
+    const outcome = await countFailure(ctx, read);
     if (outcome.kind === 'locked') throw lockedError(outcome.retryAfterMs);
+    await ctx.audit({ action: 'confirm', userId, outcome: 'invalid_code' });
     throw new ApiError(422, 'invalid_code', 'the code is not valid');
   }
 
@@ -137,5 +145,7 @@ export async function confirmSetup(
     const ours = current?.active?.id === pending.id && current.lastStepToken === token;
     if (!ours) throw notFound('no_pending_setup', 'the setup was replaced or removed meanwhile');
   }
+  deps.counters.count('Confirm');
+  await ctx.audit({ action: 'confirm', userId, outcome: 'success' });
   return { userId, enabled: true, confirmedAt: new Date(now).toISOString(), recoveryCodes: codes };
 }

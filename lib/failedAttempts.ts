@@ -1,5 +1,5 @@
-import type { Deps } from './deps.ts';
-import { type LockoutSettings, planFailure } from './domain/lockout.ts';
+import type { TenantContext } from './context.ts';
+import { DISABLE_AFTER, planFailure } from './domain/lockout.ts';
 import { lockRemaining, type UserRecord } from './domain/user.ts';
 import { ApiError, serviceUnavailable } from './errors.ts';
 
@@ -13,11 +13,9 @@ export type FailureOutcome =
  * that reaches the lock (or the disable) is a compare-and-set, so exactly one
  * request sets it and every other one, on re-reading, finds the user locked.
  */
-export async function countFailure(
-  deps: Deps,
-  lockout: LockoutSettings,
-  read: UserRecord,
-): Promise<FailureOutcome> {
+export async function countFailure(ctx: TenantContext, read: UserRecord): Promise<FailureOutcome> {
+  const { deps } = ctx;
+  const { lockout } = ctx.tenant.settings;
   let user: UserRecord | undefined = read;
   for (let attempt = 0; attempt < 8; attempt++) {
     if (!user) return { kind: 'gone' };
@@ -27,11 +25,27 @@ export async function countFailure(
     const plan = planFailure(user, lockout, now);
     const result = await deps.store.recordFailure(user, plan, now);
     if (result.applied) {
-      return {
-        kind: 'counted',
-        lockedNow: plan.kind === 'threshold' && plan.lockedUntil !== undefined,
-        disabledNow: plan.kind === 'threshold' && plan.disable,
-      };
+      const lockedNow = plan.kind === 'threshold' && plan.lockedUntil !== undefined;
+      const disabledNow = plan.kind === 'threshold' && plan.disable;
+      if (lockedNow) {
+        deps.counters.count('Lockout');
+        await ctx.audit({
+          action: 'lockout',
+          userId: read.userId,
+          outcome: 'locked',
+          reason: `${lockout.maxFailures} failed attempts: locked for ${lockout.lockSeconds} s`,
+        });
+      }
+      if (disabledNow) {
+        deps.counters.count('Disable');
+        await ctx.audit({
+          action: 'lockout',
+          userId: read.userId,
+          outcome: 'disabled',
+          reason: `${DISABLE_AFTER} consecutive failed attempts: authenticator disabled`,
+        });
+      }
+      return { kind: 'counted', lockedNow, disabledNow };
     }
     user = result.current ?? (await deps.store.getUser(read.tenantId, read.userId));
   }

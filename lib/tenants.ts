@@ -4,6 +4,7 @@ import { isIssuer, isTenantId } from './domain/identifiers.ts';
 import { applySettingsPatch, defaultSettings } from './domain/settings.ts';
 import { ApiError, conflict, invalidRequest, notFound, serviceUnavailable } from './errors.ts';
 import { optionalString } from './http/fields.ts';
+import type { TenantContext } from './context.ts';
 import type { TenantRecord } from './store/records.ts';
 
 const invalidIssuer = () =>
@@ -66,17 +67,19 @@ export async function getTenant(deps: Deps, tenantId: string | undefined) {
 export const settingsView = (tenant: TenantRecord) => ({ tenantId: tenant.tenantId, ...tenant.settings });
 
 /** PATCH /v1/settings: validate against the contract's rules, then an optimistic write on the revision. */
-export async function patchSettings(
-  deps: Deps,
-  tenant: TenantRecord,
-  body: Record<string, unknown> | undefined,
-) {
+export async function patchSettings(ctx: TenantContext, body: Record<string, unknown> | undefined) {
+  const { deps, tenant } = ctx;
   if (body === undefined) throw invalidRequest('a JSON object of settings is required');
   let current = tenant;
   for (let attempt = 0; attempt < 3; attempt++) {
     const result = applySettingsPatch(current.settings, body);
     if (!result.ok) throw new ApiError(400, result.problem.code, result.problem.message);
     if (await deps.store.saveSettings(current, result.settings)) {
+      await ctx.audit({
+        action: 'settings',
+        outcome: 'success',
+        reason: `changed ${changedFields(body).join(', ')}`,
+      });
       return settingsView({ ...current, settings: result.settings });
     }
     const fresh = await deps.store.getTenant(tenant.tenantId);
@@ -85,3 +88,11 @@ export async function patchSettings(
   }
   throw serviceUnavailable('settings, under concurrent changes,');
 }
+
+/** `issuer, totp.digits`: what a settings change named, for the audit trail. */
+const changedFields = (body: Record<string, unknown>): string[] =>
+  Object.entries(body).flatMap(([key, value]) =>
+    typeof value === 'object' && value !== null
+      ? Object.keys(value).map((inner) => `${key}.${inner}`)
+      : [key],
+  );

@@ -1,27 +1,20 @@
 import { decodeCursor, encodeCursor } from './cursors.ts';
-import type { Deps } from './deps.ts';
+import type { TenantContext } from './context.ts';
 import { isPrintable } from './domain/identifiers.ts';
 import { livePending, type UserRecord, userStatus } from './domain/user.ts';
 import { invalidRequest, notEnrolled, serviceUnavailable } from './errors.ts';
 import { optionalString } from './http/fields.ts';
 import { issueRecoveryCodes } from './recoveryCodes.ts';
-import type { TenantRecord } from './store/records.ts';
 
 /** GET /v1/users/{userId}: an unknown user is not an error, and no secret is ever part of it. */
-export const getStatus = (
-  deps: Deps,
-  tenant: TenantRecord,
-  userId: string,
-  user: UserRecord | undefined,
-) => ({
+export const getStatus = ({ deps, tenant }: TenantContext, userId: string, user: UserRecord | undefined) => ({
   ...userStatus(user, tenant.settings.policy, deps.now()),
   userId,
 });
 
 /** DELETE /v1/users/{userId}: idempotent; `removed` says whether anything was there. */
 export async function removeUser(
-  deps: Deps,
-  tenant: TenantRecord,
+  ctx: TenantContext,
   userId: string,
   body: Record<string, unknown> | undefined,
 ) {
@@ -29,38 +22,41 @@ export async function removeUser(
   if (reason !== undefined && !isPrintable(reason, 256)) {
     throw invalidRequest('reason must be at most 256 printable characters');
   }
-  const old = await deps.store.removeUser(tenant.tenantId, userId);
-  return { userId, removed: old?.active !== undefined || old?.pending !== undefined };
+  const old = await ctx.deps.store.removeUser(ctx.tenant.tenantId, userId);
+  const removed = old?.active !== undefined || old?.pending !== undefined;
+  await ctx.audit({
+    action: 'remove',
+    userId,
+    outcome: removed ? 'success' : 'not_found',
+    ...(reason === undefined ? {} : { reason }),
+  });
+  return { userId, removed };
 }
 
 /** POST /v1/users/{userId}/unlock: lifts the timed lock; not the disable, nor the count toward it. */
-export async function unlockUser(
-  deps: Deps,
-  tenant: TenantRecord,
-  userId: string,
-  user: UserRecord | undefined,
-) {
-  if (user && (await deps.store.unlock(user))) {
+export async function unlockUser(ctx: TenantContext, userId: string, user: UserRecord | undefined) {
+  if (user && (await ctx.deps.store.unlock(user))) {
+    await ctx.audit({ action: 'unlock', userId, outcome: 'success' });
     const { lockedUntil: _, ...unlocked } = user;
-    return getStatus(deps, tenant, userId, { ...unlocked, failedAttempts: 0 });
+    return getStatus(ctx, userId, { ...unlocked, failedAttempts: 0 });
   }
-  return getStatus(deps, tenant, userId, undefined);
+  await ctx.audit({ action: 'unlock', userId, outcome: 'not_found' });
+  return getStatus(ctx, userId, undefined);
 }
 
 /** POST /v1/users/{userId}/recovery-codes: ten new codes; the old ones stop working. */
-export async function replaceRecoveryCodes(
-  deps: Deps,
-  tenant: TenantRecord,
-  userId: string,
-  read: UserRecord | undefined,
-) {
+export async function replaceRecoveryCodes(ctx: TenantContext, userId: string, read: UserRecord | undefined) {
+  const { deps, tenant } = ctx;
   const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
   let user = read;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (!user?.active) throw notEnrolled();
     const { codes, hashes } = issueRecoveryCodes(keys, userId);
     const result = await deps.store.replaceRecoveryCodes(user, user.active.id, hashes);
-    if (result.applied) return { recoveryCodes: codes };
+    if (result.applied) {
+      await ctx.audit({ action: 'recovery_codes', userId, outcome: 'success' });
+      return { recoveryCodes: codes };
+    }
     user = result.current ?? (await deps.store.getUser(tenant.tenantId, userId));
   }
   throw serviceUnavailable('the database, under concurrent changes,');
@@ -72,7 +68,7 @@ const USER_LIST = 'users';
  * GET /v1/users: enrolled users in user-id order. The index is read ahead by one
  * match, so `nextCursor` is null exactly on the last page, even with a filter.
  */
-export async function listUsers(deps: Deps, tenant: TenantRecord, query: Record<string, string | undefined>) {
+export async function listUsers({ deps, tenant }: TenantContext, query: Record<string, string | undefined>) {
   const limit = parseLimit(query.limit);
   const status = query.status;
   if (status !== undefined && status !== 'enabled' && status !== 'pending') {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Deps } from './deps.ts';
+import type { AuditEntry } from './audit.ts';
+import type { TenantContext } from './context.ts';
 import { parseCode } from './domain/codes.ts';
 import { matchTimeStep } from './domain/totp.ts';
 import { lockRemaining, type UserRecord } from './domain/user.ts';
@@ -7,7 +8,7 @@ import { invalidRequest, notEnrolled, policyDisabled, serviceUnavailable } from 
 import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
 import { findRecoveryHash, recoveryHash } from './recoveryCodes.ts';
 import { openSecret } from './secrets.ts';
-import type { TenantRecord } from './store/records.ts';
+import type { MetricName } from './observability/metrics.ts';
 
 export type VerifyAnswer =
   | { valid: true; method: 'totp' }
@@ -21,12 +22,35 @@ export type VerifyAnswer =
  * decided again; a per-request token recognises our own write after an SDK retry.
  */
 export async function verifyCode(
-  deps: Deps,
-  tenant: TenantRecord,
+  ctx: TenantContext,
   userId: string,
   read: UserRecord | undefined,
   rawCode: string,
 ): Promise<VerifyAnswer> {
+  const answer = await decide(ctx, userId, read, rawCode);
+  ctx.deps.counters.count(METRIC[answer.valid ? 'valid' : answer.reason]);
+  const entry: AuditEntry = answer.valid
+    ? { action: 'verify', userId, outcome: 'success', reason: answer.method }
+    : { action: 'verify', userId, outcome: answer.reason };
+  await ctx.audit(entry);
+  return answer;
+}
+
+const METRIC: Record<'valid' | Extract<VerifyAnswer, { valid: false }>['reason'], MetricName> = {
+  valid: 'VerifyValid',
+  invalid_code: 'VerifyInvalidCode',
+  replayed: 'VerifyReplayed',
+  locked: 'VerifyLocked',
+  disabled: 'VerifyDisabled',
+};
+
+async function decide(
+  ctx: TenantContext,
+  userId: string,
+  read: UserRecord | undefined,
+  rawCode: string,
+): Promise<VerifyAnswer> {
+  const { deps, tenant } = ctx;
   if (tenant.settings.policy === 'disabled') throw policyDisabled();
   if (!read?.active) throw notEnrolled();
   const submitted = parseCode(rawCode, read.active.digits);
@@ -58,14 +82,14 @@ export async function verifyCode(
       );
       const step = matchTimeStep(secret, submitted.code, active, now, tenant.settings.totp.window);
       secret.fill(0);
-      if (step === null) return failed(deps, tenant, user);
+      if (step === null) return failed(ctx, user);
       if (user.lastUsedStep !== undefined && step <= user.lastUsedStep)
         return { valid: false, reason: 'replayed' };
       write = deps.store.acceptStep(user, active.id, step, token, now);
       success = { valid: true, method: 'totp' };
     } else {
       const stored = findRecoveryHash(user.recoveryHashes, recoveryHash(keys, userId, submitted.code));
-      if (!stored) return failed(deps, tenant, user);
+      if (!stored) return failed(ctx, user);
       write = deps.store.spendRecoveryCode(user, active.id, stored, token, now);
       success = { valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length - 1 };
     }
@@ -76,8 +100,8 @@ export async function verifyCode(
   throw serviceUnavailable('the database, under contention,');
 }
 
-async function failed(deps: Deps, tenant: TenantRecord, user: UserRecord): Promise<VerifyAnswer> {
-  const outcome = await countFailure(deps, tenant.settings.lockout, user);
+async function failed(ctx: TenantContext, user: UserRecord): Promise<VerifyAnswer> {
+  const outcome = await countFailure(ctx, user);
   if (outcome.kind === 'gone') throw notEnrolled();
   if (outcome.kind === 'locked') {
     return { valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(outcome.retryAfterMs) };

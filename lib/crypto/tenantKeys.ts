@@ -25,23 +25,22 @@ const derive = (dataKey: Buffer, purpose: string) =>
  */
 export class TenantKeyring {
   private readonly cache = new Map<string, { wrapped: Buffer; keys: TenantKeys; until: number }>();
-  hits = 0;
-  misses = 0;
 
   constructor(
     private readonly vault: KeyVault,
     private readonly now: () => number,
     private readonly maxAgeMs = 5 * 60_000,
+    private readonly observe: (hit: boolean) => void = () => undefined,
   ) {}
 
   async keysFor(tenantId: string, wrapped: Uint8Array): Promise<TenantKeys> {
     const cached = this.cache.get(tenantId);
     const now = this.now();
     if (cached && cached.until > now && sameBytes(cached.wrapped, wrapped)) {
-      this.hits++;
+      this.observe(true);
       return cached.keys;
     }
-    this.misses++;
+    this.observe(false);
     let dataKey: Buffer;
     try {
       dataKey = await this.vault.unwrapDataKey(tenantId, wrapped);

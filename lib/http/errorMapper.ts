@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import { ApiError } from '../errors.ts';
+import { logger } from '../observability/logger.ts';
 import { errorBody, json } from './respond.ts';
 import type { ApiContext, Event, Result } from './types.ts';
 
@@ -8,28 +9,30 @@ import type { ApiContext, Event, Result } from './types.ts';
  * and code; anything else is a 500 whose body says nothing of the cause, which is
  * logged with the request id instead.
  */
-export const errorMapper = (
-  log: (entry: Record<string, unknown>) => void = (entry) => console.error(JSON.stringify(entry)),
-): MiddlewareObj<Event, Result, Error, ApiContext> => ({
+export const errorMapper = (): MiddlewareObj<Event, Result, Error, ApiContext> => ({
   onError: (request) => {
     const error = request.error;
     if (error instanceof ApiError) {
-      if (error.status >= 500) logError(log, request.context, error);
+      if (error.status >= 500) logError(request.context, error);
       request.response = json(error.status, errorBody(error.code, error.message), error.headers);
       return;
     }
-    logError(log, request.context, error);
+    logError(request.context, error);
     request.response = json(500, errorBody('internal_error', 'an internal error occurred'));
   },
 });
 
-function logError(log: (entry: Record<string, unknown>) => void, context: ApiContext, error: unknown) {
+function logError(context: ApiContext, error: unknown) {
   const cause = error instanceof Error ? (error.cause ?? error) : error;
-  log({
-    level: 'error',
-    requestId: context.api?.requestId,
-    error: error instanceof Error ? error.message : String(error),
-    // The name and stack of the cause only: SDK errors can carry request parameters.
-    cause: cause instanceof Error ? { name: cause.name, stack: cause.stack } : undefined,
-  });
+  logger().error(
+    {
+      requestId: context.api?.requestId,
+      // The name, message and stack of the cause only: SDK errors carry request parameters.
+      err:
+        cause instanceof Error
+          ? { name: cause.name, message: cause.message, stack: cause.stack }
+          : String(cause),
+    },
+    error instanceof Error ? error.message : 'unexpected error',
+  );
 }

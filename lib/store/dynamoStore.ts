@@ -14,6 +14,8 @@ import type { FailurePlan } from '../domain/lockout.ts';
 import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import { serviceUnavailable } from '../errors.ts';
 import {
+  auditFromItem,
+  auditToItem,
   apiKeyFromItem,
   apiKeyToItem,
   enrolmentToMap,
@@ -22,9 +24,10 @@ import {
   tenantToItem,
   userFromItem,
 } from './items.ts';
-import type { RequestContext, Store, UserPage, WriteResult } from './port.ts';
+import type { AuditEvent } from '../audit.ts';
+import type { AuditPosition, RequestContext, Store, UserPage, WriteResult } from './port.ts';
 import type { ApiKeyRecord, TenantRecord } from './records.ts';
-import { apiKeyKey, LIST_INDEX, TTL_ATTRIBUTE, tenantKey, userKey } from './table.ts';
+import { apiKeyKey, AUDIT_INDEX, LIST_INDEX, TTL_ATTRIBUTE, tenantKey, userKey } from './table.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -379,6 +382,59 @@ export class DynamoStore implements Store {
       .sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
     const lastUserId = out.Items?.at(-1)?.listUser?.S;
     return { users, lastUserId, more: out.LastEvaluatedKey !== undefined };
+  }
+
+  async putAuditEvent(event: AuditEvent, expiresAtSeconds: number): Promise<void> {
+    // Audit events are written once and never overwritten.
+    await this.send(
+      this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: auditToItem(event, expiresAtSeconds),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  }
+
+  async listAuditEvents(
+    tenantId: string,
+    userId: string | undefined,
+    after: AuditPosition | undefined,
+    limit: number,
+  ): Promise<{ events: AuditEvent[]; next: AuditPosition | undefined }> {
+    const start = after && { pk: { S: after.pk }, sk: { S: after.sk } };
+    const out = await this.send(
+      this.db.send(
+        new QueryCommand(
+          userId === undefined
+            ? {
+                TableName: this.table,
+                IndexName: AUDIT_INDEX,
+                KeyConditionExpression: 'auditTenant = :tenant',
+                ExpressionAttributeValues: { ':tenant': { S: tenantId } },
+                ScanIndexForward: false,
+                Limit: limit,
+                ExclusiveStartKey: start && { ...start, auditTenant: { S: tenantId }, auditAt: start.sk },
+              }
+            : {
+                TableName: this.table,
+                KeyConditionExpression: 'pk = :pk',
+                ExpressionAttributeValues: { ':pk': { S: `AUDIT#${tenantId}#${userId}` } },
+                ScanIndexForward: false,
+                ConsistentRead: true,
+                Limit: limit,
+                ExclusiveStartKey: start,
+              },
+        ),
+      ),
+    );
+    const items = out.Items ?? [];
+    const last = items.at(-1);
+    return {
+      events: items.map(auditFromItem),
+      next: out.LastEvaluatedKey && last ? { pk: last.pk?.S ?? '', sk: last.sk?.S ?? '' } : undefined,
+    };
   }
 
   /** A conditional update of a user; a lost condition returns the item as it is, when the store says. */

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AuditAction, AuditEvent } from '../audit.ts';
 import type { TenantSettings } from '../domain/settings.ts';
 import type { Enrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, Scope, TenantRecord } from './records.ts';
+import { TTL_ATTRIBUTE } from './table.ts';
 
 /** Translation between records and DynamoDB items, kept by hand: a few fields, no runtime library. */
 type Item = Record<string, AttributeValue>;
@@ -101,4 +104,39 @@ export function apiKeyFromItem(item: Item | undefined): ApiKeyRecord | undefined
     hash: item.hash?.B ?? new Uint8Array(),
     createdAt: num(item.createdAt) ?? 0,
   };
+}
+
+export function auditToItem(event: AuditEvent, expiresAtSeconds: number): Item {
+  // The request id is the caller's to choose: a random part keeps two events apart.
+  const sk = `${new Date(event.at).toISOString()}#${event.requestId}#${event.action}#${randomBytes(4).toString('hex')}`;
+  const item: Item = {
+    pk: { S: `AUDIT#${event.tenantId}#${event.userId ?? '-'}` },
+    sk: { S: sk },
+    auditTenant: { S: event.tenantId },
+    auditAt: { S: sk },
+    at: N(event.at),
+    action: { S: event.action },
+    actorKeyId: { S: event.actor.keyId },
+    actorName: { S: event.actor.name },
+    outcome: { S: event.outcome },
+    requestId: { S: event.requestId },
+    [TTL_ATTRIBUTE]: N(expiresAtSeconds),
+  };
+  if (event.userId !== undefined) item.userId = { S: event.userId };
+  if (event.reason !== undefined) item.reason = { S: event.reason };
+  return item;
+}
+
+export function auditFromItem(item: Item): AuditEvent {
+  const event: AuditEvent = {
+    tenantId: str(item.auditTenant),
+    at: num(item.at) ?? 0,
+    action: str(item.action) as AuditAction,
+    actor: { keyId: str(item.actorKeyId), name: str(item.actorName) },
+    outcome: str(item.outcome),
+    requestId: str(item.requestId),
+  };
+  if (item.userId?.S !== undefined) event.userId = item.userId.S;
+  if (item.reason?.S !== undefined) event.reason = item.reason.S;
+  return event;
 }

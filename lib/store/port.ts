@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../audit.ts';
 import type { FailurePlan } from '../domain/lockout.ts';
 import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, TenantRecord } from './records.ts';
@@ -69,6 +70,21 @@ export interface Store {
   removeUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
   /** Enrolled users (active or pending) in user-id order, after `afterUserId`. */
   listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage>;
+
+  putAuditEvent(event: AuditEvent, expiresAtSeconds: number): Promise<void>;
+  /** Newest first; one user's events, or the whole tenant's. */
+  listAuditEvents(
+    tenantId: string,
+    userId: string | undefined,
+    after: AuditPosition | undefined,
+    limit: number,
+  ): Promise<{ events: AuditEvent[]; next: AuditPosition | undefined }>;
+}
+
+/** Where an audit page ended: the store's key of its last event. */
+export interface AuditPosition {
+  pk: string;
+  sk: string;
 }
 
 export interface UserPage {

@@ -7,9 +7,12 @@
  * - `TENANT#<tenant>` / `KEY#<id>`: an API key (hash only).
  * - `USER#<tenant>#<user>` / `USER`: one user's whole 2FA state. Its own partition,
  *   so one busy tenant never concentrates its verifies on one partition.
+ * - `AUDIT#<tenant>#<user>` (or `#-` for tenant events) / `<ISO time>#<request>#<action>`:
+ *   audit events, newest last; the auditByTenant index orders a tenant's events by time.
  * `#` cannot occur in a tenant or user id, so keys never collide.
  */
 export const LIST_INDEX = 'byTenant';
+export const AUDIT_INDEX = 'auditByTenant';
 
 export const tableDefinition = (tableName: string) => ({
   TableName: tableName,
@@ -19,6 +22,8 @@ export const tableDefinition = (tableName: string) => ({
     { AttributeName: 'sk', AttributeType: 'S' as const },
     { AttributeName: 'listTenant', AttributeType: 'S' as const },
     { AttributeName: 'listUser', AttributeType: 'S' as const },
+    { AttributeName: 'auditTenant', AttributeType: 'S' as const },
+    { AttributeName: 'auditAt', AttributeType: 'S' as const },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' as const },
@@ -34,6 +39,15 @@ export const tableDefinition = (tableName: string) => ({
         { AttributeName: 'listUser', KeyType: 'RANGE' as const },
       ],
       Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    },
+    // Audit events are small and written once: the index holds them whole.
+    {
+      IndexName: AUDIT_INDEX,
+      KeySchema: [
+        { AttributeName: 'auditTenant', KeyType: 'HASH' as const },
+        { AttributeName: 'auditAt', KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
     },
   ],
 });

@@ -1,34 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { before, beforeEach, describe, it } from 'node:test';
 import { KmsKeyVault } from '../../lib/crypto/kmsKeyVault.ts';
 import { ApiError } from '../../lib/errors.ts';
-import { startEmbeddedStore } from '../../lib/local/embeddedStore.ts';
-import { startLocalService } from '../../lib/local/service.ts';
 import { startFakeKms } from '../support/fakeKms.ts';
 import { startFaultProxy } from '../support/faultProxy.ts';
 import { codeFor, freshStep } from '../support/otp.ts';
-import { ApiClient } from '../support/service.ts';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+import { startTestService } from '../support/service.ts';
 
 // The service, with its store and its KMS each behind a proxy that injects faults on the wire.
-const store = await startEmbeddedStore(undefined);
-after(() => store.close());
-const dynamo = await startFaultProxy(store.endpoint);
 const kms = await startFakeKms();
 const kmsProxy = await startFaultProxy(kms.url);
-const service = await startLocalService({
-  dataDir: mkdtempSync(join(tmpdir(), 'tfa-faults-')),
-  port: 0,
-  operatorKey: 'faults-operator-key-0123456789abcdef',
-  storeEndpoint: dynamo.url,
-  kms: { endpoint: kmsProxy.url, keyId: kms.keyId },
-});
-after(() => service.close());
-const client = new ApiClient(service.url);
+const service = await startTestService({ kms: { endpoint: kmsProxy.url, keyId: kms.keyId } });
+const { client, storeProxy: dynamo } = service;
 
 let admin: string;
 let users: string;
@@ -155,7 +138,7 @@ describe('store outage and throttling', () => {
 });
 
 describe('KMS', () => {
-  it('a warm verify is one BatchGetItem and one UpdateItem, writes no index attribute, and calls no KMS', async () => {
+  it('a warm verify: one BatchGetItem and one conditional UpdateItem decide, one PutItem audits; no KMS, no index write', async () => {
     const { setup } = await enrol('warm');
     await freshStep();
     dynamo.clear();
@@ -164,10 +147,11 @@ describe('KMS', () => {
     assert.equal(kms.calls.length, before);
     assert.deepEqual(
       dynamo.seen.map((s) => s.target),
-      ['DynamoDB_20120810.BatchGetItem', 'DynamoDB_20120810.UpdateItem'],
+      ['DynamoDB_20120810.BatchGetItem', 'DynamoDB_20120810.UpdateItem', 'DynamoDB_20120810.PutItem'],
     );
     const write = dynamo.seen[1]?.body ?? '';
     assert.ok(!write.includes('listTenant') && !write.includes('listUser'), 'no index write on verify');
+    assert.match(dynamo.seen[2]?.body ?? '', /AUDIT#faulty#warm/);
   });
 
   it('tenant creation generates the data key with KMS; a KMS failure is 503 and creates nothing', async () => {

@@ -28,6 +28,7 @@ const CONTRACT = [
   'POST /v1/users/{userId}/recovery-codes',
   'POST /v1/users/{userId}/unlock',
   'GET /v1/users',
+  'GET /v1/audit',
 ];
 
 describe('routes', () => {

@@ -2,7 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { startEmbeddedStore } from '../../lib/local/embeddedStore.ts';
 import { startLocalService } from '../../lib/local/service.ts';
+import { startFaultProxy } from './faultProxy.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -11,16 +13,31 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
  * for one test file; closed when the file's tests end. The store lives in a fresh
  * temporary directory, so every file starts from nothing.
  */
-export async function startTestService() {
+export async function startTestService(options: { kms?: { endpoint: string; keyId: string } } = {}) {
   const logs = captureOutput();
   const dataDir = mkdtempSync(join(tmpdir(), 'tfa-test-'));
+  // The store is reached through a proxy that can inject faults on the wire; with no
+  // fault rule it passes every request through untouched.
+  const store = await startEmbeddedStore(undefined);
+  after(() => store.close());
+  const storeProxy = await startFaultProxy(store.endpoint);
   const service = await startLocalService({
     dataDir,
     port: 0,
     operatorKey: 'test-operator-key-0123456789abcdef',
+    storeEndpoint: storeProxy.url,
+    kms: options.kms,
   });
   after(() => service.close());
-  return { ...service, dataDir, logs, client: new ApiClient(service.url) };
+  // storeEndpoint: the store itself, for tests that read or bend it directly.
+  return {
+    ...service,
+    storeEndpoint: store.endpoint,
+    storeProxy,
+    dataDir,
+    logs,
+    client: new ApiClient(service.url),
+  };
 }
 
 /**

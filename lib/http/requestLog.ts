@@ -1,0 +1,28 @@
+import type { MiddlewareObj } from '@middy/core';
+import { logger } from '../observability/logger.ts';
+import type { ApiContext, Event, Result } from './types.ts';
+
+/** One log line per request: request id, tenant, route, status, latency. Never a body or a header. */
+export const requestLog = (): MiddlewareObj<Event, Result, Error, ApiContext> => {
+  const started = new WeakMap<object, number>();
+  const line = (request: { event: Event; context: ApiContext; response: Result | null }) => {
+    const caller = request.context.api?.caller;
+    logger().info(
+      {
+        requestId: request.context.api?.requestId,
+        tenant: caller?.kind === 'tenant' ? caller.tenant.tenantId : caller?.kind,
+        route: request.event.routeKey,
+        status: request.response?.statusCode,
+        latencyMs: Date.now() - (started.get(request.context) ?? Date.now()),
+      },
+      'request',
+    );
+  };
+  return {
+    before: (request) => {
+      started.set(request.context, Date.now());
+    },
+    after: line,
+    onError: line,
+  };
+};
