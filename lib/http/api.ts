@@ -1,4 +1,3 @@
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { TenantContext } from '../context.ts';
@@ -8,6 +7,7 @@ import type { Scope } from '../store/records.ts';
 import { authenticate } from './authenticate.ts';
 import { errorMapper } from './errorMapper.ts';
 import { jsonBody } from './jsonBody.ts';
+import { publishMetrics } from './publishMetrics.ts';
 import { requestId } from './requestId.ts';
 import { requestLog } from './requestLog.ts';
 import { securityHeaders } from './securityHeaders.ts';
@@ -77,7 +77,7 @@ export function api(routes: Record<string, Route>, getDeps: () => Deps = default
     .use(requestLog())
     .use(securityHeaders())
     .use(errorMapper())
-    .use(logMetrics(powertoolsMetrics()))
+    .use(publishMetrics(powertoolsMetrics()))
     .use(httpHeaderNormalizer())
     .use(jsonBody())
     .use(authenticate((routeKey) => routes[routeKey]?.access, getDeps))

@@ -2,6 +2,8 @@ import { startLocalService } from './service.ts';
 
 // `npm start`: the whole API on 127.0.0.1, no AWS account, no network.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// EMF metric lines mean something to CloudWatch, not to a terminal: off unless asked for.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 const service = await startLocalService({
   dataDir: process.env.TFA_DATA_DIR ?? '.data',
