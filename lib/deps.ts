@@ -1,10 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { sha256 } from './crypto/hashes.ts';
+
 import type { KeyVault } from './crypto/keyVault.ts';
 import { KmsKeyVault } from './crypto/kmsKeyVault.ts';
 import { LocalKeyVault } from './crypto/localKeyVault.ts';
 import { TenantKeyring } from './crypto/tenantKeys.ts';
 import { AuditLog } from './audit.ts';
+import {
+  fixedOperatorKey,
+  type OperatorKeySource,
+  operatorHashFromEnvironment,
+  SsmOperatorKey,
+} from './operatorKey.ts';
 import { logger } from './observability/logger.ts';
 import { type Counters, powertoolsCounters, powertoolsMetrics } from './observability/metrics.ts';
 import { DynamoStore } from './store/dynamoStore.ts';
@@ -18,8 +24,8 @@ export interface Deps {
   audit: AuditLog;
   counters: Counters;
   now: () => number;
-  /** SHA-256 of the operator key; undefined when none is configured (tenant routes still work). */
-  operatorKeyHash: Buffer | undefined;
+  /** The operator key's hash: from the environment locally, from SSM in AWS. */
+  operatorKey: OperatorKeySource;
 }
 
 let built: Deps | undefined;
@@ -61,15 +67,12 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv): Deps {
     audit: new AuditLog(store, counters, logger, Number(env.TFA_AUDIT_RETENTION_DAYS ?? 400)),
     counters,
     now,
-    operatorKeyHash: operatorHash(env),
+    operatorKey: env.TFA_OPERATOR_KEY_PARAMETER
+      ? new SsmOperatorKey(env.TFA_OPERATOR_KEY_PARAMETER, now, {
+          ...(env.AWS_ENDPOINT_URL_SSM ? { endpoint: env.AWS_ENDPOINT_URL_SSM } : {}),
+        })
+      : fixedOperatorKey(operatorHashFromEnvironment(env)),
   };
-}
-
-function operatorHash(env: NodeJS.ProcessEnv): Buffer | undefined {
-  const hash = env.TFA_OPERATOR_KEY_HASH;
-  if (hash && /^[0-9a-f]{64}$/i.test(hash)) return Buffer.from(hash, 'hex');
-  if (env.TFA_OPERATOR_KEY) return sha256(env.TFA_OPERATOR_KEY);
-  return undefined;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

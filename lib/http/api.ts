@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { TenantContext } from '../context.ts';
 import { type Deps, deps as defaultDeps } from '../deps.ts';
@@ -95,8 +96,10 @@ export function api(routes: Record<string, Route>, getDeps: () => Deps = default
       };
       return route.handle(request, getDeps());
     });
-  // The route keys this handler serves, so a test can hold them against serverless.yml.
-  return Object.assign(handler, { routeKeys: Object.keys(routes) });
+  // As Lambda sees it: a plain context goes in (the stack adds `api` to it), and the
+  // route keys it serves are attached so a test can hold them against serverless.yml.
+  const lambda = handler as unknown as (event: Event, context: Context) => Promise<Result>;
+  return Object.assign(lambda, { routeKeys: Object.keys(routes) });
 }
 
 export type { Route };

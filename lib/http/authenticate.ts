@@ -2,7 +2,8 @@ import type { MiddlewareObj } from '@middy/core';
 import { keyMatches, operatorKeyMatches, parseApiKey } from '../apiKeys.ts';
 import type { Deps } from '../deps.ts';
 import { isUserId } from '../domain/identifiers.ts';
-import { ApiError, forbidden, unauthorized } from '../errors.ts';
+import { ApiError, forbidden, serviceUnavailable, unauthorized } from '../errors.ts';
+import type { OperatorKeySource } from '../operatorKey.ts';
 import type { Access, ApiContext, Event, Result } from './types.ts';
 
 /**
@@ -24,14 +25,15 @@ export const authenticate = (
     }
     const token = bearerToken(event.headers?.authorization);
     if (token === undefined) throw unauthorized();
-    const { operatorKeyHash, store } = deps();
-    if (operatorKeyMatches(token, operatorKeyHash)) {
+    const { operatorKey, store } = deps();
+    const parsed = parseApiKey(token);
+    if (parsed === undefined) {
+      // Not a tenant key: it may be the operator's, which may only create and read tenants.
+      if (!operatorKeyMatches(token, await expectedOperatorHash(operatorKey, access))) throw unauthorized();
       if (access !== 'operator') throw forbidden();
       context.api.caller = { kind: 'operator' };
       return;
     }
-    const parsed = parseApiKey(token);
-    if (parsed === undefined) throw unauthorized();
     const userId = event.pathParameters?.userId;
     const readUser = userId !== undefined && isUserId(userId);
     const loaded = await store.loadContext({
@@ -62,4 +64,17 @@ export const authenticate = (
 function bearerToken(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^Bearer[ ]+(\S+)[ ]*$/i.exec(header);
   return match?.[1];
+}
+
+/**
+ * Where the operator key cannot be read (SSM down), an operator route is
+ * unavailable; any other route goes on, and the token is just not a key it knows.
+ */
+async function expectedOperatorHash(source: OperatorKeySource, access: Access): Promise<Buffer | undefined> {
+  try {
+    return await source.hash();
+  } catch (error) {
+    if (access === 'operator') throw serviceUnavailable('the operator key store', error);
+    return undefined;
+  }
 }

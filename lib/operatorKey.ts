@@ -1,0 +1,62 @@
+import type * as Ssm from '@aws-sdk/client-ssm';
+import { sha256 } from './crypto/hashes.ts';
+
+/** Where the SHA-256 of the operator key comes from: the environment (local) or SSM (AWS). */
+export interface OperatorKeySource {
+  /** The expected hash, or undefined when no operator key is configured. */
+  hash(): Promise<Buffer | undefined>;
+}
+
+export const fixedOperatorKey = (hash: Buffer | undefined): OperatorKeySource => ({ hash: async () => hash });
+
+/** TFA_OPERATOR_KEY_HASH (hex) or TFA_OPERATOR_KEY; undefined when neither is set. */
+export function operatorHashFromEnvironment(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const hash = env.TFA_OPERATOR_KEY_HASH;
+  if (hash && /^[0-9a-f]{64}$/i.test(hash)) return Buffer.from(hash, 'hex');
+  if (env.TFA_OPERATOR_KEY) return sha256(env.TFA_OPERATOR_KEY);
+  return undefined;
+}
+
+/**
+ * The hash kept in an SSM SecureString parameter, read at run time (CloudFormation
+ * cannot put a SecureString into a Lambda environment) and kept for `maxAgeMs`, so
+ * a rotated operator key takes effect within minutes and SSM sees at most one call
+ * per container in that time. The SDK is imported on first use only: a request
+ * with a tenant key never gets here.
+ */
+export class SsmOperatorKey implements OperatorKeySource {
+  private cached: { hash: Buffer | undefined; until: number } | undefined;
+  private client: Promise<{ client: Ssm.SSMClient; sdk: typeof Ssm }> | undefined;
+
+  constructor(
+    private readonly parameterName: string,
+    private readonly now: () => number,
+    private readonly config: { endpoint?: string; region?: string } = {},
+    private readonly maxAgeMs = 5 * 60_000,
+  ) {}
+
+  async hash(): Promise<Buffer | undefined> {
+    if (this.cached && this.cached.until > this.now()) return this.cached.hash;
+    this.client ??= import('@aws-sdk/client-ssm').then((sdk) => ({
+      sdk,
+      client: new sdk.SSMClient({
+        ...this.config,
+        maxAttempts: 2,
+        requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
+      }),
+    }));
+    const { client, sdk } = await this.client;
+    let value: string | undefined;
+    try {
+      const out = await client.send(
+        new sdk.GetParameterCommand({ Name: this.parameterName, WithDecryption: true }),
+      );
+      value = out.Parameter?.Value?.trim();
+    } catch (error) {
+      if (!(error instanceof sdk.ParameterNotFound)) throw error;
+    }
+    const hash = value && /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : undefined;
+    this.cached = { hash, until: this.now() + this.maxAgeMs };
+    return hash;
+  }
+}

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { before, describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../../lib/local/service.ts';
+
+// `serverless package` run for real (offline, fake credentials), and its
+// CloudFormation template held to the least-privilege and durability claims.
+const out = mkdtempSync(join(tmpdir(), 'tfa-package-'));
+let template: { Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }> };
+let resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
+
+before(async () => {
+  await promisify(execFile)(
+    join(PROJECT_ROOT, 'node_modules/.bin/serverless'),
+    ['package', '--stage', 'ci', '--package', out],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'offline',
+        AWS_SECRET_ACCESS_KEY: 'offline',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      timeout: 240_000,
+    },
+  );
+  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  resources = template.Resources;
+});
+
+const table = { 'Fn::GetAtt': ['Table', 'Arn'] };
+const index = (name: string) => ({ 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['Table', 'Arn'] }, 'index', name]] });
+const key = { 'Fn::GetAtt': ['SecretsKey', 'Arn'] };
+const authRead = 'dynamodb:BatchGetItem';
+
+// What each function may do, and nothing more. `decrypt` is kms:Decrypt of tenant data keys.
+const EXPECTED: Record<
+  string,
+  { table: string[]; listIndex?: true; auditIndex?: true; decrypt?: true; generate?: true }
+> = {
+  health: { table: [] },
+  tenants: { table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], generate: true },
+  settings: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  keys: { table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'] },
+  setup: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], decrypt: true },
+  confirm: {
+    table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    decrypt: true,
+  },
+  verify: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], decrypt: true },
+  status: { table: [authRead] },
+  remove: { table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:PutItem'] },
+  recoveryCodes: {
+    table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    decrypt: true,
+  },
+  unlock: { table: [authRead, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  list: { table: [authRead], listIndex: true, decrypt: true },
+  audit: { table: [authRead, 'dynamodb:Query'], auditIndex: true, decrypt: true },
+};
+
+const logicalName = (fn: string) => `${fn[0]?.toUpperCase()}${fn.slice(1)}`;
+const statementsOf = (fn: string): any[] => {
+  const role = resources[`${logicalName(fn)}IamRoleLambdaExecution`];
+  assert.ok(role, `${fn} has its own role`);
+  return role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+};
+const actions = (s: any): string[] => [s.Action].flat();
+const tenantCondition = {
+  'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant'] },
+  Null: { 'kms:EncryptionContext:tenant': 'false' },
+};
+
+describe('the packaged template', () => {
+  it('one function per operation, each on nodejs22.x arm64 with its own role', () => {
+    const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    assert.deepEqual(
+      functions.map(([name]) => name.replace(/LambdaFunction$/, '')).sort(),
+      Object.keys(EXPECTED).map(logicalName).sort(),
+    );
+    for (const [name, fn] of functions) {
+      assert.equal(fn.Properties.Runtime, 'nodejs22.x', name);
+      assert.deepEqual(fn.Properties.Architectures, ['arm64'], name);
+      assert.deepEqual(fn.Properties.Role, {
+        'Fn::GetAtt': [`${name.replace(/LambdaFunction$/, '')}IamRoleLambdaExecution`, 'Arn'],
+      });
+      assert.ok(fn.Properties.Timeout <= 10 && fn.Properties.MemorySize >= 256, name);
+    }
+    for (const fn of Object.keys(EXPECTED)) {
+      assert.ok(existsSync(join(out, `${fn}.zip`)), `${fn}.zip is built`);
+    }
+  });
+
+  for (const [fn, expected] of Object.entries(EXPECTED)) {
+    it(`${fn}: exactly the permissions it needs, no wildcard`, () => {
+      const statements = statementsOf(fn);
+      for (const s of statements) {
+        assert.equal(s.Effect, 'Allow');
+        for (const action of actions(s)) assert.ok(!action.includes('*'), `${fn}: wildcard action ${action}`);
+        for (const resource of [s.Resource].flat()) {
+          assert.ok(
+            typeof resource !== 'string' || !resource.includes('*'),
+            `${fn}: wildcard resource ${resource}`,
+          );
+        }
+      }
+      const tableActions = statements
+        .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(table))
+        .flatMap(actions);
+      assert.deepEqual(tableActions.sort(), [...expected.table].sort());
+      const indexes = statements.filter((s) => JSON.stringify(s.Resource).includes('index'));
+      assert.deepEqual(
+        indexes.map((s) => [actions(s), s.Resource]),
+        [
+          ...(expected.listIndex ? [[['dynamodb:Query'], index('byTenant')]] : []),
+          ...(expected.auditIndex ? [[['dynamodb:Query'], index('auditByTenant')]] : []),
+        ],
+      );
+      const kms = statements.filter((s) => actions(s).some((a) => a.startsWith('kms:')));
+      for (const s of kms) assert.deepEqual(s.Resource, key, `${fn}: KMS only on our key`);
+      const tenantKms = kms.filter((s) => JSON.stringify(s.Condition) === JSON.stringify(tenantCondition));
+      assert.deepEqual(tenantKms.flatMap(actions).sort(), [
+        ...(expected.decrypt ? ['kms:Decrypt'] : []),
+        ...(expected.generate ? ['kms:GenerateDataKey'] : []),
+      ]);
+      // Every other KMS use is SSM decrypting the operator key parameter, and only that.
+      for (const s of kms.filter((k) => !tenantKms.includes(k))) {
+        assert.deepEqual(actions(s), ['kms:Decrypt']);
+        assert.match(
+          JSON.stringify(s.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']),
+          /operator-key-hash/,
+        );
+      }
+      const others = statements.filter((s) => !JSON.stringify(s.Resource).match(/Table|SecretsKey/));
+      for (const s of others) {
+        const allowed =
+          s.Resource && JSON.stringify(s.Resource).includes(':parameter/tfa/ci/operator-key-hash')
+            ? ['ssm:GetParameter']
+            : ['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:PutLogEvents'];
+        assert.deepEqual(actions(s).sort(), allowed.sort(), `${fn}: ${JSON.stringify(s)}`);
+      }
+    });
+  }
+
+  it('only the tenants function may generate data keys', () => {
+    const generators = Object.keys(EXPECTED).filter((fn) =>
+      statementsOf(fn).some((s) => actions(s).includes('kms:GenerateDataKey')),
+    );
+    assert.deepEqual(generators, ['tenants']);
+  });
+
+  it('the table: point-in-time recovery, deletion protection, encryption, TTL, retained', () => {
+    const t = resources.Table as { Properties: any; DeletionPolicy?: string };
+    assert.equal(t.DeletionPolicy, 'Retain');
+    assert.equal(t.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled, true);
+    assert.equal(t.Properties.DeletionProtectionEnabled, true);
+    assert.equal(t.Properties.SSESpecification.SSEEnabled, true);
+    assert.deepEqual(t.Properties.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true });
+    assert.equal(t.Properties.BillingMode, 'PAY_PER_REQUEST');
+    assert.deepEqual(
+      t.Properties.GlobalSecondaryIndexes.map((i: any) => i.IndexName),
+      ['byTenant', 'auditByTenant'],
+    );
+  });
+
+  it('the KMS key: rotated, retained, administered by the account alone', () => {
+    const k = resources.SecretsKey as { Properties: any; DeletionPolicy?: string };
+    assert.equal(k.DeletionPolicy, 'Retain');
+    assert.equal(k.Properties.EnableKeyRotation, true);
+    const statements = k.Properties.KeyPolicy.Statement;
+    assert.equal(statements.length, 1);
+    assert.match(JSON.stringify(statements[0].Principal.AWS), /:root/);
+  });
+
+  it('logs are kept for a bounded time', () => {
+    const groups = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
+    assert.equal(groups.length, Object.keys(EXPECTED).length);
+    for (const g of groups) assert.equal(g.Properties.RetentionInDays, 90);
+  });
+
+  it('the HTTP API: every contract route, throttled, verify apart, no CORS', () => {
+    const routes = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey);
+    assert.equal(routes.length, 17);
+    assert.ok(routes.includes('POST /v1/users/{userId}/verify'));
+    const stage = resources.HttpApiStage?.Properties;
+    assert.ok(
+      stage.DefaultRouteSettings.ThrottlingRateLimit > 0 &&
+        stage.DefaultRouteSettings.ThrottlingBurstLimit > 0,
+    );
+    assert.ok(stage.RouteSettings['POST /v1/users/{userId}/verify'].ThrottlingRateLimit > 0);
+    assert.equal(resources.HttpApi?.Properties.CorsConfiguration, undefined);
+  });
+
+  it('no secret in the template: the operator key is named, never given', () => {
+    const text = JSON.stringify(template);
+    assert.ok(!text.includes('TFA_OPERATOR_KEY"'), 'no plain operator key');
+    assert.ok(!text.includes('TFA_OPERATOR_KEY_HASH'), 'no operator key hash either');
+    assert.match(text, /"TFA_OPERATOR_KEY_PARAMETER":"\/tfa\/ci\/operator-key-hash"/);
+    assert.ok(!/[0-9a-f]{64}/.test(text.replace(/"CodeSha256"[^,]*/g, '')), 'no hex secret anywhere');
+  });
+});
