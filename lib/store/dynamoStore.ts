@@ -31,6 +31,9 @@ import { apiKeyKey, AUDIT_INDEX, LIST_INDEX, TTL_ATTRIBUTE, tenantKey, userKey }
 
 type Item = Record<string, AttributeValue>;
 
+/** DynamoDB's limit on the keys of one BatchGetItem call. */
+const BATCH_GET_LIMIT = 100;
+
 // Conditions, named for the rule each enforces and joined with AND.
 const itemExists = 'attribute_exists(pk)';
 const notLocked = '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)';
@@ -80,22 +83,27 @@ export class DynamoStore implements Store {
     return context;
   }
 
-  /** One consistent BatchGetItem; keys the store left unprocessed (throttling) are asked again. */
+  /**
+   * Consistent BatchGetItem, in chunks of the 100 keys one call may ask for; keys
+   * the store left unprocessed (throttling) are asked again, with backoff.
+   */
   private async batchGet(keys: Item[]): Promise<Item[]> {
     const found: Item[] = [];
-    let pending: Item[] = keys;
-    for (let round = 0; pending.length > 0; round++) {
-      if (round === 4) throw serviceUnavailable('the database');
-      const out = await this.send(
-        this.db.send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } },
-          }),
-        ),
-      );
-      found.push(...(out.Responses?.[this.table] ?? []));
-      pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
-      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+    for (let offset = 0; offset < keys.length; offset += BATCH_GET_LIMIT) {
+      let pending: Item[] = keys.slice(offset, offset + BATCH_GET_LIMIT);
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === 4) throw serviceUnavailable('the database');
+        const out = await this.send(
+          this.db.send(
+            new BatchGetItemCommand({
+              RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } },
+            }),
+          ),
+        );
+        found.push(...(out.Responses?.[this.table] ?? []));
+        pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+      }
     }
     return found;
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { KmsKeyVault } from '../../lib/crypto/kmsKeyVault.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { startFakeKms } from '../support/fakeKms.ts';
@@ -12,6 +12,10 @@ const kms = await startFakeKms();
 const kmsProxy = await startFaultProxy(kms.url);
 const service = await startTestService({ kms: { endpoint: kmsProxy.url, keyId: kms.keyId } });
 const { client, storeProxy: dynamo } = service;
+
+after(() =>
+  console.log(`# faults: ${dynamo.injected()} injected into DynamoDB, ${kmsProxy.injected()} into KMS`),
+);
 
 let admin: string;
 let users: string;
@@ -116,6 +120,16 @@ describe('store outage and throttling', () => {
     const started = Date.now();
     assertUnavailable(await verify('unreachable', codeFor(setup, 1)));
     assert.ok(Date.now() - started < 8000);
+  });
+
+  it('slow: each attempt is cut off, and the answer is 503 in bounded time', async () => {
+    const { setup } = await enrol('slowstore');
+    dynamo.add({ target: 'DynamoDB_20120810.BatchGetItem', fault: { delayMs: 5000 } });
+    const started = Date.now();
+    assertUnavailable(await verify('slowstore', codeFor(setup, 1)));
+    const took = Date.now() - started;
+    // Three attempts of at most 2 s each, and the SDK's backoff between them.
+    assert.ok(took < 8000, `took ${took} ms`);
   });
 
   it('a confirm that failed mid-way can be retried and succeeds', async () => {

@@ -222,6 +222,20 @@ describe('DynamoStore against dynalite', () => {
     assert.equal(second.more, false);
   });
 
+  it('lists more users than one BatchGetItem may ask for (100)', async () => {
+    for (let i = 0; i < 105; i++) {
+      await store.savePending(
+        emptyUser('crowd', `c${String(i).padStart(3, '0')}`),
+        pending(`p${i}`),
+        null,
+        1,
+      );
+    }
+    const page = await store.listUsers('crowd', undefined, 101);
+    assert.equal(page.users.length, 101);
+    assert.equal(page.users[100]?.userId, 'c100');
+  });
+
   it('removeUser returns what was there, and then nothing', async () => {
     await activeUser('removed');
     assert.equal((await store.removeUser('acme', 'removed'))?.active?.id, 'a1');

@@ -47,6 +47,7 @@ export async function startFaultProxy(
         (r.times ?? 1) > 0,
     );
     if (rule && rule.times !== undefined) rule.times--;
+    if (rule) injected++;
     seen.push({ target, body: body.toString(), ...(rule ? { fault: rule.fault } : {}) });
     const fault = rule?.fault;
     if (fault === 'reset') {
@@ -121,6 +122,7 @@ export async function startFaultProxy(
     return Buffer.from(JSON.stringify({ ...error, ...(item.Item ? { Item: item.Item } : {}) }));
   }
   let itemsReturned = 0;
+  let injected = 0;
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const proxy = {
@@ -137,6 +139,8 @@ export async function startFaultProxy(
       seen.length = 0;
     },
     faulted: () => seen.filter((s) => s.fault !== undefined).length,
+    /** Faults injected since the proxy started, across clear(). */
+    injected: () => injected,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -41,15 +41,20 @@ export async function startTestService(options: { kms?: { endpoint: string; keyI
 }
 
 /**
- * Everything this process writes to stdout and stderr from now on, still passed
- * through: the handlers run in this process, so this is every log line they write.
+ * Everything this process writes to stdout and stderr from now on: the handlers run
+ * in this process, so this is every log line they write. The service's own JSON
+ * lines (logs, EMF metrics) are kept for the tests to read but not echoed, unless
+ * TFA_TEST_SHOW_LOGS=1; everything else passes through.
  */
 function captureOutput(): () => string {
   const lines: string[] = [];
+  const show = process.env.TFA_TEST_SHOW_LOGS === '1';
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+      lines.push(text);
+      if (!show && /^\{"(level|_aws)"/.test(text)) return true;
       return write(chunk, ...rest);
     }) as typeof stream.write;
   }

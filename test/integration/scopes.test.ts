@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { readRoutes } from '../../lib/local/routes.ts';
+import { PROJECT_ROOT } from '../../lib/local/service.ts';
+import { codeFor, freshStep } from '../support/otp.ts';
+import { startTestService } from '../support/service.ts';
+
+// Who may call what, from API.md's table of keys and scopes, written here again on
+// purpose: the handlers declare their own access, and this holds them to the contract.
+type Kind = 'none' | 'wrong' | 'operator' | 'admin' | 'users' | 'support' | 'otherAdmin';
+const ALLOWED: Record<string, Kind[]> = {
+  'GET /v1/health': ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
+  'POST /v1/tenants': ['operator'],
+  'GET /v1/tenants/{tenantId}': ['operator'],
+  'GET /v1/settings': ['admin', 'otherAdmin'],
+  'PATCH /v1/settings': ['admin', 'otherAdmin'],
+  'POST /v1/keys': ['admin', 'otherAdmin'],
+  'GET /v1/keys': ['admin', 'otherAdmin'],
+  'DELETE /v1/keys/{id}': ['admin', 'otherAdmin'],
+  'POST /v1/users/{userId}/setup': ['admin', 'users', 'otherAdmin'],
+  'POST /v1/users/{userId}/confirm': ['admin', 'users', 'otherAdmin'],
+  'POST /v1/users/{userId}/verify': ['admin', 'users', 'otherAdmin'],
+  'POST /v1/users/{userId}/recovery-codes': ['admin', 'users', 'otherAdmin'],
+  'GET /v1/users/{userId}': ['admin', 'users', 'support', 'otherAdmin'],
+  'DELETE /v1/users/{userId}': ['admin', 'users', 'support', 'otherAdmin'],
+  'POST /v1/users/{userId}/unlock': ['admin', 'support', 'otherAdmin'],
+  'GET /v1/users': ['admin', 'support', 'otherAdmin'],
+  'GET /v1/audit': ['admin', 'support', 'otherAdmin'],
+};
+const KINDS: Kind[] = ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'];
+const BODIES: Record<string, unknown> = {
+  'POST /v1/tenants': { tenantId: 'fresh' },
+  'PATCH /v1/settings': { setupTtlSeconds: 900 },
+  'POST /v1/keys': { name: 'matrix', scopes: ['users'] },
+  'POST /v1/users/{userId}/confirm': { code: '000000' },
+  'POST /v1/users/{userId}/verify': { code: '000000' },
+};
+
+const service = await startTestService();
+const { client, operatorKey } = service;
+const keys = {} as Record<Kind, string | undefined>;
+let secret: { secret: string };
+
+before(async () => {
+  const admin = await client.tenant(operatorKey, 'matrix');
+  keys.admin = admin;
+  keys.users = await client.key(admin, ['users']);
+  keys.support = await client.key(admin, ['support']);
+  keys.otherAdmin = await client.tenant(operatorKey, 'matrix-other');
+  keys.operator = operatorKey;
+  keys.none = undefined;
+  keys.wrong = 'tfa.matrix.0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+  await freshStep();
+  const setup = await client.call('POST', '/v1/users/enrolled/setup', { key: admin });
+  secret = setup.body;
+  await client.call('POST', '/v1/users/enrolled/confirm', { key: admin, body: { code: codeFor(secret) } });
+});
+
+describe('scope matrix: every route × every kind of key', () => {
+  const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml'));
+
+  it('every declared route has its row here: a new route cannot be forgotten', () => {
+    assert.deepEqual(routes.map((r) => r.routeKey).sort(), Object.keys(ALLOWED).sort());
+  });
+
+  for (const route of routes) {
+    it(route.routeKey, async () => {
+      let cell = 0;
+      for (const kind of KINDS) {
+        // Paths that act on something real: an enrolled user, the tenant, a fresh key.
+        let path = route.path.replace('{userId}', route.method === 'DELETE' ? `gone-${kind}` : 'enrolled');
+        path = path.replace('{tenantId}', 'matrix');
+        if (path.includes('{id}')) {
+          const made = await client.call('POST', '/v1/keys', {
+            key: keys.admin,
+            body: { name: 'doomed', scopes: ['users'] },
+          });
+          path = path.replace('{id}', made.body.id);
+        }
+        const body =
+          route.routeKey === 'POST /v1/tenants'
+            ? { tenantId: `fresh-${kind.toLowerCase()}` }
+            : BODIES[route.routeKey];
+        const reply = await client.call(route.method, path, { key: keys[kind], ...(body ? { body } : {}) });
+        const allowed = ALLOWED[route.routeKey]?.includes(kind);
+        const where = `${route.routeKey} with ${kind} → ${reply.status} ${reply.text.slice(0, 120)}`;
+        if (allowed) {
+          assert.ok(![401, 403].includes(reply.status) && reply.status < 500, where);
+        } else {
+          const expected = kind === 'none' || kind === 'wrong' ? 401 : 403;
+          assert.equal(reply.status, expected, where);
+          assert.equal(reply.body.error.code, expected === 401 ? 'unauthorized' : 'forbidden', where);
+        }
+        cell++;
+      }
+      assert.equal(cell, KINDS.length);
+    });
+  }
+
+  it("another tenant's admin reaches only its own tenant", async () => {
+    const seen = await client.call('GET', '/v1/users/enrolled', { key: keys.otherAdmin });
+    assert.equal(seen.body.enabled, false);
+    const settings = await client.call('GET', '/v1/settings', { key: keys.otherAdmin });
+    assert.equal(settings.body.tenantId, 'matrix-other');
+    const mine = await client.call('GET', '/v1/users/enrolled', { key: keys.admin });
+    assert.equal(mine.body.enabled, true);
+    console.log(`# scope matrix: ${Object.keys(ALLOWED).length} routes × ${KINDS.length} kinds of key`);
+  });
+});
