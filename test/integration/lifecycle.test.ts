@@ -333,6 +333,9 @@ describe('lockout', () => {
     assert.equal(locked.body.reason, 'locked');
     assert.ok(locked.body.retryAfterSeconds >= 1 && locked.body.retryAfterSeconds <= 2);
     const before = (await status('locky')).body.lockedUntil;
+    // The lock is the user's, not the caller's: another key meets the same lock.
+    const otherKey = await client.key(admin, ['users'], 'another panel');
+    assert.equal((await verify('locky', codeFor(locky.setup, 1), otherKey)).body.reason, 'locked');
     await verify('locky', '000000');
     assert.equal((await status('locky')).body.lockedUntil, before, 'attempts while locked do not extend it');
     const seen = await status('locky');
