@@ -5,6 +5,7 @@ import { KmsKeyVault } from './crypto/kmsKeyVault.ts';
 import { LocalKeyVault } from './crypto/localKeyVault.ts';
 import { TenantKeyring } from './crypto/tenantKeys.ts';
 import { AuditLog } from './audit.ts';
+import { AwsCalls } from './awsCalls.ts';
 import {
   fixedOperatorKey,
   type OperatorKeySource,
@@ -24,6 +25,8 @@ export interface Deps {
   audit: AuditLog;
   counters: Counters;
   now: () => number;
+  /** Every AWS call the clients make, for those who want to count them (the benchmark). */
+  awsCalls: AwsCalls;
   /** The operator key's hash: from the environment locally, from SSM in AWS. */
   operatorKey: OperatorKeySource;
 }
@@ -49,12 +52,16 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv): Deps {
     // throwOnRequestTimeout: without it the handler only logs a warning and keeps waiting.
     requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
   });
+  const awsCalls = new AwsCalls();
+  awsCalls.register(db);
   const vault: KeyVault =
     env.TFA_KEY_VAULT === 'local'
       ? LocalKeyVault.fromFile(required(env, 'TFA_LOCAL_KEK_FILE'))
-      : new KmsKeyVault(required(env, 'TFA_KMS_KEY_ID'), {
-          ...(env.AWS_ENDPOINT_URL_KMS ? { endpoint: env.AWS_ENDPOINT_URL_KMS } : {}),
-        });
+      : new KmsKeyVault(
+          required(env, 'TFA_KMS_KEY_ID'),
+          { ...(env.AWS_ENDPOINT_URL_KMS ? { endpoint: env.AWS_ENDPOINT_URL_KMS } : {}) },
+          awsCalls.register,
+        );
   const now = () => Date.now();
   const store = new DynamoStore(db, table);
   const counters = powertoolsCounters(powertoolsMetrics());
@@ -67,10 +74,15 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv): Deps {
     audit: new AuditLog(store, counters, logger, Number(env.TFA_AUDIT_RETENTION_DAYS ?? 400)),
     counters,
     now,
+    awsCalls,
     operatorKey: env.TFA_OPERATOR_KEY_PARAMETER
-      ? new SsmOperatorKey(env.TFA_OPERATOR_KEY_PARAMETER, now, {
-          ...(env.AWS_ENDPOINT_URL_SSM ? { endpoint: env.AWS_ENDPOINT_URL_SSM } : {}),
-        })
+      ? new SsmOperatorKey(
+          env.TFA_OPERATOR_KEY_PARAMETER,
+          now,
+          { ...(env.AWS_ENDPOINT_URL_SSM ? { endpoint: env.AWS_ENDPOINT_URL_SSM } : {}) },
+          undefined,
+          awsCalls.register,
+        )
       : fixedOperatorKey(operatorHashFromEnvironment(env)),
   };
 }

@@ -33,18 +33,20 @@ export class SsmOperatorKey implements OperatorKeySource {
     private readonly now: () => number,
     private readonly config: { endpoint?: string; region?: string } = {},
     private readonly maxAgeMs = 5 * 60_000,
+    private readonly onClient: (client: Ssm.SSMClient) => void = () => undefined,
   ) {}
 
   async hash(): Promise<Buffer | undefined> {
     if (this.cached && this.cached.until > this.now()) return this.cached.hash;
-    this.client ??= import('@aws-sdk/client-ssm').then((sdk) => ({
-      sdk,
-      client: new sdk.SSMClient({
+    this.client ??= import('@aws-sdk/client-ssm').then((sdk) => {
+      const client = new sdk.SSMClient({
         ...this.config,
         maxAttempts: 2,
         requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
-      }),
-    }));
+      });
+      this.onClient(client);
+      return { sdk, client };
+    });
     const { client, sdk } = await this.client;
     let value: string | undefined;
     try {

@@ -18,14 +18,14 @@ export class KmsKeyVault implements KeyVault {
       maxAttempts?: number;
       requestTimeoutMs?: number;
     } = {},
+    private readonly onClient: (client: Kms.KMSClient) => void = () => undefined,
   ) {}
 
   private connect() {
     const { requestTimeoutMs = 2000, maxAttempts = 3, ...config } = this.clientConfig;
     // Bounded time per attempt and few attempts: a slow KMS fails closed quickly.
-    this.client ??= import('@aws-sdk/client-kms').then((sdk) => ({
-      sdk,
-      client: new sdk.KMSClient({
+    this.client ??= import('@aws-sdk/client-kms').then((sdk) => {
+      const client = new sdk.KMSClient({
         ...config,
         maxAttempts,
         // throwOnRequestTimeout: without it the handler only logs a warning and keeps waiting.
@@ -34,8 +34,10 @@ export class KmsKeyVault implements KeyVault {
           requestTimeout: requestTimeoutMs,
           throwOnRequestTimeout: true,
         },
-      }),
-    }));
+      });
+      this.onClient(client);
+      return { sdk, client };
+    });
     return this.client;
   }
 

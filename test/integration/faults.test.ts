@@ -9,6 +9,7 @@ import { startTestService } from '../support/service.ts';
 
 // The service, with its store and its KMS each behind a proxy that injects faults on the wire.
 const kms = await startFakeKms();
+after(() => kms.close());
 const kmsProxy = await startFaultProxy(kms.url);
 const service = await startTestService({ kms: { endpoint: kmsProxy.url, keyId: kms.keyId } });
 const { client, storeProxy: dynamo } = service;

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
+import yauzl from 'yauzl';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 
 // `serverless package` run for real (offline, fake credentials), and its
@@ -31,6 +33,25 @@ before(async () => {
   template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
   resources = template.Resources;
 });
+
+/** Extracts a zip with yauzl (no `unzip` binary on a fresh machine). */
+async function unzip(file: string, dir: string): Promise<void> {
+  const zip = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(file, { lazyEntries: true });
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      const target = join(dir, entry.fileName);
+      if (!target.startsWith(dir)) return reject(new Error(`unsafe path ${entry.fileName}`));
+      zip.openReadStream(entry, (error, stream) => {
+        if (error || !stream) return reject(error);
+        mkdirSync(dirname(target), { recursive: true });
+        stream.pipe(createWriteStream(target)).on('finish', () => zip.readEntry());
+      });
+    });
+    zip.on('end', resolve);
+    zip.on('error', reject);
+    zip.readEntry();
+  });
+}
 
 const table = { 'Fn::GetAtt': ['Table', 'Arn'] };
 const index = (name: string) => ({ 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['Table', 'Arn'] }, 'index', name]] });
@@ -145,6 +166,24 @@ describe('the packaged template', () => {
       }
     });
   }
+
+  it('each package holds every chunk its code imports, and its handler loads', async () => {
+    for (const fn of Object.keys(EXPECTED)) {
+      const dir = join(out, `unzipped-${fn}`);
+      await unzip(join(out, `${fn}.zip`), dir);
+      const code = join(dir, 'functions');
+      const files = new Set(readdirSync(code));
+      for (const file of files) {
+        const text = readFileSync(join(code, file), 'utf8');
+        // Static and dynamic imports of sibling chunks, as esbuild writes them.
+        for (const [, chunk] of text.matchAll(/(?:from|import)\s*\(?"\.\/([\w.-]+\.mjs)"/g)) {
+          assert.ok(files.has(chunk as string), `${fn}: ${file} imports ${chunk}, which is not packaged`);
+        }
+      }
+      const module = await import(pathToFileURL(join(code, `${fn}.mjs`)).href);
+      assert.equal(typeof module.handler, 'function', fn);
+    }
+  });
 
   it('only the tenants function may generate data keys', () => {
     const generators = Object.keys(EXPECTED).filter((fn) =>

@@ -1,13 +1,13 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after } from 'node:test';
 
 /**
  * A local endpoint speaking the KMS JSON 1.1 protocol (TrentService) for the real
  * @aws-sdk/client-kms: GenerateDataKey, Decrypt and Encrypt, with encryption
  * context bound into the ciphertext as KMS does, and KMS's error answers.
  * Nothing on npm or in Debian emulates KMS; this is the wire-level stand-in.
+ * The caller closes it (tests in an `after` hook, the benchmark at its end).
  */
 export async function startFakeKms(keyId = 'alias/tfa-test') {
   const master = randomBytes(32);
@@ -89,6 +89,5 @@ export async function startFakeKms(keyId = 'alias/tfa-test') {
         server.closeAllConnections();
       }),
   };
-  after(() => kms.close());
   return kms;
 }

@@ -46,13 +46,14 @@ export function base32Decode(text: string): Buffer {
   return Buffer.from(out);
 }
 
-/** The code an app would show now (or `offsetSteps` steps away) for a setup response. */
+/** The code an app would show at `nowMs` (default now), or `offsetSteps` steps away, for a setup response. */
 export function codeFor(
   setup: { secret: string; digits?: number; period?: number; algorithm?: string },
   offsetSteps = 0,
+  nowMs = Date.now(),
 ) {
   const period = setup.period ?? 30;
-  return totp(base32Decode(setup.secret), Date.now() / 1000 + offsetSteps * period, {
+  return totp(base32Decode(setup.secret), nowMs / 1000 + offsetSteps * period, {
     digits: setup.digits ?? 6,
     period,
     algorithm: (setup.algorithm ?? 'SHA1').toLowerCase(),

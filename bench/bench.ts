@@ -1,0 +1,301 @@
+/**
+ * `npm run bench`: what a verify costs, measured in one run (a script, not a test).
+ *
+ * 1. Verify overhead against the floor: the verify handler in-process against the
+ *    embedded store, beside the bare storage operations a verify must do, issued
+ *    directly with the SDK against the same store.
+ * 2. HTTP throughput and latency with autocannon (in its own process) at 1, 8, 32
+ *    connections: real verifies with fresh time steps, on an accelerated clock.
+ * 3. AWS calls per warm verify, counted by SDK middleware.
+ * 4. Cold start: each function bundled as deployed, its size and import time,
+ *    beside an empty module, the DynamoDB client alone, and a naive bundle.
+ * 5. Cost per million verifies from the measured counts and published prices.
+ *
+ * Prints a table and writes bench/results.json. Traffic stays on 127.0.0.1.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { deps } from '../lib/deps.ts';
+import type { Event } from '../lib/http/types.ts';
+import { localClientConfig } from '../lib/local/embeddedStore.ts';
+import { PROJECT_ROOT, startLocalService } from '../lib/local/service.ts';
+import { apiKeyKey, tenantKey, userKey } from '../lib/store/table.ts';
+import { startFakeKms } from '../test/support/fakeKms.ts';
+import { codeFor } from '../test/support/otp.ts';
+import { ApiClient } from '../test/support/service.ts';
+import { measureColdStarts } from './coldStart.ts';
+import { type SharedClock, virtualNow } from './clock.ts';
+import { costPerMillion } from './cost.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+const USERS = Number(process.env.BENCH_USERS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+const PERIOD_MS = 30_000;
+
+// The service logs and emits metrics as in Lambda (that work is part of the cost);
+// its lines are dropped here rather than printed.
+const write = process.stdout.write.bind(process.stdout) as (...args: unknown[]) => boolean;
+process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
+  /^\{"(level|_aws)"/.test(String(chunk)) ? true : write(chunk, ...rest)) as typeof process.stdout.write;
+
+const kms = await startFakeKms();
+// The store in memory: the floor should be the fastest store there is, not a disk.
+const service = await startLocalService({
+  dataDir: undefined,
+  port: 0,
+  operatorKey: 'bench-operator-key-0123456789abcdef',
+  kms: { endpoint: kms.url, keyId: kms.keyId },
+});
+const d = deps();
+const realNow = d.now;
+let stepClock = Math.floor(Date.now() / PERIOD_MS) * PERIOD_MS + 10_000;
+d.now = () => stepClock;
+
+const calls = new Map<string, number>();
+d.awsCalls.observe((service, command) =>
+  calls.set(`${service}.${command}`, (calls.get(`${service}.${command}`) ?? 0) + 1),
+);
+
+// A tenant, a panel key and enrolled users, made through the API.
+const client = new ApiClient(service.url);
+const admin = await client.tenant(service.operatorKey, 'bench');
+const panelKey = await client.key(admin, ['users'], 'panel');
+const users: { userId: string; secret: string }[] = [];
+for (let i = 0; i < USERS; i++) {
+  const userId = `user${i}`;
+  const setup = await client.call('POST', `/v1/users/${userId}/setup`, { key: panelKey });
+  const confirm = await client.call('POST', `/v1/users/${userId}/confirm`, {
+    key: panelKey,
+    body: { code: codeFor(setup.body, 0, stepClock) },
+  });
+  if (confirm.status !== 200) throw new Error(`enrolment failed: ${confirm.text}`);
+  users.push({ userId, secret: setup.body.secret });
+}
+
+// 1 and 3: the verify handler in-process, one fresh time step per round.
+const { handler: verify } = await import('../functions/verify.ts');
+const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const event = (userId: string, code: string): Event =>
+  ({
+    version: '2.0',
+    routeKey: 'POST /v1/users/{userId}/verify',
+    rawPath: `/v1/users/${userId}/verify`,
+    rawQueryString: '',
+    headers: { authorization: `Bearer ${panelKey}`, 'content-type': 'application/json' },
+    pathParameters: { userId },
+    body: JSON.stringify({ code }),
+    isBase64Encoded: false,
+    requestContext: { requestId: `bench-${performance.now()}`, http: { method: 'POST' } },
+  }) as unknown as Event;
+
+async function handlerRun(rounds: number) {
+  const latencies: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    stepClock += PERIOD_MS;
+    for (const user of users) {
+      const request = event(user.userId, codeFor(user, 0, stepClock));
+      const started = performance.now();
+      const result = await verify(request, context);
+      latencies.push(performance.now() - started);
+      if (!JSON.parse(result.body ?? '{}').valid) throw new Error(`verify was not valid: ${result.body}`);
+    }
+  }
+  return latencies;
+}
+
+await handlerRun(2); // warm: clients connected, data key cached, code paths compiled
+calls.clear();
+const handlerLatencies = await handlerRun(ROUNDS);
+const verifies = handlerLatencies.length;
+const perVerify = (prefix: string) =>
+  [...calls.entries()].filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0) / verifies;
+const roundTrips = {
+  dynamodb: perVerify('DynamoDBClient'),
+  kms: perVerify('KMSClient'),
+  byCommand: Object.fromEntries([...calls.entries()].map(([k, v]) => [k, v / verifies])),
+};
+
+// 1b: the floor, the same storage operations issued bare with the SDK.
+const db = new DynamoDBClient({ ...localClientConfig(service.storeEndpoint), maxAttempts: 3 });
+const [, , keyId] = panelKey.split('.');
+// Its own attribute and its own steps, always increasing, so each write's condition holds.
+let step = 0;
+async function floorRun(rounds: number, withAudit: boolean) {
+  const latencies: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    step++;
+    for (const user of users) {
+      const started = performance.now();
+      await db.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            'tfa-local': {
+              Keys: [tenantKey('bench'), apiKeyKey('bench', keyId as string), userKey('bench', user.userId)],
+              ConsistentRead: true,
+            },
+          },
+        }),
+      );
+      await db.send(
+        new UpdateItemCommand({
+          TableName: 'tfa-local',
+          Key: userKey('bench', user.userId),
+          UpdateExpression: 'SET floorStep = :s, lastVerifiedAt = :now, failedAttempts = :zero',
+          ConditionExpression: 'attribute_not_exists(floorStep) OR floorStep < :s',
+          ExpressionAttributeValues: {
+            ':s': { N: String(step) },
+            ':now': { N: String(Date.now()) },
+            ':zero': { N: '0' },
+          },
+        }),
+      );
+      if (withAudit) {
+        await db.send(
+          new PutItemCommand({
+            TableName: 'tfa-local',
+            Item: {
+              pk: { S: `FLOOR#bench#${user.userId}` },
+              sk: { S: `${step}#${performance.now()}` },
+              auditTenant: { S: 'floor' },
+              auditAt: { S: `${step}#${performance.now()}` },
+              action: { S: 'verify' },
+              outcome: { S: 'success' },
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      }
+      latencies.push(performance.now() - started);
+    }
+  }
+  return latencies;
+}
+await floorRun(2, true);
+const floor2 = await floorRun(ROUNDS, false);
+const floor3 = await floorRun(ROUNDS, true);
+
+// 2: HTTP under load, from another process, on an accelerated shared clock.
+const shared: SharedClock = { originReal: Date.now(), originVirtual: stepClock + PERIOD_MS, speed: 300 };
+d.now = () => virtualNow(shared);
+const http = [];
+for (const connections of [1, 8, 32]) http.push(await load(connections));
+d.now = realNow;
+
+// 4: cold starts of the deployed bundles.
+const coldStarts = await measureColdStarts();
+
+// 5: cost.
+const verifyMs = percentile(handlerLatencies, 50);
+const cost = costPerMillion({ roundTrips, handlerMs: verifyMs });
+
+const results = {
+  date: new Date().toISOString(),
+  machine: `${process.platform} ${process.arch}, node ${process.version}`,
+  verifyOverhead: {
+    verifies,
+    handler: summary(handlerLatencies),
+    floorDecide: summary(floor2),
+    floorDecideAndAudit: summary(floor3),
+    ratioToDecideFloor: round(verifyMs / percentile(floor2, 50)),
+    ratioToFloor: round(verifyMs / percentile(floor3, 50)),
+  },
+  http,
+  roundTrips,
+  coldStarts,
+  cost,
+};
+await writeFile(join(PROJECT_ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+printReport(results);
+await service.close();
+await kms.close();
+process.exit(0);
+
+async function load(connections: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bench/loadClient.ts')], {
+    cwd: PROJECT_ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(
+    JSON.stringify({
+      url: service.url,
+      key: panelKey,
+      users,
+      clock: shared,
+      connections,
+      seconds: HTTP_SECONDS,
+    }),
+  );
+  let out = '';
+  for await (const chunk of child.stdout) out += chunk;
+  return JSON.parse(out) as {
+    connections: number;
+    requestsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    errors: number;
+  };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+function summary(values: number[]) {
+  return { p50Ms: round(percentile(values, 50)), p99Ms: round(percentile(values, 99)) };
+}
+
+function round(value: number, digits = 3): number {
+  return Number(value.toFixed(digits));
+}
+
+function printReport(r: typeof results) {
+  const o = r.verifyOverhead;
+  const cold = r.coldStarts;
+  const dynamoOnly = cold.references.dynamodbClientOnly?.importMs ?? Number.NaN;
+  const verifyCold = cold.functions.verify?.importMs ?? Number.NaN;
+  const lines = [
+    `Benchmark, ${r.date}, ${r.machine}`,
+    '',
+    `1. Verify overhead (${o.verifies} verifies, ${USERS} users, fresh steps)`,
+    `   handler in-process        p50 ${o.handler.p50Ms} ms   p99 ${o.handler.p99Ms} ms`,
+    `   floor: batch read + write p50 ${o.floorDecide.p50Ms} ms   p99 ${o.floorDecide.p99Ms} ms   ratio ${o.ratioToDecideFloor}`,
+    `   floor: + audit put        p50 ${o.floorDecideAndAudit.p50Ms} ms   p99 ${o.floorDecideAndAudit.p99Ms} ms   ratio ${o.ratioToFloor}`,
+    '',
+    '2. HTTP verify (autocannon, own process)',
+    ...r.http.map(
+      (h) =>
+        `   ${String(h.connections).padStart(2)} connections: ${Math.round(h.requestsPerSecond)} req/s  p50 ${h.p50Ms} ms  p99 ${h.p99Ms} ms  errors ${h.errors}`,
+    ),
+    '',
+    `3. AWS calls per warm verify: DynamoDB ${r.roundTrips.dynamodb}, KMS ${r.roundTrips.kms}  ${JSON.stringify(r.roundTrips.byCommand)}`,
+    '',
+    '4. Cold start (esbuild, minified, as deployed; median import of a fresh node process)',
+    ...Object.entries({ ...cold.references, ...cold.functions }).map(
+      ([name, b]) =>
+        `   ${name.padEnd(20)} ${String(Math.round(b.bytes / 1024)).padStart(5)} KB  ${b.importMs} ms`,
+    ),
+    '',
+    `5. Cost per million verifies (${r.cost.pricesAsOf}): $${r.cost.total}`,
+    ...Object.entries(r.cost.lines).map(([k, v]) => `   ${k.padEnd(34)} $${v}`),
+    '',
+    'Budgets',
+    `   warm verify: 2 DynamoDB round trips, 0 KMS    ${r.roundTrips.dynamodb} and ${r.roundTrips.kms}  ${r.roundTrips.dynamodb <= 2 && r.roundTrips.kms === 0 ? 'met' : 'MISSED (the third call is the audit write, see README)'}`,
+    `   in-process p50 ≤ 1.3× floor                  ${o.ratioToFloor}× (with audit put), ${o.ratioToDecideFloor}× (decide only)  ${o.ratioToFloor <= 1.3 ? 'met' : 'MISSED'}`,
+    `   HTTP: 0 errors at 32 connections              ${r.http.at(-1)?.errors}  ${r.http.at(-1)?.errors === 0 ? 'met' : 'MISSED'}`,
+    `   verify import ≤ 1.1× DynamoDB-only bundle     ${round(verifyCold / dynamoOnly, 2)}×  ${verifyCold <= 1.1 * dynamoOnly ? 'met' : 'MISSED'}`,
+    `   cost ≤ $2.10 per million                      $${r.cost.total}  ${r.cost.total <= 2.1 ? 'met' : 'MISSED'}`,
+  ];
+  write(`${lines.join('\n')}\n`);
+}
