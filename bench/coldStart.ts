@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type BuildOptions } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../lib/local/service.ts';
 
-const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 9);
+const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
 
 /** The esbuild options serverless.yml deploys with, read from it so the two cannot drift. */
 function deployedOptions(): { options: BuildOptions; nodeOptions: string } {
@@ -27,7 +27,8 @@ export async function measureColdStarts() {
   const config = parse(readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8'));
   const bundle = async (name: string, entry: string | { contents: string }) => {
     const outdir = join(dir, name);
-    await build({
+    const result = await build({
+      metafile: true,
       ...options,
       ...(typeof entry === 'string'
         ? { entryPoints: { index: join(PROJECT_ROOT, entry) } }
@@ -37,11 +38,11 @@ export async function measureColdStarts() {
       logLevel: 'silent',
     });
     const file = join(outdir, typeof entry === 'string' ? 'index.mjs' : 'stdin.mjs');
-    return { file, bytes: statSync(file).size };
+    return { file, bytes: result.metafile ? staticClosureBytes(result.metafile, file) : 0 };
   };
-  const measure = (file: string) => {
-    const times: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
+  /** One fresh node process importing `file`: milliseconds until the import resolved. */
+  const importOnce = (file: string) => {
+    {
       const run = spawnSync(
         process.execPath,
         [
@@ -52,13 +53,25 @@ export async function measureColdStarts() {
         { env: { ...process.env, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' },
       );
       if (run.status !== 0) throw new Error(`importing ${file} failed: ${run.stderr}`);
-      times.push(Number(run.stdout));
+      return Number(run.stdout);
     }
-    times.sort((a, b) => a - b);
-    return Number((times[Math.floor(times.length / 2)] ?? 0).toFixed(1));
+  };
+  // Every bundle once per round, rounds interleaved: a busy moment of the machine
+  // falls on all of them alike, not on one.
+  const measureAll = (files: Record<string, string>) => {
+    const times: Record<string, number[]> = {};
+    for (let round = 0; round < RUNS; round++) {
+      for (const [name, file] of Object.entries(files)) (times[name] ??= []).push(importOnce(file));
+    }
+    return Object.fromEntries(
+      Object.entries(times).map(([name, t]) => {
+        t.sort((a, b) => a - b);
+        return [name, Number((t[Math.floor(t.length / 2)] ?? 0).toFixed(1))];
+      }),
+    );
   };
 
-  const references: Record<string, { bytes: number; importMs: number }> = {};
+  const built: Record<string, { file: string; bytes: number }> = {};
   const refs = {
     emptyModule: { contents: 'export const handler = async () => ({});' },
     dynamodbClientOnly: {
@@ -75,15 +88,35 @@ export async function measureColdStarts() {
       ].join('\n'),
     },
   };
-  for (const [name, entry] of Object.entries(refs)) {
-    const { file, bytes } = await bundle(name, entry);
-    references[name] = { bytes, importMs: measure(file) };
-  }
-  const functions: Record<string, { bytes: number; importMs: number }> = {};
+  for (const [name, entry] of Object.entries(refs)) built[name] = await bundle(name, entry);
+  const functionNames = Object.keys(config.functions as Record<string, { handler: string }>);
   for (const [name, fn] of Object.entries(config.functions as Record<string, { handler: string }>)) {
-    const { file, bytes } = await bundle(name, `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`);
-    functions[name] = { bytes, importMs: measure(file) };
+    built[name] = await bundle(name, `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`);
   }
-  writeFileSync(join(dir, 'README'), 'bundles built by bench/coldStart.ts\n');
-  return { nodeOptions, references, functions };
+  const times = measureAll(Object.fromEntries(Object.entries(built).map(([name, b]) => [name, b.file])));
+  const entry = (name: string) => ({ bytes: built[name]?.bytes ?? 0, importMs: times[name] ?? Number.NaN });
+  return {
+    nodeOptions,
+    runs: RUNS,
+    references: Object.fromEntries(Object.keys(refs).map((name) => [name, entry(name)])),
+    functions: Object.fromEntries(functionNames.map((name) => [name, entry(name)])),
+  };
+}
+
+/** Bytes loaded at start: the entry and every chunk it imports statically, not the lazy ones. */
+function staticClosureBytes(metafile: Metafile, entry: string): number {
+  const outputs = metafile.outputs;
+  const find = (path: string) => Object.keys(outputs).find((key) => path.endsWith(key) || key.endsWith(path));
+  const seen = new Set<string>();
+  const stack = [find(entry)];
+  while (stack.length > 0) {
+    const key = stack.pop();
+    if (key === undefined || seen.has(key)) continue;
+    seen.add(key);
+    for (const imported of outputs[key]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external)
+        stack.push(find(imported.path.split('/').pop() ?? ''));
+    }
+  }
+  return [...seen].reduce((total, key) => total + (outputs[key]?.bytes ?? 0), 0);
 }

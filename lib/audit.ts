@@ -2,7 +2,7 @@ import { decodeCursor, encodeCursor } from './cursors.ts';
 import { isUserId } from './domain/identifiers.ts';
 import { ApiError } from './errors.ts';
 import type { TenantContext } from './context.ts';
-import type { Logger } from './observability/logger.ts';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Counters } from './observability/metrics.ts';
 import type { AuditPosition, Store } from './store/port.ts';
 import { parseLimit } from './userAdmin.ts';
@@ -53,7 +53,11 @@ export class AuditLog {
       await this.store.putAuditEvent(event, Math.ceil(event.at / 1000) + this.retentionDays * 86_400);
     } catch (error) {
       this.counters.count('AuditWriteFailed');
-      this.log().error({ err: error, auditEvent: auditView(event) }, 'audit write failed');
+      const cause =
+        error instanceof Error
+          ? { name: error.name, message: error.message, stack: error.stack }
+          : String(error);
+      this.log().error('audit write failed', { cause, auditEvent: auditView(event) });
     }
   }
 }

@@ -24,15 +24,12 @@ export const errorMapper = (): MiddlewareObj<Event, Result, Error, ApiContext> =
 
 function logError(context: ApiContext, error: unknown) {
   const cause = error instanceof Error ? (error.cause ?? error) : error;
-  logger().error(
-    {
-      requestId: context.api?.requestId,
-      // The name, message and stack of the cause only: SDK errors carry request parameters.
-      err:
-        cause instanceof Error
-          ? { name: cause.name, message: cause.message, stack: cause.stack }
-          : String(cause),
-    },
-    error instanceof Error ? error.message : 'unexpected error',
-  );
+  logger().error(error instanceof Error ? error.message : 'unexpected error', {
+    requestId: context.api?.requestId,
+    // The name, message and stack of the cause only: SDK errors carry request parameters.
+    cause:
+      cause instanceof Error
+        ? { name: cause.name, message: cause.message, stack: cause.stack }
+        : String(cause),
+  });
 }

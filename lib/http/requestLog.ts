@@ -7,16 +7,13 @@ export const requestLog = (): MiddlewareObj<Event, Result, Error, ApiContext> =>
   const started = new WeakMap<object, number>();
   const line = (request: { event: Event; context: ApiContext; response: Result | null }) => {
     const caller = request.context.api?.caller;
-    logger().info(
-      {
-        requestId: request.context.api?.requestId,
-        tenant: caller?.kind === 'tenant' ? caller.tenant.tenantId : caller?.kind,
-        route: request.event.routeKey,
-        status: request.response?.statusCode,
-        latencyMs: Date.now() - (started.get(request.context) ?? Date.now()),
-      },
-      'request',
-    );
+    logger().info('request', {
+      requestId: request.context.api?.requestId,
+      tenant: caller?.kind === 'tenant' ? caller.tenant.tenantId : caller?.kind,
+      route: request.event.routeKey,
+      status: request.response?.statusCode,
+      latencyMs: Date.now() - (started.get(request.context) ?? Date.now()),
+    });
   };
   return {
     before: (request) => {

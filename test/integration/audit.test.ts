@@ -212,7 +212,7 @@ describe('audit trail', () => {
     const failure = lines.find((l) => l.includes('audit write failed') && l.includes('audit-fails-1'));
     assert.ok(failure, 'the failure is logged');
     const logged = JSON.parse(failure);
-    assert.equal(logged.level, 'error');
+    assert.equal(logged.level, 'ERROR');
     assert.equal(logged.auditEvent.action, 'verify');
     assert.equal(logged.auditEvent.userId, 'cy');
     assert.ok(
@@ -243,7 +243,7 @@ describe('audit trail', () => {
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l));
-    const requests = lines.filter((l) => l.msg === 'request');
+    const requests = lines.filter((l) => l.message === 'request');
     assert.ok(requests.length > 20);
     for (const line of requests) {
       assert.deepEqual(

@@ -1,37 +1,43 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../lib/observability/logger.ts';
 
-function capture() {
+/** What the logger writes to stdout and stderr (errors go there) while `fn` runs. */
+function captured(fn: () => void): string {
   const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: createLogger(stream), lines };
+  const streams = [process.stdout, process.stderr];
+  const writes = streams.map((stream) => stream.write);
+  for (const stream of streams) {
+    stream.write = ((chunk: unknown) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof stream.write;
+  }
+  try {
+    fn();
+  } finally {
+    streams.forEach((stream, i) => {
+      stream.write = writes[i] as typeof stream.write;
+    });
+  }
+  return lines.join('');
 }
 
 describe('logger', () => {
-  it('redacts secrets, codes, keys and authorization headers by configuration, at any call site', () => {
-    const { logger, lines } = capture();
-    logger.info(
-      {
+  it('redacts secrets, codes, keys and authorization headers by configuration, at any depth', () => {
+    const output = captured(() =>
+      createLogger().info('something happened', {
         secret: 'JBSWY3DPEHPK3PXP',
         code: '123456',
         recoveryCodes: ['abcd-efgh-ijkl-mnop'],
         authorization: 'Bearer tfa.acme.k.s3cr3t',
-        headers: { authorization: 'Bearer tfa.acme.k.s3cr3t2' },
-        request: { body: '{"code":"654321"}', headers: { authorization: 'Bearer x-nested' } },
+        headers: { Authorization: 'Bearer tfa.acme.k.s3cr3t2' },
+        request: { body: '{"code":"654321"}', deeper: { headers: { authorization: 'Bearer x-nested' } } },
         setup: { secret: 'NESTEDSECRET', otpauthUri: 'otpauth://totp/x?secret=NESTEDSECRET' },
         apiKey: { secret: 'tfa.acme.k.s' },
         requestId: 'r-1',
-      },
-      'something happened',
+      }),
     );
-    const output = lines.join('');
     for (const leaked of [
       'JBSWY3DPEHPK3PXP',
       '123456',
@@ -46,17 +52,21 @@ describe('logger', () => {
     }
     const line = JSON.parse(output);
     assert.equal(line.requestId, 'r-1', 'what is not secret stays');
-    assert.equal(line.level, 'info');
+    assert.equal(line.level, 'INFO');
+    assert.equal(line.message, 'something happened');
     assert.equal(line.secret, '[redacted]');
-    assert.match(line.time, /Z$/);
+    assert.match(line.timestamp, /Z$/);
   });
 
   it('writes one JSON object a line, errors with their stack', () => {
-    const { logger, lines } = capture();
-    logger.error({ err: new Error('boom') }, 'failed');
-    const line = JSON.parse(lines[0] ?? '');
-    assert.equal(line.level, 'error');
-    assert.equal(line.err.message, 'boom');
-    assert.match(line.err.stack, /Error: boom/);
+    const output = captured(() =>
+      createLogger().error('failed', {
+        cause: { name: 'Error', message: 'boom', stack: new Error('boom').stack },
+      }),
+    );
+    const line = JSON.parse(output);
+    assert.equal(line.level, 'ERROR');
+    assert.equal(line.cause.message, 'boom');
+    assert.match(line.cause.stack, /Error: boom/);
   });
 });
