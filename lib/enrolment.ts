@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { TenantContext } from './context.ts';
 import { parseCode } from './domain/codes.ts';
 import { isPrintable } from './domain/identifiers.ts';
-import { encodeSecret, matchTimeStep, otpauthUri, SECRET_BYTES } from './domain/totp.ts';
+import { encodeSecret, otpauthUri, SECRET_BYTES } from './domain/totp.ts';
 import {
   type ActiveEnrolment,
   emptyUser,
@@ -22,7 +22,7 @@ import { countFailure, lockedError } from './failedAttempts.ts';
 import { optionalBoolean, optionalString } from './http/fields.ts';
 import { renderQrCodes } from './qr.ts';
 import { issueRecoveryCodes } from './recoveryCodes.ts';
-import { openSecret, sealSecret } from './secrets.ts';
+import { matchEnrolmentCode, sealSecret } from './secrets.ts';
 
 /** POST /v1/users/{userId}/setup: a pending enrolment; nothing is enforced until it is confirmed. */
 export async function startSetup(
@@ -120,13 +120,12 @@ export async function confirmSetup(
   if (locked > 0) throw lockedError(locked);
 
   const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
-  const secret = openSecret(
+  const step = matchEnrolmentCode(
     keys,
-    { tenantId: tenant.tenantId, userId, enrolmentId: pending.id },
-    pending.sealedSecret,
+    { tenantId: tenant.tenantId, userId, window: tenant.settings.totp.window, nowMs: now },
+    pending,
+    submitted.code,
   );
-  const step = matchTimeStep(secret, submitted.code, pending, now, tenant.settings.totp.window);
-  secret.fill(0);
   if (step === null) {
     const outcome = await countFailure(ctx, read);
     if (outcome.kind === 'locked') throw lockedError(outcome.retryAfterMs);

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from './audit.ts';
 import type { TenantContext } from './context.ts';
 import { parseCode } from './domain/codes.ts';
-import { matchTimeStep } from './domain/totp.ts';
+
 import { lockRemaining, type UserRecord } from './domain/user.ts';
 import { invalidRequest, notEnrolled, policyDisabled, serviceUnavailable } from './errors.ts';
 import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
 import { findRecoveryHash, recoveryHash } from './recoveryCodes.ts';
-import { openSecret } from './secrets.ts';
+import { matchEnrolmentCode } from './secrets.ts';
 import type { MetricName } from './observability/metrics.ts';
 
 export type VerifyAnswer =
@@ -75,13 +75,12 @@ async function decide(
     let write: Promise<{ applied: boolean; current?: UserRecord | undefined }>;
     let success: VerifyAnswer;
     if (submitted.kind === 'totp') {
-      const secret = openSecret(
+      const step = matchEnrolmentCode(
         keys,
-        { tenantId: tenant.tenantId, userId, enrolmentId: active.id },
-        active.sealedSecret,
+        { tenantId: tenant.tenantId, userId, window: tenant.settings.totp.window, nowMs: now },
+        active,
+        submitted.code,
       );
-      const step = matchTimeStep(secret, submitted.code, active, now, tenant.settings.totp.window);
-      secret.fill(0);
       if (step === null) return failed(ctx, user);
       if (user.lastUsedStep !== undefined && step <= user.lastUsedStep)
         return { valid: false, reason: 'replayed' };
