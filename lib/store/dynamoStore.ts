@@ -60,6 +60,23 @@ const all = (...parts: string[]) => parts.join(' AND ');
 /** A valid code resets both failure counts and ends any expired lock. */
 const resetFailures = 'failedAttempts = :zero, consecutiveFailures = :zero';
 
+/**
+ * The verify's write: replay protection and the failure reset in one conditional
+ * update, so of N racing requests for one step the store lets exactly one through.
+ * Exported so the benchmark's storage floor issues exactly this update.
+ */
+export const acceptStepUpdate = (activeId: string, step: number, token: string, nowMs: number) => ({
+  UpdateExpression: `SET lastStep = :step, lastStepToken = :token, lastVerifiedAt = :now, ${resetFailures} REMOVE lockedUntil`,
+  ConditionExpression: all(activeIs, stepIsNew, notLocked, notDisabled),
+  ExpressionAttributeValues: {
+    ':step': N(step),
+    ':token': { S: token },
+    ':now': N(nowMs),
+    ':zero': N(0),
+    ':activeId': { S: activeId },
+  },
+});
+
 export class DynamoStore implements Store {
   constructor(
     private readonly db: DynamoDBClient,
@@ -257,19 +274,7 @@ export class DynamoStore implements Store {
     token: string,
     nowMs: number,
   ): Promise<WriteResult> {
-    // Replay protection and the failure reset in one conditional write: of N racing
-    // requests for one step, the store lets exactly one through.
-    return this.updateUser(user, {
-      UpdateExpression: `SET lastStep = :step, lastStepToken = :token, lastVerifiedAt = :now, ${resetFailures} REMOVE lockedUntil`,
-      ConditionExpression: all(activeIs, stepIsNew, notLocked, notDisabled),
-      ExpressionAttributeValues: {
-        ':step': N(step),
-        ':token': { S: token },
-        ':now': N(nowMs),
-        ':zero': N(0),
-        ':activeId': { S: activeId },
-      },
-    });
+    return this.updateUser(user, acceptStepUpdate(activeId, step, token, nowMs));
   }
 
   async spendRecoveryCode(
