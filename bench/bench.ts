@@ -126,7 +126,9 @@ const [, , keyId] = panelKey.split('.');
 let step = Math.floor(stepClock / PERIOD_MS);
 const activeIds = new Map(
   await Promise.all(
-    floorUsers.map(async (u) => [u.userId, (await d.store.getUser('bench', u.userId))?.active?.id ?? ''] as const),
+    floorUsers.map(
+      async (u) => [u.userId, (await d.store.getUser('bench', u.userId))?.active?.id ?? ''] as const,
+    ),
   ),
 );
 async function floorRun(rounds: number, withAudit: boolean) {
