@@ -5,7 +5,7 @@ import type { TenantContext } from './context.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Counters } from './observability/metrics.ts';
 import type { AuditPosition, Store } from './store/port.ts';
-import { parseLimit } from './userAdmin.ts';
+import { parseLimit } from './http/fields.ts';
 
 export type AuditAction =
   | 'setup'

@@ -3,7 +3,7 @@ import type { TenantContext } from './context.ts';
 import { isPrintable } from './domain/identifiers.ts';
 import { livePending, type UserRecord, userStatus } from './domain/user.ts';
 import { invalidRequest, notEnrolled, serviceUnavailable } from './errors.ts';
-import { optionalString } from './http/fields.ts';
+import { optionalString, parseLimit } from './http/fields.ts';
 import { issueRecoveryCodes } from './recoveryCodes.ts';
 
 /** GET /v1/users/{userId}: an unknown user is not an error, and no secret is ever part of it. */
@@ -114,13 +114,4 @@ export async function listUsers({ deps, tenant }: TenantContext, query: Record<s
         ? encodeCursor(keys.cursors, tenant.tenantId, USER_LIST, last.userId)
         : null,
   };
-}
-
-/** `?limit=`: 1 to 100, default 50. */
-export function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return 50;
-  if (!/^[0-9]{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 100) {
-    throw invalidRequest('limit must be an integer from 1 to 100');
-  }
-  return Number(raw);
 }

@@ -31,3 +31,12 @@ export function requiredStringArray(body: Body, field: string): string[] {
   }
   return value;
 }
+
+/** `?limit=` of a listing: 1 to 100, default 50. */
+export function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 50;
+  if (!/^[0-9]{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 100) {
+    throw invalidRequest('limit must be an integer from 1 to 100');
+  }
+  return Number(raw);
+}
