@@ -47,6 +47,18 @@ describe('routes', () => {
     }
   });
 
+  it('openapi.yaml describes exactly these routes', () => {
+    const spec = parse(readFileSync(join(PROJECT_ROOT, 'openapi.yaml'), 'utf8')) as {
+      paths: Record<string, object>;
+    };
+    const described = Object.entries(spec.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((key) => ['get', 'post', 'patch', 'delete', 'put'].includes(key))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    assert.deepEqual(described.sort(), [...CONTRACT].sort());
+  });
+
   it('local mode matches paths as API Gateway does, percent-decoding parameters', () => {
     assert.equal(matchRoute(routes, 'GET', '/v1/users')?.route.routeKey, 'GET /v1/users');
     const user = matchRoute(routes, 'POST', '/v1/users/bob%40example.com/verify');
