@@ -32,6 +32,8 @@ export interface UserRecord {
   lastStepToken?: string;
   /** Written with a recovery-code spend, for the same reason as lastStepToken. */
   lastRecoveryToken?: string;
+  /** Written with each counted failure, for the same reason. */
+  lastFailureToken?: string;
   lastVerifiedAt?: number;
   /** Failures toward the timed lock; set back to 0 when the lock is set. */
   failedAttempts: number;

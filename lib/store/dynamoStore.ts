@@ -46,6 +46,7 @@ const codeUnspent = 'contains(recovery, :hash)';
 const failedBelow = '(attribute_not_exists(failedAttempts) OR failedAttempts < :failedBelow)';
 const consecutiveBelow =
   '(attribute_not_exists(consecutiveFailures) OR consecutiveFailures < :consecutiveBelow)';
+const failureIsNew = '(attribute_not_exists(lastFailureToken) OR lastFailureToken <> :token)';
 const countsAre = (expectFailed: number, expectConsecutive: number) =>
   [
     expectFailed === 0
@@ -298,21 +299,34 @@ export class DynamoStore implements Store {
     });
   }
 
-  async recordFailure(user: UserRecord, plan: FailurePlan, nowMs: number): Promise<WriteResult> {
+  async recordFailure(
+    user: UserRecord,
+    plan: FailurePlan,
+    token: string,
+    nowMs: number,
+  ): Promise<WriteResult> {
     if (plan.kind === 'count') {
+      // An ADD is not idempotent: the token keeps an SDK retry of a committed write
+      // from counting the same failure twice.
       return this.updateUser(user, {
-        UpdateExpression: 'ADD failedAttempts :one, consecutiveFailures :one',
-        ConditionExpression: all(itemExists, notLocked, failedBelow, consecutiveBelow),
+        UpdateExpression: 'SET lastFailureToken = :token ADD failedAttempts :one, consecutiveFailures :one',
+        ConditionExpression: all(itemExists, notLocked, failedBelow, consecutiveBelow, failureIsNew),
         ExpressionAttributeValues: {
           ':one': N(1),
+          ':token': { S: token },
           ':now': N(nowMs),
           ':failedBelow': N(plan.failedBelow),
           ':consecutiveBelow': N(plan.consecutiveBelow),
         },
       });
     }
-    const sets = ['failedAttempts = :failed', 'consecutiveFailures = :consecutive'];
+    const sets = [
+      'failedAttempts = :failed',
+      'consecutiveFailures = :consecutive',
+      'lastFailureToken = :token',
+    ];
     const values: Item = {
+      ':token': { S: token },
       ':failed': N(plan.failedAttempts),
       ':consecutive': N(plan.expectConsecutive + 1),
       ':expectFailed': N(plan.expectFailed),

@@ -60,6 +60,7 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
   if (lastUsedStep !== undefined) user.lastUsedStep = lastUsedStep;
   if (item.lastStepToken?.S) user.lastStepToken = item.lastStepToken.S;
   if (item.lastRecoveryToken?.S) user.lastRecoveryToken = item.lastRecoveryToken.S;
+  if (item.lastFailureToken?.S) user.lastFailureToken = item.lastFailureToken.S;
   const lastVerifiedAt = num(item.lastVerifiedAt);
   if (lastVerifiedAt !== undefined) user.lastVerifiedAt = lastVerifiedAt;
   const lockedUntil = num(item.lockedUntil);

@@ -63,7 +63,8 @@ export interface Store {
     token: string,
     nowMs: number,
   ): Promise<WriteResult>;
-  recordFailure(user: UserRecord, plan: FailurePlan, nowMs: number): Promise<WriteResult>;
+  /** Counts one failed attempt; `token` marks the write so a retried one can recognise itself. */
+  recordFailure(user: UserRecord, plan: FailurePlan, token: string, nowMs: number): Promise<WriteResult>;
   replaceRecoveryCodes(user: UserRecord, activeId: string, hashes: Uint8Array[]): Promise<WriteResult>;
   unlock(user: UserRecord): Promise<boolean>;
   /** Deletes the user's whole record; returns what was there. */

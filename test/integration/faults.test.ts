@@ -84,6 +84,20 @@ describe('a store reply lost after the write committed', () => {
     });
   });
 
+  it('a wrong code: the retry finds its own count, and the failure is counted once', async () => {
+    await enrol('lostfailure');
+    dynamo.add({
+      target: 'DynamoDB_20120810.UpdateItem',
+      bodyIncludes: 'ADD failedAttempts',
+      fault: 'drop-reply',
+      times: 1,
+    });
+    assert.deepEqual((await verify('lostfailure', '000000')).body, { valid: false, reason: 'invalid_code' });
+    assert.equal(dynamo.faulted(), 1);
+    const status = await client.call('GET', '/v1/users/lostfailure', { key: admin });
+    assert.equal(status.body.failedAttempts, 1);
+  });
+
   it('confirm: the retry finds its own activation and the recovery codes it answers work', async () => {
     await freshStep();
     const setup = await client.call('POST', '/v1/users/lostconfirm/setup', { key: users });

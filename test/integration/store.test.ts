@@ -123,6 +123,7 @@ describe('DynamoStore against dynalite', () => {
         lockedUntil: now + 1000,
         disable: false,
       },
+      'lock-1',
       now,
     );
     assert.equal((await store.acceptStep(after as UserRecord, 'a1', 102, 'x', now)).applied, false, 'locked');
@@ -136,10 +137,10 @@ describe('DynamoStore against dynalite', () => {
   it('recordFailure: increments stop below the threshold; the threshold is a compare-and-set', async () => {
     const user = await activeUser('failing');
     const count = { kind: 'count', failedBelow: 2, consecutiveBelow: 99 } as const;
-    assert.equal((await store.recordFailure(user, count, now)).applied, true);
-    assert.equal((await store.recordFailure(user, count, now)).applied, true);
+    assert.equal((await store.recordFailure(user, count, `t-${Math.random()}`, now)).applied, true);
+    assert.equal((await store.recordFailure(user, count, `t-${Math.random()}`, now)).applied, true);
     assert.equal(
-      (await store.recordFailure(user, count, now)).applied,
+      (await store.recordFailure(user, count, `t-${Math.random()}`, now)).applied,
       false,
       'a third would reach the lock',
     );
@@ -153,9 +154,9 @@ describe('DynamoStore against dynalite', () => {
       lockedUntil: now + 5000,
       disable: false,
     } as const;
-    assert.equal((await store.recordFailure(seen, lock, now)).applied, true);
+    assert.equal((await store.recordFailure(seen, lock, `t-${Math.random()}`, now)).applied, true);
     assert.equal(
-      (await store.recordFailure(seen, lock, now)).applied,
+      (await store.recordFailure(seen, lock, `t-${Math.random()}`, now)).applied,
       false,
       'only one request sets the lock',
     );
@@ -172,11 +173,26 @@ describe('DynamoStore against dynalite', () => {
     );
   });
 
+  it('recordFailure: a write retried with its own token does not count twice', async () => {
+    const user = await activeUser('retried');
+    const count = { kind: 'count', failedBelow: 4, consecutiveBelow: 99 } as const;
+    assert.equal((await store.recordFailure(user, count, 'same', now)).applied, true);
+    assert.equal((await store.recordFailure(user, count, 'same', now)).applied, false);
+    const after = (await store.getUser('acme', 'retried')) as UserRecord;
+    assert.deepEqual([after.failedAttempts, after.lastFailureToken], [1, 'same']);
+  });
+
   it('recordFailure never creates a user that is not there', async () => {
     const ghost = emptyUser('acme', 'ghost');
     assert.equal(
-      (await store.recordFailure(ghost, { kind: 'count', failedBelow: 4, consecutiveBelow: 99 }, now))
-        .applied,
+      (
+        await store.recordFailure(
+          ghost,
+          { kind: 'count', failedBelow: 4, consecutiveBelow: 99 },
+          `t-${Math.random()}`,
+          now,
+        )
+      ).applied,
       false,
     );
     assert.equal(await store.getUser('acme', 'ghost'), undefined);
