@@ -50,7 +50,11 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv): Deps {
     ...(endpoint ? { endpoint } : {}),
     maxAttempts: 3,
     // throwOnRequestTimeout: without it the handler only logs a warning and keeps waiting.
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: 1000,
+      requestTimeout: Number(env.TFA_DYNAMODB_TIMEOUT_MS ?? 2000),
+      throwOnRequestTimeout: true,
+    },
   });
   const awsCalls = new AwsCalls();
   awsCalls.register(db);

@@ -19,6 +19,9 @@ export interface LocalOptions {
   kekFile?: string | undefined;
   /** A KMS-compatible endpoint and key to use instead of the local key-encryption key. */
   kms?: { endpoint: string; keyId: string } | undefined;
+  /** Per-attempt store timeout; default 10 s: the embedded store shares one event loop
+   * with the server and queues under bursts, where DynamoDB (2 s in Lambda) would not. */
+  storeTimeoutMs?: number | undefined;
 }
 
 const TABLE = 'tfa-local';
@@ -50,6 +53,7 @@ export async function startLocalService(options: LocalOptions) {
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
     ...vault,
     TFA_OPERATOR_KEY: operatorKey,
+    TFA_DYNAMODB_TIMEOUT_MS: String(options.storeTimeoutMs ?? process.env.TFA_DYNAMODB_TIMEOUT_MS ?? 10_000),
   });
   const http = await startHttpServer(
     readRoutes(join(PROJECT_ROOT, 'serverless.yml')),

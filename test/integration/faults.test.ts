@@ -11,7 +11,11 @@ import { startTestService } from '../support/service.ts';
 const kms = await startFakeKms();
 after(() => kms.close());
 const kmsProxy = await startFaultProxy(kms.url);
-const service = await startTestService({ kms: { endpoint: kmsProxy.url, keyId: kms.keyId } });
+// The store timeout Lambda runs with, so the bounds measured here are the deployed ones.
+const service = await startTestService({
+  kms: { endpoint: kmsProxy.url, keyId: kms.keyId },
+  storeTimeoutMs: 2000,
+});
 const { client, storeProxy: dynamo } = service;
 
 after(() =>

@@ -13,7 +13,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
  * for one test file; closed when the file's tests end. The store lives in a fresh
  * temporary directory, so every file starts from nothing.
  */
-export async function startTestService(options: { kms?: { endpoint: string; keyId: string } } = {}) {
+export async function startTestService(
+  options: { kms?: { endpoint: string; keyId: string }; storeTimeoutMs?: number } = {},
+) {
   const logs = captureOutput();
   const dataDir = mkdtempSync(join(tmpdir(), 'tfa-test-'));
   // The store is reached through a proxy that can inject faults on the wire; with no
@@ -27,6 +29,7 @@ export async function startTestService(options: { kms?: { endpoint: string; keyI
     operatorKey: 'test-operator-key-0123456789abcdef',
     storeEndpoint: storeProxy.url,
     kms: options.kms,
+    storeTimeoutMs: options.storeTimeoutMs,
   });
   after(() => service.close());
   // storeEndpoint: the store itself, for tests that read or bend it directly.
