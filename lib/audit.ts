@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from './cursors.ts';
 import { isUserId } from './domain/identifiers.ts';
-import { ApiError } from './errors.ts';
+import { invalidUserId } from './errors.ts';
 import type { TenantContext } from './context.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Counters } from './observability/metrics.ts';
@@ -78,7 +78,7 @@ export async function listAudit(ctx: TenantContext, query: Record<string, string
   const limit = parseLimit(query.limit);
   const userId = query.userId;
   if (userId !== undefined && !isUserId(userId)) {
-    throw new ApiError(400, 'invalid_user_id', 'userId must be 1 to 128 characters of A-Z a-z 0-9 . _ @ + -');
+    throw invalidUserId();
   }
   const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
   // The filter is part of the listing's name: a cursor of one filter is no good for another.

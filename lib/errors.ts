@@ -22,6 +22,8 @@ export const notFound = (code: string, message: string) => new ApiError(404, cod
 export const conflict = (code: string, message: string) => new ApiError(409, code, message);
 export const policyDisabled = () =>
   new ApiError(403, 'policy_disabled', 'two-factor authentication is disabled for this tenant');
+export const invalidUserId = () =>
+  new ApiError(400, 'invalid_user_id', 'userId must be 1 to 128 characters of A-Z a-z 0-9 . _ @ + -');
 export const notEnrolled = () => notFound('not_enrolled', 'the user has no active authenticator');
 
 /** AWS (KMS, DynamoDB) failed or throttled: the caller may retry; never a wrong answer. */

@@ -1,14 +1,13 @@
 import { newApiKey } from './apiKeys.ts';
 import type { Deps } from './deps.ts';
-import { isIssuer, isTenantId } from './domain/identifiers.ts';
-import { applySettingsPatch, defaultSettings } from './domain/settings.ts';
+import { isTenantId } from './domain/identifiers.ts';
+import { applySettingsPatch, defaultSettings, type SettingsProblem } from './domain/settings.ts';
 import { ApiError, conflict, invalidRequest, notFound, serviceUnavailable } from './errors.ts';
-import { optionalString } from './http/fields.ts';
 import type { TenantContext } from './context.ts';
 import type { TenantRecord } from './store/records.ts';
 
-const invalidIssuer = () =>
-  new ApiError(400, 'invalid_issuer', 'issuer must be 1 to 64 printable characters without ":"');
+/** A settings rule refused a value: the domain names the contract's code and the field. */
+const refused = (problem: SettingsProblem) => new ApiError(400, problem.code, problem.message);
 
 /** POST /v1/tenants: the tenant, its data key (the one KMS GenerateDataKey call), and a bootstrap admin key. */
 export async function createTenant(deps: Deps, body: Record<string, unknown> | undefined) {
@@ -21,14 +20,19 @@ export async function createTenant(deps: Deps, body: Record<string, unknown> | u
       'tenantId must be 1 to 63 characters of a-z 0-9 -, not starting with -',
     );
   }
-  const issuer = optionalString(body, 'issuer') ?? tenantId;
-  if (!isIssuer(issuer)) throw invalidIssuer();
+  // The issuer obeys the rule of PATCH /v1/settings; it defaults to the tenant id.
+  const initial = applySettingsPatch(
+    defaultSettings(tenantId),
+    body?.issuer === undefined ? {} : { issuer: body.issuer },
+  );
+  if (!initial.ok) throw refused(initial.problem);
+  const { settings } = initial;
 
   const dataKey = await deps.vault.generateDataKey(tenantId);
   dataKey.plaintext.fill(0);
   const tenant: TenantRecord = {
     tenantId,
-    settings: defaultSettings(issuer),
+    settings,
     createdAt: deps.now(),
     wrappedDataKey: dataKey.wrapped,
     revision: 0,
@@ -47,7 +51,7 @@ export async function createTenant(deps: Deps, body: Record<string, unknown> | u
   }
   return {
     tenantId,
-    issuer,
+    issuer: settings.issuer,
     apiKey: { id: record.id, secret: token, name: record.name, scopes: record.scopes },
   };
 }
@@ -73,7 +77,7 @@ export async function patchSettings(ctx: TenantContext, body: Record<string, unk
   let current = tenant;
   for (let attempt = 0; attempt < 3; attempt++) {
     const result = applySettingsPatch(current.settings, body);
-    if (!result.ok) throw new ApiError(400, result.problem.code, result.problem.message);
+    if (!result.ok) throw refused(result.problem);
     if (await deps.store.saveSettings(current, result.settings)) {
       await ctx.audit({
         action: 'settings',

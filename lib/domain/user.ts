@@ -80,5 +80,3 @@ export function userStatus(user: UserRecord | undefined, policy: Policy, nowMs: 
     recoveryCodesRemaining: enabled ? record.recoveryHashes.length : 0,
   };
 }
-
-export type UserStatus = ReturnType<typeof userStatus>;

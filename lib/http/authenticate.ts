@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import { keyMatches, operatorKeyMatches, parseApiKey } from '../apiKeys.ts';
 import type { Deps } from '../deps.ts';
 import { isUserId } from '../domain/identifiers.ts';
-import { ApiError, forbidden, serviceUnavailable, unauthorized } from '../errors.ts';
+import { ApiError, forbidden, invalidUserId, serviceUnavailable, unauthorized } from '../errors.ts';
 import type { OperatorKeySource } from '../operatorKey.ts';
 import type { Access, ApiContext, Event, Result } from './types.ts';
 
@@ -50,11 +50,7 @@ export const authenticate = (
     }
     // Only now, for an authorised caller, is a malformed user id worth an answer.
     if (userId !== undefined && !readUser) {
-      throw new ApiError(
-        400,
-        'invalid_user_id',
-        'userId must be 1 to 128 characters of A-Z a-z 0-9 . _ @ + -',
-      );
+      throw invalidUserId();
     }
     context.api.caller = { kind: 'tenant', tenant: loaded.tenant, key: loaded.key };
     if (loaded.user) context.api.user = loaded.user;

@@ -23,15 +23,6 @@ export function optionalBoolean(body: Body, field: string): boolean | undefined 
   return value;
 }
 
-export function requiredStringArray(body: Body, field: string): string[] {
-  const value = body?.[field];
-  if (value === undefined) throw invalidRequest(`${field} is required`);
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw invalidRequest(`${field} must be an array of strings`);
-  }
-  return value;
-}
-
 /** `?limit=` of a listing: 1 to 100, default 50. */
 export function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return 50;
