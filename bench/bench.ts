@@ -153,7 +153,10 @@ async function floorRun(rounds: number, withAudit: boolean) {
           TableName: 'tfa-local',
           Key: userKey('bench', user.userId),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          ...acceptStepUpdate(activeIds.get(user.userId) as string, step, `floor-${step}`, Date.now()),
+          ...acceptStepUpdate(activeIds.get(user.userId) as string, step, `floor-${step}`, {
+            nowMs: Date.now(),
+            lockout: { maxFailures: 5, lockSeconds: 300 },
+          }),
         }),
       );
       if (withAudit) {

@@ -3,13 +3,8 @@ import type { TenantContext } from './context.ts';
 import { parseCode } from './domain/codes.ts';
 import { isPrintable } from './domain/identifiers.ts';
 import { encodeSecret, otpauthUri, SECRET_BYTES } from './domain/totp.ts';
-import {
-  type ActiveEnrolment,
-  emptyUser,
-  lockRemaining,
-  type PendingEnrolment,
-  type UserRecord,
-} from './domain/user.ts';
+import { lockRemaining } from './domain/lockout.ts';
+import { type ActiveEnrolment, emptyUser, type PendingEnrolment, type UserRecord } from './domain/user.ts';
 import {
   ApiError,
   conflict,
@@ -101,7 +96,12 @@ export async function startSetup(
   };
 }
 
-/** POST /v1/users/{userId}/confirm: the first code makes the pending enrolment active. */
+/**
+ * POST /v1/users/{userId}/confirm: the first code makes the pending enrolment
+ * active. Wrong codes spend the same guess budget as verify's, and the activation
+ * is admitted by the store only while no timed lock is in force: it never happens
+ * while locked, and never lifts a lock.
+ */
 export async function confirmSetup(
   ctx: TenantContext,
   userId: string,
@@ -109,42 +109,49 @@ export async function confirmSetup(
   rawCode: string,
 ) {
   const { deps, tenant } = ctx;
+  const { lockout } = tenant.settings;
   const pending = read?.pending;
   if (!read || !pending) throw notFound('no_pending_setup', 'the user has no pending setup');
-  const now = deps.now();
-  if (pending.expiresAt <= now)
+  const nowMs = deps.now();
+  if (pending.expiresAt <= nowMs)
     throw new ApiError(410, 'setup_expired', 'the setup has expired; start a new one');
   const submitted = parseCode(rawCode, pending.digits);
   if (submitted?.kind !== 'totp') throw invalidRequest(`code must be ${pending.digits} digits`);
-  const locked = lockRemaining(read, now);
+  const locked = lockRemaining(read, lockout, nowMs);
   if (locked > 0) throw lockedError(locked);
 
   const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
   const step = matchEnrolmentCode(
     keys,
-    { tenantId: tenant.tenantId, userId, window: tenant.settings.totp.window, nowMs: now },
+    { tenantId: tenant.tenantId, userId, window: tenant.settings.totp.window, nowMs },
     pending,
     submitted.code,
   );
   if (step === null) {
-    const outcome = await countFailure(ctx, read);
+    const outcome = await countFailure(ctx, read, false);
     if (outcome.kind === 'locked') throw lockedError(outcome.retryAfterMs);
+    if (outcome.kind === 'gone') throw notFound('no_pending_setup', 'the user has no pending setup');
     await ctx.audit({ action: 'confirm', userId, outcome: 'invalid_code' });
     throw new ApiError(422, 'invalid_code', 'the code is not valid');
   }
 
   const { expiresAt: _, ...enrolment } = pending;
-  const active: ActiveEnrolment = { ...enrolment, confirmedAt: now };
+  const active: ActiveEnrolment = { ...enrolment, confirmedAt: nowMs };
   const { codes, hashes } = issueRecoveryCodes(keys, userId);
   const token = randomUUID();
-  const result = await deps.store.activate(read, active, hashes, step, token);
+  const result = await deps.store.activate(read, active, hashes, step, token, { nowMs, lockout });
   if (!result.applied) {
     const current = result.current ?? (await deps.store.getUser(tenant.tenantId, userId));
     // A lost reply whose retry found our own committed write: the codes are ours.
     const ours = current?.active?.id === pending.id && current.lastStepToken === token;
-    if (!ours) throw notFound('no_pending_setup', 'the setup was replaced or removed meanwhile');
+    if (!ours) {
+      // The budget was spent while this code was judged: the lock set meanwhile stands.
+      const lockedMeanwhile = current ? lockRemaining(current, lockout, deps.now()) : 0;
+      if (lockedMeanwhile > 0 && current?.pending?.id === pending.id) throw lockedError(lockedMeanwhile);
+      throw notFound('no_pending_setup', 'the setup was replaced or removed meanwhile');
+    }
   }
   deps.counters.count('Confirm');
   await ctx.audit({ action: 'confirm', userId, outcome: 'success' });
-  return { userId, enabled: true, confirmedAt: new Date(now).toISOString(), recoveryCodes: codes };
+  return { userId, enabled: true, confirmedAt: new Date(nowMs).toISOString(), recoveryCodes: codes };
 }

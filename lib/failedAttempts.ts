@@ -1,46 +1,59 @@
 import type { TenantContext } from './context.ts';
 import { randomUUID } from 'node:crypto';
-import { DISABLE_AFTER, type FailurePlan, planFailure } from './domain/lockout.ts';
-import { lockRemaining, type UserRecord } from './domain/user.ts';
+import {
+  DISABLE_AFTER,
+  type FailureCounts,
+  failureEffects,
+  isDisabled,
+  lockRemaining,
+  planFailure,
+} from './domain/lockout.ts';
+import type { UserRecord } from './domain/user.ts';
 import { ApiError, serviceUnavailable } from './errors.ts';
 
 export type FailureOutcome =
   | { kind: 'counted'; lockedNow: boolean; disabledNow: boolean }
   | { kind: 'locked'; retryAfterMs: number }
+  | { kind: 'disabled' }
   | { kind: 'gone' };
 
 /**
- * Records one wrong code. Increments race freely below the thresholds; the failure
- * that reaches the lock (or the disable) is a compare-and-set, so exactly one
- * request sets it and every other one, on re-reading, finds the user locked.
+ * Records one wrong code, if the guess budget still admits it. The store counts it
+ * in one conditional write, and the failure that reaches `maxFailures` is the lock
+ * itself: an attempt the store refuses is answered `locked` (or, at verify,
+ * `disabled`), whatever its code. `bindsDisable` is false at confirm, where the
+ * code belongs to a new authenticator.
  */
-export async function countFailure(ctx: TenantContext, read: UserRecord): Promise<FailureOutcome> {
+export async function countFailure(
+  ctx: TenantContext,
+  read: UserRecord,
+  bindsDisable: boolean,
+): Promise<FailureOutcome> {
   const { deps } = ctx;
   const { lockout } = ctx.tenant.settings;
   const token = randomUUID();
   let user: UserRecord | undefined = read;
-  let tried: FailurePlan | undefined;
   for (let attempt = 0; attempt < 8; attempt++) {
     if (!user) return { kind: 'gone' };
     // A lost reply whose SDK retry then failed its condition: if the store holds our
     // token, the first attempt committed, and this failure is counted already.
-    if (tried && user.lastFailureToken === token) return counted(ctx, read.userId, tried);
-    const now = deps.now();
-    const remaining = lockRemaining(user, now);
+    if (attempt > 0 && user.lastFailureToken === token) return counted(ctx, read.userId, user);
+    if (bindsDisable && isDisabled(user)) return { kind: 'disabled' };
+    const nowMs = deps.now();
+    const remaining = lockRemaining(user, lockout, nowMs);
     if (remaining > 0) return { kind: 'locked', retryAfterMs: remaining };
-    tried = planFailure(user, lockout, now);
-    const result = await deps.store.recordFailure(user, tried, token, now);
-    if (result.applied) return counted(ctx, read.userId, tried);
+    const plan = planFailure(user, lockout, bindsDisable);
+    const result = await deps.store.recordFailure(user, plan, token, { nowMs, lockout });
+    if (result.applied) return counted(ctx, read.userId, result.counts);
     user = result.current ?? (await deps.store.getUser(read.tenantId, read.userId));
   }
   throw serviceUnavailable('the database, under contention,');
 }
 
 /** A counted failure: the lock or the disable it set, if any, is audited and counted. */
-async function counted(ctx: TenantContext, userId: string, plan: FailurePlan): Promise<FailureOutcome> {
+async function counted(ctx: TenantContext, userId: string, after: FailureCounts): Promise<FailureOutcome> {
   const { lockout } = ctx.tenant.settings;
-  const lockedNow = plan.kind === 'threshold' && plan.lockedUntil !== undefined;
-  const disabledNow = plan.kind === 'threshold' && plan.disable;
+  const { lockedNow, disabledNow } = failureEffects(after, lockout);
   if (lockedNow) {
     ctx.deps.counters.count('Lockout');
     await ctx.audit({

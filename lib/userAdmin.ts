@@ -8,7 +8,7 @@ import { issueRecoveryCodes } from './recoveryCodes.ts';
 
 /** GET /v1/users/{userId}: an unknown user is not an error, and no secret is ever part of it. */
 export const getStatus = ({ deps, tenant }: TenantContext, userId: string, user: UserRecord | undefined) => ({
-  ...userStatus(user, tenant.settings.policy, deps.now()),
+  ...userStatus(user, tenant.settings, deps.now()),
   userId,
 });
 
@@ -37,8 +37,7 @@ export async function removeUser(
 export async function unlockUser(ctx: TenantContext, userId: string, user: UserRecord | undefined) {
   if (user && (await ctx.deps.store.unlock(user))) {
     await ctx.audit({ action: 'unlock', userId, outcome: 'success' });
-    const { lockedUntil: _, ...unlocked } = user;
-    return getStatus(ctx, userId, { ...unlocked, failedAttempts: 0 });
+    return getStatus(ctx, userId, { ...user, failedAttempts: 0 });
   }
   await ctx.audit({ action: 'unlock', userId, outcome: 'not_found' });
   return getStatus(ctx, userId, undefined);
@@ -99,7 +98,7 @@ export async function listUsers({ deps, tenant }: TenantContext, query: Record<s
   const last = users.at(-1);
   return {
     users: users.map((user) => {
-      const status = userStatus(user, tenant.settings.policy, now);
+      const status = userStatus(user, tenant.settings, now);
       return {
         userId: user.userId,
         enabled: status.enabled,

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from './audit.ts';
 import type { TenantContext } from './context.ts';
 import { parseCode } from './domain/codes.ts';
-
-import { lockRemaining, type UserRecord } from './domain/user.ts';
+import { isDisabled, lockRemaining } from './domain/lockout.ts';
+import type { UserRecord } from './domain/user.ts';
+import { sameBytes } from './crypto/hashes.ts';
 import { invalidRequest, notEnrolled, policyDisabled, serviceUnavailable } from './errors.ts';
 import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
 import { findRecoveryHash, recoveryHash } from './recoveryCodes.ts';
@@ -18,8 +19,10 @@ export type VerifyAnswer =
 
 /**
  * POST /v1/users/{userId}/verify. The user was read with the key and tenant (one
- * round trip); the answer is one conditional write. A lost write is re-read and
- * decided again; a per-request token recognises our own write after an SDK retry.
+ * round trip); the answer is one conditional write, which the store admits only
+ * within the guess budget. A lost write is re-read and decided again, so an
+ * attempt that meets a lock set meanwhile answers `locked`; a per-request token
+ * recognises our own write after an SDK retry.
  */
 export async function verifyCode(
   ctx: TenantContext,
@@ -57,6 +60,7 @@ async function decide(
   if (!submitted) throw invalidRequest(`code must be ${read.active.digits} digits or a recovery code`);
   const token = randomUUID();
 
+  const { lockout } = tenant.settings;
   let user: UserRecord | undefined = read;
   for (let attempt = 0; attempt < 4; attempt++) {
     const active = user?.active;
@@ -65,9 +69,9 @@ async function decide(
     if (user.lastRecoveryToken === token) {
       return { valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length };
     }
-    if (user.disabled) return { valid: false, reason: 'disabled' };
-    const now = deps.now();
-    const locked = lockRemaining(user, now);
+    if (isDisabled(user)) return { valid: false, reason: 'disabled' };
+    const nowMs = deps.now();
+    const locked = lockRemaining(user, lockout, nowMs);
     // Locked: answered without evaluating the code at all.
     if (locked > 0) return { valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(locked) };
 
@@ -77,19 +81,26 @@ async function decide(
     if (submitted.kind === 'totp') {
       const step = matchEnrolmentCode(
         keys,
-        { tenantId: tenant.tenantId, userId, window: tenant.settings.totp.window, nowMs: now },
+        { tenantId: tenant.tenantId, userId, window: tenant.settings.totp.window, nowMs },
         active,
         submitted.code,
       );
       if (step === null) return failed(ctx, user);
       if (user.lastUsedStep !== undefined && step <= user.lastUsedStep)
         return { valid: false, reason: 'replayed' };
-      write = deps.store.acceptStep(user, active.id, step, token, now);
+      write = deps.store.acceptStep(user, active.id, step, token, { nowMs, lockout });
       success = { valid: true, method: 'totp' };
     } else {
-      const stored = findRecoveryHash(user.recoveryHashes, recoveryHash(keys, userId, submitted.code));
-      if (!stored) return failed(ctx, user);
-      write = deps.store.spendRecoveryCode(user, active.id, stored, token, now);
+      const hash = recoveryHash(keys, userId, submitted.code);
+      const stored = findRecoveryHash(user.recoveryHashes, hash);
+      if (!stored) {
+        // The code spent last, sent again (a retry, a double click): not a guess.
+        if (user.lastRecoveryHash && sameBytes(user.lastRecoveryHash, hash)) {
+          return { valid: false, reason: 'replayed' };
+        }
+        return failed(ctx, user);
+      }
+      write = deps.store.spendRecoveryCode(user, active.id, stored, token, { nowMs, lockout });
       success = { valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length - 1 };
     }
     const result = await write;
@@ -100,8 +111,9 @@ async function decide(
 }
 
 async function failed(ctx: TenantContext, user: UserRecord): Promise<VerifyAnswer> {
-  const outcome = await countFailure(ctx, user);
+  const outcome = await countFailure(ctx, user, true);
   if (outcome.kind === 'gone') throw notEnrolled();
+  if (outcome.kind === 'disabled') return { valid: false, reason: 'disabled' };
   if (outcome.kind === 'locked') {
     return { valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(outcome.retryAfterMs) };
   }

@@ -1,4 +1,12 @@
-import type { UserRecord } from './user.ts';
+/**
+ * The guess budget (API.md, Verify, rules). The lock is not a stored flag but a fact
+ * derived from what the store counts: `maxFailures` failures in this lock period,
+ * the last of them less than `lockSeconds` ago. So the failure that reaches the
+ * limit locks in the very write that counts it, and every accepting write (verify's
+ * step, a recovery code, confirm's activation) carries the same rule as its store
+ * condition (`admitted` in lib/store/dynamoStore.ts). However many attempts are in
+ * flight, the store judges them one at a time against the same counts.
+ */
 
 /** NIST SP 800-63B rev 4: at most 100 consecutive failures, then the authenticator is disabled. */
 export const DISABLE_AFTER = 100;
@@ -8,39 +16,61 @@ export interface LockoutSettings {
   lockSeconds: number;
 }
 
-/**
- * How to record one failed attempt so that concurrent failures are all counted and
- * exactly one of them crosses each threshold.
- * - `count`: a plain atomic increment, allowed by the store only while the counts
- *   stay below both thresholds after it; it never needs to retry under load.
- * - `threshold`: this failure reaches the lock or the disable, so it is a
- *   compare-and-set on the counts it read; a loser re-reads and sees the lock.
- */
-export type FailurePlan =
-  | { kind: 'count'; failedBelow: number; consecutiveBelow: number }
-  | {
-      kind: 'threshold';
-      expectFailed: number;
-      expectConsecutive: number;
-      failedAttempts: number;
-      lockedUntil?: number;
-      disable: boolean;
-    };
-
-export function planFailure(user: UserRecord, lockout: LockoutSettings, nowMs: number): FailurePlan {
-  const failed = user.failedAttempts + 1;
-  const consecutive = user.consecutiveFailures + 1;
-  const lock = failed >= lockout.maxFailures;
-  const disable = consecutive >= DISABLE_AFTER;
-  if (!lock && !disable) {
-    return { kind: 'count', failedBelow: lockout.maxFailures - 1, consecutiveBelow: DISABLE_AFTER - 1 };
-  }
-  return {
-    kind: 'threshold',
-    expectFailed: user.failedAttempts,
-    expectConsecutive: user.consecutiveFailures,
-    failedAttempts: lock ? 0 : failed,
-    ...(lock ? { lockedUntil: nowMs + lockout.lockSeconds * 1000 } : {}),
-    disable,
-  };
+/** What the budget is decided from: the counts kept on the user's item. */
+export interface FailureCounts {
+  /** Failures counted in the current lock period; reset by a valid code or an unlock. */
+  failedAttempts: number;
+  /** When the last counted failure was written (Unix ms). */
+  lastFailureAt?: number;
+  /** Failures since the last valid code, across locks; DISABLE_AFTER of them disable. */
+  consecutiveFailures: number;
 }
+
+/** The end of the timed lock in force at `nowMs`, or undefined when there is none. */
+export function lockedUntil(
+  counts: FailureCounts,
+  lockout: LockoutSettings,
+  nowMs: number,
+): number | undefined {
+  if (counts.failedAttempts < lockout.maxFailures || counts.lastFailureAt === undefined) return undefined;
+  const until = counts.lastFailureAt + lockout.lockSeconds * 1000;
+  return until > nowMs ? until : undefined;
+}
+
+/** Milliseconds until the timed lock ends, or 0. */
+export const lockRemaining = (counts: FailureCounts, lockout: LockoutSettings, nowMs: number): number =>
+  (lockedUntil(counts, lockout, nowMs) ?? nowMs) - nowMs;
+
+/** The disable binds the active authenticator only: a confirmed reconfigure is the way out. */
+export const isDisabled = (counts: FailureCounts): boolean => counts.consecutiveFailures >= DISABLE_AFTER;
+
+/**
+ * How the store is to count one more failure of a user who is not locked now.
+ * - `count`: an atomic increment, admitted only while fewer than `maxFailures`
+ *   are counted; the increment that reaches it is the lock.
+ * - `restart`: the last lock has expired, so the count starts again at 1; a
+ *   compare-and-set on the expiry, so that of racing failures one restarts the
+ *   count and the others, re-reading, increment it.
+ * `bindsDisable`: at verify, no failure is counted past the disable; at confirm
+ * (a new authenticator), the disable of the old one does not bind.
+ */
+export interface FailurePlan {
+  kind: 'count' | 'restart';
+  bindsDisable: boolean;
+}
+
+export const planFailure = (
+  counts: FailureCounts,
+  lockout: LockoutSettings,
+  bindsDisable: boolean,
+): FailurePlan => ({
+  kind: counts.failedAttempts >= lockout.maxFailures ? 'restart' : 'count',
+  bindsDisable,
+});
+
+/** What a counted failure did: the counts after it say whether it set the lock or the disable. */
+export const failureEffects = (after: FailureCounts, lockout: LockoutSettings) => ({
+  lockedNow: after.failedAttempts >= lockout.maxFailures,
+  // Counts rise one at a time, so exactly one failure lands on DISABLE_AFTER.
+  disabledNow: after.consecutiveFailures === DISABLE_AFTER,
+});

@@ -1,3 +1,4 @@
+import { isDisabled, type FailureCounts, type LockoutSettings, lockedUntil } from './lockout.ts';
 import type { Policy, TotpParams } from './settings.ts';
 
 /** One authenticator: a sealed secret and the parameters and issuer it was made with. */
@@ -18,8 +19,11 @@ export interface ActiveEnrolment extends Enrolment {
   confirmedAt: number;
 }
 
-/** A user's whole 2FA state: one item in the store. Times are Unix milliseconds. */
-export interface UserRecord {
+/**
+ * A user's whole 2FA state: one item in the store. Times are Unix milliseconds.
+ * The lock and the disable are not stored: they follow from the counts (lockout.ts).
+ */
+export interface UserRecord extends FailureCounts {
   tenantId: string;
   userId: string;
   active?: ActiveEnrolment;
@@ -32,15 +36,11 @@ export interface UserRecord {
   lastStepToken?: string;
   /** Written with a recovery-code spend, for the same reason as lastStepToken. */
   lastRecoveryToken?: string;
+  /** The hash of the recovery code spent last: sent again (a retry, a double click), it is a replay. */
+  lastRecoveryHash?: Uint8Array;
   /** Written with each counted failure, for the same reason. */
   lastFailureToken?: string;
   lastVerifiedAt?: number;
-  /** Failures toward the timed lock; set back to 0 when the lock is set. */
-  failedAttempts: number;
-  /** Failures since the last valid code, across locks; DISABLE_AFTER of them disable. */
-  consecutiveFailures: number;
-  lockedUntil?: number;
-  disabled: boolean;
 }
 
 export const emptyUser = (tenantId: string, userId: string): UserRecord => ({
@@ -49,7 +49,6 @@ export const emptyUser = (tenantId: string, userId: string): UserRecord => ({
   recoveryHashes: [],
   failedAttempts: 0,
   consecutiveFailures: 0,
-  disabled: false,
 });
 
 /** A pending enrolment counts only until it expires; the store's TTL may be late. */
@@ -58,25 +57,24 @@ export const livePending = (user: UserRecord, nowMs: number): PendingEnrolment |
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
-/** Milliseconds until the timed lock ends, or 0. */
-export const lockRemaining = (user: UserRecord, nowMs: number): number =>
-  user.lockedUntil !== undefined && user.lockedUntil > nowMs ? user.lockedUntil - nowMs : 0;
-
 /** The status object of the contract. `failedAttempts` counts failures since the last valid code. */
-export function userStatus(user: UserRecord | undefined, policy: Policy, nowMs: number) {
+export function userStatus(
+  user: UserRecord | undefined,
+  settings: { policy: Policy; lockout: LockoutSettings },
+  nowMs: number,
+) {
   const record = user ?? emptyUser('', '');
   const enabled = record.active !== undefined;
-  const locked = lockRemaining(record, nowMs) > 0;
   return {
     userId: record.userId,
     enabled,
     pending: livePending(record, nowMs) !== undefined,
-    enforced: enabled && policy === 'enabled',
+    enforced: enabled && settings.policy === 'enabled',
     confirmedAt: iso(record.active?.confirmedAt),
     lastVerifiedAt: iso(record.lastVerifiedAt),
     failedAttempts: record.consecutiveFailures,
-    lockedUntil: locked ? iso(record.lockedUntil) : null,
-    disabled: record.disabled,
+    lockedUntil: iso(lockedUntil(record, settings.lockout, nowMs)),
+    disabled: isDisabled(record),
     recoveryCodesRemaining: enabled ? record.recoveryHashes.length : 0,
   };
 }

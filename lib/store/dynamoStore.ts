@@ -10,7 +10,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import type { FailurePlan } from '../domain/lockout.ts';
+import { DISABLE_AFTER, type FailurePlan } from '../domain/lockout.ts';
 import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import { serviceUnavailable } from '../errors.ts';
 import {
@@ -25,7 +25,15 @@ import {
   userFromItem,
 } from './items.ts';
 import type { AuditEvent } from '../audit.ts';
-import type { AuditPosition, RequestContext, Store, UserPage, WriteResult } from './port.ts';
+import type {
+  Admission,
+  AuditPosition,
+  FailureWrite,
+  RequestContext,
+  Store,
+  UserPage,
+  WriteResult,
+} from './port.ts';
 import type { ApiKeyRecord, TenantRecord } from './records.ts';
 import { apiKeyKey, AUDIT_INDEX, LIST_INDEX, TTL_ATTRIBUTE, tenantKey, userKey } from './table.ts';
 
@@ -36,45 +44,47 @@ const BATCH_GET_LIMIT = 100;
 
 // Conditions, named for the rule each enforces and joined with AND.
 const itemExists = 'attribute_exists(pk)';
-const notLocked = '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)';
-const notDisabled = 'attribute_not_exists(disabled)';
 const activeIs = 'active.id = :activeId';
 const noActive = 'attribute_not_exists(active)';
 const pendingIs = 'pending.id = :pendingId';
 const stepIsNew = '(attribute_not_exists(lastStep) OR lastStep < :step)';
 const codeUnspent = 'contains(recovery, :hash)';
-const failedBelow = '(attribute_not_exists(failedAttempts) OR failedAttempts < :failedBelow)';
-const consecutiveBelow =
-  '(attribute_not_exists(consecutiveFailures) OR consecutiveFailures < :consecutiveBelow)';
 const failureIsNew = '(attribute_not_exists(lastFailureToken) OR lastFailureToken <> :token)';
-const countsAre = (expectFailed: number, expectConsecutive: number) =>
-  [
-    expectFailed === 0
-      ? '(attribute_not_exists(failedAttempts) OR failedAttempts = :expectFailed)'
-      : 'failedAttempts = :expectFailed',
-    expectConsecutive === 0
-      ? '(attribute_not_exists(consecutiveFailures) OR consecutiveFailures = :expectConsecutive)'
-      : 'consecutiveFailures = :expectConsecutive',
-  ].join(' AND ');
+// The guess budget of lib/domain/lockout.ts, over the same counts: locked means
+// maxFailures failures counted, the last of them after the lock cutoff (now - lockSeconds).
+const belowLimit = '(attribute_not_exists(failedAttempts) OR failedAttempts < :maxFailures)';
+const lockExpired = '(attribute_not_exists(failedAt) OR failedAt <= :lockCutoff)';
+const notLocked = `(${belowLimit} OR ${lockExpired})`;
+const atLimit = 'failedAttempts >= :maxFailures';
+const notDisabled = '(attribute_not_exists(consecutiveFailures) OR consecutiveFailures < :disableAfter)';
 const all = (...parts: string[]) => parts.join(' AND ');
 
-/** A valid code resets both failure counts and ends any expired lock. */
+/** The values of the budget's conditions, as of the request's clock and the tenant's settings. */
+const budgetValues = ({ nowMs, lockout }: Admission, bindsDisable: boolean): Item => ({
+  ':maxFailures': N(lockout.maxFailures),
+  ':lockCutoff': N(nowMs - lockout.lockSeconds * 1000),
+  ...(bindsDisable ? { ':disableAfter': N(DISABLE_AFTER) } : {}),
+});
+
+/** A valid code resets both failure counts (it is admitted only while no lock is in force). */
 const resetFailures = 'failedAttempts = :zero, consecutiveFailures = :zero';
 
 /**
- * The verify's write: replay protection and the failure reset in one conditional
- * update, so of N racing requests for one step the store lets exactly one through.
+ * The verify's write: replay protection, the guess budget and the failure reset in
+ * one conditional update, so of N racing requests for one step the store lets
+ * exactly one through, and none once the budget is spent.
  * Exported so the benchmark's storage floor issues exactly this update.
  */
-export const acceptStepUpdate = (activeId: string, step: number, token: string, nowMs: number) => ({
-  UpdateExpression: `SET lastStep = :step, lastStepToken = :token, lastVerifiedAt = :now, ${resetFailures} REMOVE lockedUntil`,
+export const acceptStepUpdate = (activeId: string, step: number, token: string, admission: Admission) => ({
+  UpdateExpression: `SET lastStep = :step, lastStepToken = :token, lastVerifiedAt = :now, ${resetFailures}`,
   ConditionExpression: all(activeIs, stepIsNew, notLocked, notDisabled),
   ExpressionAttributeValues: {
     ':step': N(step),
     ':token': { S: token },
-    ':now': N(nowMs),
+    ':now': N(admission.nowMs),
     ':zero': N(0),
     ':activeId': { S: activeId },
+    ...budgetValues(admission, true),
   },
 });
 
@@ -247,14 +257,17 @@ export class DynamoStore implements Store {
     recoveryHashes: Uint8Array[],
     step: number,
     token: string,
+    admission: Admission,
   ): Promise<WriteResult> {
+    // Admitted by the timed lock alone: a new authenticator is the way out of a
+    // disable, never out of a lock.
     return this.updateUser(user, {
       UpdateExpression: [
         'SET active = :active, recovery = :recovery, lastStep = :step, lastStepToken = :token,',
         `${resetFailures}, listTenant = :tenant, listUser = :user`,
-        `REMOVE pending, lockedUntil, disabled, ${TTL_ATTRIBUTE}`,
+        `REMOVE pending, lastRecoveryHash, ${TTL_ATTRIBUTE}`,
       ].join(' '),
-      ConditionExpression: pendingIs,
+      ConditionExpression: all(pendingIs, notLocked),
       ExpressionAttributeValues: {
         ':active': enrolmentToMap(active),
         ':recovery': { BS: recoveryHashes },
@@ -264,6 +277,7 @@ export class DynamoStore implements Store {
         ':tenant': { S: user.tenantId },
         ':user': { S: user.userId },
         ':pendingId': { S: active.id },
+        ...budgetValues(admission, false),
       },
     });
   }
@@ -273,9 +287,9 @@ export class DynamoStore implements Store {
     activeId: string,
     step: number,
     token: string,
-    nowMs: number,
+    admission: Admission,
   ): Promise<WriteResult> {
-    return this.updateUser(user, acceptStepUpdate(activeId, step, token, nowMs));
+    return this.updateUser(user, acceptStepUpdate(activeId, step, token, admission));
   }
 
   async spendRecoveryCode(
@@ -283,18 +297,22 @@ export class DynamoStore implements Store {
     activeId: string,
     hash: Uint8Array,
     token: string,
-    nowMs: number,
+    admission: Admission,
   ): Promise<WriteResult> {
     return this.updateUser(user, {
-      UpdateExpression: `SET lastVerifiedAt = :now, lastRecoveryToken = :token, ${resetFailures} DELETE recovery :spent REMOVE lockedUntil`,
+      UpdateExpression: [
+        'SET lastVerifiedAt = :now, lastRecoveryToken = :token, lastRecoveryHash = :hash,',
+        `${resetFailures} DELETE recovery :spent`,
+      ].join(' '),
       ConditionExpression: all(activeIs, codeUnspent, notLocked, notDisabled),
       ExpressionAttributeValues: {
         ':spent': { BS: [hash] },
         ':token': { S: token },
         ':hash': { B: hash },
-        ':now': N(nowMs),
+        ':now': N(admission.nowMs),
         ':zero': N(0),
         ':activeId': { S: activeId },
+        ...budgetValues(admission, true),
       },
     });
   }
@@ -303,49 +321,45 @@ export class DynamoStore implements Store {
     user: UserRecord,
     plan: FailurePlan,
     token: string,
-    nowMs: number,
-  ): Promise<WriteResult> {
-    if (plan.kind === 'count') {
-      // An ADD is not idempotent: the token keeps an SDK retry of a committed write
-      // from counting the same failure twice.
-      return this.updateUser(user, {
-        UpdateExpression: 'SET lastFailureToken = :token ADD failedAttempts :one, consecutiveFailures :one',
-        ConditionExpression: all(itemExists, notLocked, failedBelow, consecutiveBelow, failureIsNew),
-        ExpressionAttributeValues: {
-          ':one': N(1),
-          ':token': { S: token },
-          ':now': N(nowMs),
-          ':failedBelow': N(plan.failedBelow),
-          ':consecutiveBelow': N(plan.consecutiveBelow),
-        },
-      });
-    }
-    const sets = [
-      'failedAttempts = :failed',
-      'consecutiveFailures = :consecutive',
-      'lastFailureToken = :token',
-    ];
-    const values: Item = {
-      ':token': { S: token },
-      ':failed': N(plan.failedAttempts),
-      ':consecutive': N(plan.expectConsecutive + 1),
-      ':expectFailed': N(plan.expectFailed),
-      ':expectConsecutive': N(plan.expectConsecutive),
-      ':now': N(nowMs),
-    };
-    if (plan.lockedUntil !== undefined) {
-      sets.push('lockedUntil = :lockedUntil');
-      values[':lockedUntil'] = N(plan.lockedUntil);
-    }
-    if (plan.disable) {
-      sets.push('disabled = :true');
-      values[':true'] = { BOOL: true };
-    }
-    return this.updateUser(user, {
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: all(itemExists, notLocked, countsAre(plan.expectFailed, plan.expectConsecutive)),
-      ExpressionAttributeValues: values,
+    admission: Admission,
+  ): Promise<FailureWrite> {
+    // `count`: one ADD that counts and, at the limit, locks. `restart`: the lock has
+    // expired, so the count starts again at 1, conditioned on that expiry.
+    // An ADD is not idempotent: the token keeps an SDK retry of a committed write
+    // from counting the same failure twice.
+    const stamp = 'SET failedAt = :now, lastFailureToken = :token';
+    // DynamoDB refuses a value that no expression uses: a count needs no cutoff.
+    const { ':lockCutoff': cutoff, ...limits } = budgetValues(admission, plan.bindsDisable);
+    const budget = plan.kind === 'count' ? limits : { ...limits, ':lockCutoff': cutoff as AttributeValue };
+    const result = await this.updateUser(user, {
+      UpdateExpression:
+        plan.kind === 'count'
+          ? `${stamp} ADD failedAttempts :one, consecutiveFailures :one`
+          : `${stamp}, failedAttempts = :one ADD consecutiveFailures :one`,
+      ConditionExpression: all(
+        itemExists,
+        failureIsNew,
+        ...(plan.kind === 'count' ? [belowLimit] : [atLimit, lockExpired]),
+        ...(plan.bindsDisable ? [notDisabled] : []),
+      ),
+      ExpressionAttributeValues: {
+        ':one': N(1),
+        ':token': { S: token },
+        ':now': N(admission.nowMs),
+        ...budget,
+      },
+      ReturnValues: 'UPDATED_NEW',
     });
+    if (!result.applied) return result;
+    const after = result.attributes ?? {};
+    return {
+      applied: true,
+      counts: {
+        failedAttempts: Number(after.failedAttempts?.N ?? 0),
+        consecutiveFailures: Number(after.consecutiveFailures?.N ?? 0),
+        lastFailureAt: admission.nowMs,
+      },
+    };
   }
 
   async replaceRecoveryCodes(user: UserRecord, activeId: string, hashes: Uint8Array[]): Promise<WriteResult> {
@@ -358,7 +372,7 @@ export class DynamoStore implements Store {
 
   async unlock(user: UserRecord): Promise<boolean> {
     const result = await this.updateUser(user, {
-      UpdateExpression: 'SET failedAttempts = :zero REMOVE lockedUntil',
+      UpdateExpression: 'SET failedAttempts = :zero',
       ConditionExpression: itemExists,
       ExpressionAttributeValues: { ':zero': N(0) },
     });
@@ -468,9 +482,9 @@ export class DynamoStore implements Store {
   private async updateUser(
     user: UserRecord,
     input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>,
-  ): Promise<WriteResult> {
+  ): Promise<WriteResult & { attributes?: Item }> {
     try {
-      await this.send(
+      const out = await this.send(
         this.db.send(
           new UpdateItemCommand({
             TableName: this.table,
@@ -480,7 +494,7 @@ export class DynamoStore implements Store {
           }),
         ),
       );
-      return { applied: true };
+      return { applied: true, ...(out.Attributes ? { attributes: out.Attributes } : {}) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         // DynamoDB returns the item; dynalite does not, and then the caller re-reads.

@@ -50,7 +50,6 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
     recoveryHashes: item.recovery?.BS ?? [],
     failedAttempts: num(item.failedAttempts) ?? 0,
     consecutiveFailures: num(item.consecutiveFailures) ?? 0,
-    disabled: item.disabled?.BOOL === true,
   };
   const active = item.active?.M;
   if (active) user.active = { ...enrolmentFromMap(active), confirmedAt: num(active.confirmedAt) ?? 0 };
@@ -63,8 +62,9 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
   if (item.lastFailureToken?.S) user.lastFailureToken = item.lastFailureToken.S;
   const lastVerifiedAt = num(item.lastVerifiedAt);
   if (lastVerifiedAt !== undefined) user.lastVerifiedAt = lastVerifiedAt;
-  const lockedUntil = num(item.lockedUntil);
-  if (lockedUntil !== undefined) user.lockedUntil = lockedUntil;
+  const lastFailureAt = num(item.failedAt);
+  if (lastFailureAt !== undefined) user.lastFailureAt = lastFailureAt;
+  if (item.lastRecoveryHash?.B) user.lastRecoveryHash = item.lastRecoveryHash.B;
   return user;
 }
 

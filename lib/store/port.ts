@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../audit.ts';
-import type { FailurePlan } from '../domain/lockout.ts';
+import type { FailureCounts, FailurePlan, LockoutSettings } from '../domain/lockout.ts';
 import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, TenantRecord } from './records.ts';
 
@@ -12,6 +12,20 @@ export interface RequestContext {
 
 /** A conditional write either applied, or lost to another writer; then `current` may say why. */
 export type WriteResult = { applied: true } | { applied: false; current?: UserRecord | undefined };
+
+/** A counted failure answers with the counts it left, which say whether it locked. */
+export type FailureWrite =
+  { applied: true; counts: FailureCounts } | { applied: false; current?: UserRecord | undefined };
+
+/**
+ * The guess budget as of one request: the store admits an accepting write, or
+ * counts a failure, only while no lock (or disable) is in force at `nowMs` under
+ * the tenant's `lockout` (lib/domain/lockout.ts).
+ */
+export interface Admission {
+  nowMs: number;
+  lockout: LockoutSettings;
+}
 
 /**
  * The storage port. Every method that changes a user is one conditional write,
@@ -39,33 +53,46 @@ export interface Store {
     expectActiveId: string | null,
     expiresAtSeconds: number | null,
   ): Promise<WriteResult>;
-  /** Makes the pending enrolment `active.id` active, with its recovery codes and first step. */
+  /**
+   * Makes the pending enrolment `active.id` active, with its recovery codes and first
+   * step, if no timed lock is in force; it lifts the disable, never a lock.
+   */
   activate(
     user: UserRecord,
     active: ActiveEnrolment,
     recoveryHashes: Uint8Array[],
     step: number,
     token: string,
+    admission: Admission,
   ): Promise<WriteResult>;
-  /** Accepts time step `step` if it is later than the last accepted one and the user is not locked. */
+  /** Accepts time step `step` if it is later than the last accepted one and the budget admits it. */
   acceptStep(
     user: UserRecord,
     activeId: string,
     step: number,
     token: string,
-    nowMs: number,
+    admission: Admission,
   ): Promise<WriteResult>;
-  /** Spends one recovery code if it is still unspent and the user is not locked. */
+  /** Spends one recovery code if it is still unspent and the budget admits it. */
   spendRecoveryCode(
     user: UserRecord,
     activeId: string,
     hash: Uint8Array,
     token: string,
-    nowMs: number,
+    admission: Admission,
   ): Promise<WriteResult>;
-  /** Counts one failed attempt; `token` marks the write so a retried one can recognise itself. */
-  recordFailure(user: UserRecord, plan: FailurePlan, token: string, nowMs: number): Promise<WriteResult>;
+  /**
+   * Counts one failed attempt if the budget admits it (no lock in force; at verify,
+   * no disable); `token` marks the write so a retried one can recognise itself.
+   */
+  recordFailure(
+    user: UserRecord,
+    plan: FailurePlan,
+    token: string,
+    admission: Admission,
+  ): Promise<FailureWrite>;
   replaceRecoveryCodes(user: UserRecord, activeId: string, hashes: Uint8Array[]): Promise<WriteResult>;
+  /** Lifts the timed lock: the count toward it starts again; the count toward the disable stays. */
   unlock(user: UserRecord): Promise<boolean>;
   /** Deletes the user's whole record; returns what was there. */
   removeUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;

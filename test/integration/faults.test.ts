@@ -84,7 +84,7 @@ describe('a store reply lost after the write committed', () => {
     assert.equal(dynamo.faulted(), 1);
     assert.deepEqual((await verify('lostcode', recoveryCodes[0] as string)).body, {
       valid: false,
-      reason: 'invalid_code',
+      reason: 'replayed',
     });
   });
 

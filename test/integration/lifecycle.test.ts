@@ -253,7 +253,7 @@ describe('verify', () => {
 });
 
 describe('recovery codes', () => {
-  it('each works once, in either case and with or without hyphens', async () => {
+  it('each works once, in either case and with or without hyphens; the one spent last, sent again, is replayed', async () => {
     const { recoveryCodes } = await enrol('pete');
     const [first = '', second = ''] = recoveryCodes;
     assert.deepEqual((await verify('pete', first)).body, {
@@ -261,13 +261,18 @@ describe('recovery codes', () => {
       method: 'recovery',
       recoveryCodesRemaining: 9,
     });
-    assert.deepEqual((await verify('pete', first)).body, { valid: false, reason: 'invalid_code' });
+    assert.deepEqual((await verify('pete', first)).body, { valid: false, reason: 'replayed' });
+    assert.deepEqual((await verify('pete', first.toUpperCase())).body, { valid: false, reason: 'replayed' });
+    assert.equal((await status('pete')).body.failedAttempts, 0, 'a replay is not a guess');
     assert.deepEqual((await verify('pete', second.replaceAll('-', '').toUpperCase())).body, {
       valid: true,
       method: 'recovery',
       recoveryCodesRemaining: 8,
     });
-    assert.equal((await status('pete')).body.recoveryCodesRemaining, 8);
+    // Only the code spent last is a replay: an older spent code is as wrong as any guess.
+    assert.deepEqual((await verify('pete', first)).body, { valid: false, reason: 'invalid_code' });
+    const seen = (await status('pete')).body;
+    assert.deepEqual([seen.recoveryCodesRemaining, seen.failedAttempts], [8, 1]);
   });
 
   it('new codes replace the old ones', async () => {

@@ -20,6 +20,11 @@ const store = new DynamoStore(new DynamoDBClient(localClientConfig(embedded.endp
 const awsStore = new DynamoStore(new DynamoDBClient(localClientConfig(awsLike.url)), 'tfa-store-test');
 
 const now = 1_800_000_000_000;
+const lockout = { maxFailures: 3, lockSeconds: 5 };
+/** The guess budget as of `at`: maxFailures 3, a lock of 5 s. */
+const at = (nowMs: number) => ({ nowMs, lockout });
+const count = { kind: 'count', bindsDisable: true } as const;
+const restart = { kind: 'restart', bindsDisable: true } as const;
 const tenant = (tenantId: string): TenantRecord => ({
   tenantId,
   settings: defaultSettings(tenantId),
@@ -46,7 +51,7 @@ async function activeUser(userId: string): Promise<UserRecord> {
   const { expiresAt: _, ...enrolment } = pending('a1');
   const hashes = [Buffer.alloc(16, 3), Buffer.alloc(16, 4)];
   assert.equal(
-    (await store.activate(fresh, { ...enrolment, confirmedAt: now }, hashes, 100, 't0')).applied,
+    (await store.activate(fresh, { ...enrolment, confirmedAt: now }, hashes, 100, 't0', at(now))).applied,
     true,
   );
   return (await store.getUser('acme', userId)) as UserRecord;
@@ -105,115 +110,142 @@ describe('DynamoStore against dynalite', () => {
   it('acceptStep: only a later step, only for the same enrolment, not while locked', async () => {
     const user = await activeUser('stepper');
     assert.equal(user.lastUsedStep, 100, 'confirm stored its step');
-    assert.equal((await store.acceptStep(user, 'a1', 100, 'x', now)).applied, false);
-    assert.equal((await store.acceptStep(user, 'a1', 99, 'x', now)).applied, false);
-    assert.equal((await store.acceptStep(user, 'other', 101, 'x', now)).applied, false);
-    assert.equal((await store.acceptStep(user, 'a1', 101, 'tok', now)).applied, true);
-    const after = await store.getUser('acme', 'stepper');
-    assert.equal(after?.lastUsedStep, 101);
-    assert.equal(after?.lastStepToken, 'tok');
-    assert.equal(after?.lastVerifiedAt, now);
-    await store.recordFailure(
-      after as UserRecord,
-      {
-        kind: 'threshold',
-        expectFailed: 0,
-        expectConsecutive: 0,
-        failedAttempts: 0,
-        lockedUntil: now + 1000,
-        disable: false,
-      },
-      'lock-1',
-      now,
-    );
-    assert.equal((await store.acceptStep(after as UserRecord, 'a1', 102, 'x', now)).applied, false, 'locked');
-    assert.equal(
-      (await store.acceptStep(after as UserRecord, 'a1', 102, 'x', now + 1000)).applied,
-      true,
-      'lock over',
-    );
+    assert.equal((await store.acceptStep(user, 'a1', 100, 'x', at(now))).applied, false);
+    assert.equal((await store.acceptStep(user, 'a1', 99, 'x', at(now))).applied, false);
+    assert.equal((await store.acceptStep(user, 'other', 101, 'x', at(now))).applied, false);
+    assert.equal((await store.acceptStep(user, 'a1', 101, 'tok', at(now))).applied, true);
+    const after = (await store.getUser('acme', 'stepper')) as UserRecord;
+    assert.equal(after.lastUsedStep, 101);
+    assert.equal(after.lastStepToken, 'tok');
+    assert.equal(after.lastVerifiedAt, now);
+    for (let i = 0; i < 3; i++) await store.recordFailure(after, count, `lock-${i}`, at(now));
+    assert.equal((await store.acceptStep(after, 'a1', 102, 'x', at(now + 4999))).applied, false, 'locked');
+    assert.equal((await store.acceptStep(after, 'a1', 102, 'x', at(now + 5000))).applied, true, 'lock over');
+    const reset = (await store.getUser('acme', 'stepper')) as UserRecord;
+    assert.deepEqual([reset.failedAttempts, reset.consecutiveFailures], [0, 0], 'a valid code resets both');
   });
 
-  it('recordFailure: increments stop below the threshold; the threshold is a compare-and-set', async () => {
+  it('recordFailure: the failure that reaches maxFailures is the lock, in the same write', async () => {
     const user = await activeUser('failing');
-    const count = { kind: 'count', failedBelow: 2, consecutiveBelow: 99 } as const;
-    assert.equal((await store.recordFailure(user, count, `t-${Math.random()}`, now)).applied, true);
-    assert.equal((await store.recordFailure(user, count, `t-${Math.random()}`, now)).applied, true);
-    assert.equal(
-      (await store.recordFailure(user, count, `t-${Math.random()}`, now)).applied,
-      false,
-      'a third would reach the lock',
+    const counted = [];
+    for (let i = 0; i < 3; i++) counted.push(await store.recordFailure(user, count, `t-${i}`, at(now + i)));
+    assert.deepEqual(
+      counted.map((r) => r.applied && [r.counts.failedAttempts, r.counts.consecutiveFailures]),
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+      'each write answers the counts it left',
     );
-    const seen = (await store.getUser('acme', 'failing')) as UserRecord;
-    assert.equal(seen.failedAttempts, 2);
-    const lock = {
-      kind: 'threshold',
-      expectFailed: 2,
-      expectConsecutive: 2,
-      failedAttempts: 0,
-      lockedUntil: now + 5000,
-      disable: false,
-    } as const;
-    assert.equal((await store.recordFailure(seen, lock, `t-${Math.random()}`, now)).applied, true);
     assert.equal(
-      (await store.recordFailure(seen, lock, `t-${Math.random()}`, now)).applied,
+      (await store.recordFailure(user, count, 't-3', at(now + 3))).applied,
       false,
-      'only one request sets the lock',
+      'a fourth is refused: the third locked',
+    );
+    assert.equal(
+      (await store.recordFailure(user, restart, 't-4', at(now + 3))).applied,
+      false,
+      'still locked',
     );
     const locked = (await store.getUser('acme', 'failing')) as UserRecord;
     assert.deepEqual(
-      [locked.failedAttempts, locked.consecutiveFailures, locked.lockedUntil],
-      [0, 3, now + 5000],
+      [locked.failedAttempts, locked.consecutiveFailures, locked.lastFailureAt],
+      [3, 3, now + 2],
+      'attempts while locked change nothing: the lock does not grow',
     );
-    assert.equal(await store.unlock(locked), true);
+    // After the lock (5 s from the last counted failure), a count restarts at 1, once.
+    assert.equal((await store.recordFailure(locked, count, 't-5', at(now + 5002))).applied, false);
+    const restarted = await store.recordFailure(locked, restart, 't-6', at(now + 5002));
+    assert.deepEqual(restarted.applied && restarted.counts.failedAttempts, 1);
+    assert.equal(
+      (await store.recordFailure(locked, restart, 't-7', at(now + 5002))).applied,
+      false,
+      'only one failure restarts the count',
+    );
+    const after = (await store.getUser('acme', 'failing')) as UserRecord;
+    assert.deepEqual([after.failedAttempts, after.consecutiveFailures], [1, 4]);
+    assert.equal(await store.unlock(after), true);
     const unlocked = (await store.getUser('acme', 'failing')) as UserRecord;
-    assert.deepEqual(
-      [unlocked.failedAttempts, unlocked.consecutiveFailures, unlocked.lockedUntil],
-      [0, 3, undefined],
+    assert.deepEqual([unlocked.failedAttempts, unlocked.consecutiveFailures], [0, 4]);
+  });
+
+  it('recordFailure: at verify none is counted past the disable; at confirm the disable does not bind', async () => {
+    const user = await activeUser('disabling');
+    await store.unlock(user);
+    const wide = { nowMs: now, lockout: { maxFailures: 100, lockSeconds: 1 } };
+    for (let i = 0; i < 100; i++) {
+      assert.equal((await store.recordFailure(user, count, `d-${i}`, wide)).applied, true);
+    }
+    const afterLock = { nowMs: now + 2000, lockout: wide.lockout };
+    assert.equal((await store.recordFailure(user, restart, 'd-100', afterLock)).applied, false, 'disabled');
+    assert.equal((await store.acceptStep(user, 'a1', 200, 'x', afterLock)).applied, false, 'disabled');
+    const atConfirm = { kind: 'restart', bindsDisable: false } as const;
+    assert.equal((await store.recordFailure(user, atConfirm, 'd-101', afterLock)).applied, true);
+    const seen = (await store.getUser('acme', 'disabling')) as UserRecord;
+    assert.equal(seen.consecutiveFailures, 101);
+  });
+
+  it('activate: never while locked, and it lifts the disable', async () => {
+    const user = await activeUser('reconf');
+    for (let i = 0; i < 3; i++) await store.recordFailure(user, count, `r-${i}`, at(now));
+    await store.savePending(user, pending('a2'), 'a1', null);
+    const { expiresAt: _, ...enrolment } = pending('a2');
+    const next = { ...enrolment, confirmedAt: now };
+    assert.equal(
+      (await store.activate(user, next, [Buffer.alloc(16, 9)], 200, 'z', at(now + 1))).applied,
+      false,
+      'locked',
     );
+    const stillLocked = (await store.getUser('acme', 'reconf')) as UserRecord;
+    assert.equal(stillLocked.failedAttempts, 3, 'the refused activation left the lock');
+    assert.equal(stillLocked.active?.id, 'a1');
+    assert.equal(
+      (await store.activate(user, next, [Buffer.alloc(16, 9)], 200, 'z', at(now + 5000))).applied,
+      true,
+    );
+    const active = (await store.getUser('acme', 'reconf')) as UserRecord;
+    assert.deepEqual([active.active?.id, active.failedAttempts, active.consecutiveFailures], ['a2', 0, 0]);
   });
 
   it('recordFailure: a write retried with its own token does not count twice', async () => {
     const user = await activeUser('retried');
-    const count = { kind: 'count', failedBelow: 4, consecutiveBelow: 99 } as const;
-    assert.equal((await store.recordFailure(user, count, 'same', now)).applied, true);
-    assert.equal((await store.recordFailure(user, count, 'same', now)).applied, false);
+    assert.equal((await store.recordFailure(user, count, 'same', at(now))).applied, true);
+    assert.equal((await store.recordFailure(user, count, 'same', at(now))).applied, false);
     const after = (await store.getUser('acme', 'retried')) as UserRecord;
     assert.deepEqual([after.failedAttempts, after.lastFailureToken], [1, 'same']);
   });
 
   it('recordFailure never creates a user that is not there', async () => {
     const ghost = emptyUser('acme', 'ghost');
-    assert.equal(
-      (
-        await store.recordFailure(
-          ghost,
-          { kind: 'count', failedBelow: 4, consecutiveBelow: 99 },
-          `t-${Math.random()}`,
-          now,
-        )
-      ).applied,
-      false,
-    );
+    assert.equal((await store.recordFailure(ghost, count, `t-${Math.random()}`, at(now))).applied, false);
     assert.equal(await store.getUser('acme', 'ghost'), undefined);
   });
 
   it('spendRecoveryCode: once per code', async () => {
     const user = await activeUser('spender');
     const hash = Buffer.alloc(16, 3);
-    assert.equal((await store.spendRecoveryCode(user, 'a1', hash, 'r1', now)).applied, true);
-    assert.equal((await store.spendRecoveryCode(user, 'a1', hash, 'r2', now)).applied, false);
+    assert.equal((await store.spendRecoveryCode(user, 'a1', hash, 'r1', at(now))).applied, true);
+    assert.equal((await store.spendRecoveryCode(user, 'a1', hash, 'r2', at(now))).applied, false);
     const after = (await store.getUser('acme', 'spender')) as UserRecord;
     assert.equal(after.recoveryHashes.length, 1);
     assert.equal(after.lastRecoveryToken, 'r1');
+    assert.deepEqual(
+      Buffer.from(after.lastRecoveryHash ?? []),
+      hash,
+      'the code spent last is known, to tell a replay',
+    );
+    for (let i = 0; i < 3; i++) await store.recordFailure(after, count, `s-${i}`, at(now));
+    const other = Buffer.alloc(16, 4);
+    assert.equal((await store.spendRecoveryCode(after, 'a1', other, 'r3', at(now))).applied, false, 'locked');
   });
 
   it('a failed condition carries the current item when the store sends it (AWS), and not with dynalite', async () => {
     const user = await activeUser('explained');
-    const local = await store.acceptStep(user, 'a1', 100, 'x', now);
+    const local = await store.acceptStep(user, 'a1', 100, 'x', at(now));
     assert.equal(local.applied, false);
     assert.equal(local.applied === false && local.current, undefined, 'dynalite sends no item');
-    const aws = await awsStore.acceptStep(user, 'a1', 100, 'x', now);
+    const aws = await awsStore.acceptStep(user, 'a1', 100, 'x', at(now));
     assert.equal(aws.applied, false);
     assert.equal(aws.applied === false && aws.current?.lastUsedStep, 100, 'the item explains the failure');
     assert.equal(awsLike.itemsReturned(), 1);

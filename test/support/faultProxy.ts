@@ -11,7 +11,9 @@ export type Fault =
   /** Cut the connection at once, as an unreachable service. */
   | 'reset'
   /** Hold the request for this many milliseconds, then forward it. */
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Hold the request until the promise settles, then forward it: a test orders writes with it. */
+  | { holdUntil: Promise<unknown> };
 
 export interface FaultRule {
   /** e.g. `DynamoDB_20120810.UpdateItem`, `TrentService.Decrypt`. */
@@ -49,6 +51,7 @@ export async function startFaultProxy(
     if (rule && rule.times !== undefined) rule.times--;
     if (rule) injected++;
     seen.push({ target, body: body.toString(), ...(rule ? { fault: rule.fault } : {}) });
+    settle(arrivals, target, body);
     const fault = rule?.fault;
     if (fault === 'reset') {
       req.socket.destroy();
@@ -62,7 +65,10 @@ export async function startFaultProxy(
       res.end(JSON.stringify({ __type: `com.amazonaws#${type}`, message: 'Rate exceeded (injected)' }));
       return;
     }
-    if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (typeof fault === 'object' && 'delayMs' in fault) {
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    }
+    if (typeof fault === 'object' && 'holdUntil' in fault) await fault.holdUntil.catch(() => undefined);
     const forwarded = request(
       {
         host: upstreamUrl.hostname,
@@ -90,6 +96,7 @@ export async function startFaultProxy(
           const headers = { ...upstreamHeaders, 'content-length': String(payload.length) };
           res.writeHead(upstreamRes.statusCode ?? 500, headers);
           res.end(payload);
+          settle(answers, target, body);
         });
       },
     );
@@ -123,6 +130,20 @@ export async function startFaultProxy(
   }
   let itemsReturned = 0;
   let injected = 0;
+  type Waiter = { target: string; bodyIncludes?: string; left: number; resolve: () => void };
+  const arrivals: Waiter[] = [];
+  const answers: Waiter[] = [];
+  function settle(waiters: Waiter[], target: string, body: Buffer) {
+    for (const waiter of [...waiters]) {
+      if (waiter.target !== target) continue;
+      if (waiter.bodyIncludes !== undefined && !body.toString().includes(waiter.bodyIncludes)) continue;
+      if (--waiter.left > 0) continue;
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+  const waitFor = (waiters: Waiter[], match: { target: string; bodyIncludes?: string }, count: number) =>
+    new Promise<void>((resolve) => waiters.push({ ...match, left: count, resolve }));
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const proxy = {
@@ -139,6 +160,14 @@ export async function startFaultProxy(
       seen.length = 0;
     },
     faulted: () => seen.filter((s) => s.fault !== undefined).length,
+    /**
+     * Resolves once the upstream store has answered `count` more requests that match,
+     * and their replies were passed on: "the store has judged these writes".
+     */
+    answered: (match: { target: string; bodyIncludes?: string }, count: number) =>
+      waitFor(answers, match, count),
+    /** Resolves once `count` more requests that match have reached the proxy. */
+    arrived: (match: { target: string; bodyIncludes?: string }, count = 1) => waitFor(arrivals, match, count),
     /** Faults injected since the proxy started, across clear(). */
     injected: () => injected,
     close: () =>

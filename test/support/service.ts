@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { startEmbeddedStore } from '../../lib/local/embeddedStore.ts';
-import { startLocalService } from '../../lib/local/service.ts';
+import { PROJECT_ROOT, startLocalService } from '../../lib/local/service.ts';
 import { startFaultProxy } from './faultProxy.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -41,6 +43,44 @@ export async function startTestService(
     logs,
     client: new ApiClient(service.url),
   };
+}
+
+/**
+ * A second server process on the same store and key-encryption key as `service`:
+ * races then cross processes, as they cross Lambda containers. Stopped when the
+ * file's tests end.
+ */
+export async function startSecondServer(service: {
+  dataDir: string;
+  storeEndpoint: string;
+  operatorKey: string;
+}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/start.ts'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      TFA_DATA_DIR: service.dataDir,
+      TFA_STORE_ENDPOINT: service.storeEndpoint,
+      TFA_OPERATOR_KEY: service.operatorKey,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  after(async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`second server exited with ${code}`)));
+  });
+  return new ApiClient(url);
 }
 
 /**

@@ -1,65 +1,85 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DISABLE_AFTER, planFailure } from '../../lib/domain/lockout.ts';
-import { emptyUser, lockRemaining, userStatus } from '../../lib/domain/user.ts';
+import {
+  DISABLE_AFTER,
+  failureEffects,
+  isDisabled,
+  lockedUntil,
+  lockRemaining,
+  planFailure,
+} from '../../lib/domain/lockout.ts';
+import { emptyUser, userStatus } from '../../lib/domain/user.ts';
 
 const lockout = { maxFailures: 5, lockSeconds: 300 };
 const now = 1_800_000_000_000;
-const user = (failedAttempts: number, consecutiveFailures = failedAttempts) => ({
+const user = (failedAttempts: number, consecutiveFailures = failedAttempts, lastFailureAt = now - 1000) => ({
   ...emptyUser('acme', 'bob'),
   failedAttempts,
   consecutiveFailures,
+  lastFailureAt,
 });
 
-describe('planFailure', () => {
-  it('counts freely while both thresholds are ahead', () => {
-    assert.deepEqual(planFailure(user(0), lockout, now), {
-      kind: 'count',
-      failedBelow: 4,
-      consecutiveBelow: 99,
+describe('the lock, derived from the counts', () => {
+  it('maxFailures failures counted, the last less than lockSeconds ago: locked until then', () => {
+    assert.equal(lockedUntil(user(4), lockout, now), undefined);
+    assert.equal(lockedUntil(user(5), lockout, now), now - 1000 + 300_000);
+    assert.equal(lockRemaining(user(5), lockout, now), 299_000);
+    assert.equal(lockedUntil(user(7), lockout, now), now - 1000 + 300_000, 'a lowered maxFailures locks too');
+  });
+
+  it('a lock in the past is no lock, to the millisecond', () => {
+    const last = now - 300_000;
+    assert.equal(lockedUntil(user(5, 5, last), lockout, now), undefined);
+    assert.equal(lockedUntil(user(5, 5, last + 1), lockout, now), now + 1);
+    assert.equal(lockRemaining(user(5, 5, last), lockout, now), 0);
+    assert.equal(userStatus(user(5, 5, last), { policy: 'enabled', lockout }, now).lockedUntil, null);
+  });
+
+  it('counts without a time of the last failure are no lock', () => {
+    const { lastFailureAt: _, ...untimed } = user(5);
+    assert.equal(lockedUntil(untimed, lockout, now), undefined);
+  });
+
+  it(`${DISABLE_AFTER} consecutive failures disable, whatever the lock`, () => {
+    assert.equal(isDisabled(user(0, DISABLE_AFTER - 1)), false);
+    assert.equal(isDisabled(user(0, DISABLE_AFTER)), true);
+    assert.equal(userStatus(user(0, DISABLE_AFTER), { policy: 'enabled', lockout }, now).disabled, true);
+  });
+});
+
+describe('planFailure and its effects', () => {
+  it('counts while below the limit, restarts once a lock has expired', () => {
+    assert.deepEqual(planFailure(user(0), lockout, true), { kind: 'count', bindsDisable: true });
+    assert.equal(planFailure(user(4), lockout, true).kind, 'count');
+    assert.deepEqual(planFailure(user(5, 5, now - 400_000), lockout, false), {
+      kind: 'restart',
+      bindsDisable: false,
     });
-    assert.equal(planFailure(user(3), lockout, now).kind, 'count');
   });
 
-  it('the failure that reaches maxFailures sets the lock and restarts the short count', () => {
-    assert.deepEqual(planFailure(user(4, 14), lockout, now), {
-      kind: 'threshold',
-      expectFailed: 4,
-      expectConsecutive: 14,
-      failedAttempts: 0,
-      lockedUntil: now + 300_000,
-      disable: false,
+  it('the failure that lands on maxFailures locked; the one that lands on 100 disabled', () => {
+    assert.deepEqual(failureEffects(user(4, 14), lockout), { lockedNow: false, disabledNow: false });
+    assert.deepEqual(failureEffects(user(5, 15), lockout), { lockedNow: true, disabledNow: false });
+    assert.deepEqual(failureEffects(user(3, DISABLE_AFTER), lockout), {
+      lockedNow: false,
+      disabledNow: true,
     });
+    assert.deepEqual(failureEffects(user(1, DISABLE_AFTER + 1), lockout).disabledNow, false);
   });
 
-  it(`the ${DISABLE_AFTER}th consecutive failure disables`, () => {
-    const plan = planFailure(user(2, DISABLE_AFTER - 1), lockout, now);
-    assert.equal(plan.kind, 'threshold');
-    if (plan.kind === 'threshold') {
-      assert.equal(plan.disable, true);
-      assert.equal(plan.lockedUntil, undefined);
-      assert.equal(plan.failedAttempts, 3);
-    }
-  });
-
-  it('maxFailures 1 locks on the first failure', () => {
-    const plan = planFailure(user(0), { maxFailures: 1, lockSeconds: 1 }, now);
-    assert.equal(plan.kind, 'threshold');
+  it('maxFailures 1 locks on the first failure, also on a restart', () => {
+    assert.equal(failureEffects(user(1), { maxFailures: 1, lockSeconds: 1 }).lockedNow, true);
   });
 });
 
 describe('status', () => {
   it('an unknown user is neither enabled nor pending', () => {
-    const status = userStatus(undefined, 'enabled', now);
+    const status = userStatus(undefined, { policy: 'enabled', lockout }, now);
     assert.equal(status.enabled, false);
     assert.equal(status.pending, false);
     assert.equal(status.enforced, false);
     assert.equal(status.recoveryCodesRemaining, 0);
-  });
-
-  it('a lock in the past is no lock', () => {
-    assert.equal(lockRemaining({ ...user(0), lockedUntil: now - 1 }, now), 0);
-    assert.equal(lockRemaining({ ...user(0), lockedUntil: now + 1500 }, now), 1500);
-    assert.equal(userStatus({ ...user(0), lockedUntil: now - 1 }, 'enabled', now).lockedUntil, null);
+    assert.equal(status.lockedUntil, null);
+    assert.equal(status.disabled, false);
   });
 });
