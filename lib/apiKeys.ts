@@ -88,15 +88,17 @@ export async function deleteKey(ctx: TenantContext, keyId: string | undefined) {
   const { deps } = ctx;
   const tenantId = ctx.tenant.tenantId;
   // Key ids are 16 hex characters; anything else cannot name a key of this tenant.
-  if (
-    keyId === undefined ||
-    !/^[a-z0-9]{16}$/.test(keyId) ||
-    !(await deps.store.deleteKey(tenantId, keyId))
-  ) {
-    throw notFound('key_not_found', 'no such key');
-  }
-  await ctx.audit({ action: 'key_delete', outcome: 'success', reason: `key ${keyId}` });
+  const deleted =
+    keyId !== undefined && /^[a-z0-9]{16}$/.test(keyId)
+      ? await deps.store.deleteKey(tenantId, keyId)
+      : undefined;
+  if (!deleted) throw notFound('key_not_found', 'no such key');
+  await ctx.audit({ action: 'key_delete', outcome: 'success', reason: describeKey(deleted) });
 }
 
-/** Names a key in the audit trail: its id, name and scopes, never its secret. */
-const describeKey = (key: ApiKeyRecord) => `key ${key.id} "${key.name}" scopes ${key.scopes.join(',')}`;
+/**
+ * Names a key in the audit trail: its id, name and scopes, never its secret. As
+ * JSON, so that no key name can forge the text around it (`x" scopes admin`).
+ */
+const describeKey = (key: ApiKeyRecord) =>
+  JSON.stringify({ keyId: key.id, name: key.name, scopes: key.scopes });

@@ -68,7 +68,7 @@ function tenantContext(request: TenantRequest, deps: Deps): TenantContext {
  * A Lambda handler serving `routes`, keyed by API Gateway route key
  * ("POST /v1/users/{userId}/verify"). The middleware stack is the same for every
  * handler: request id, request log, security headers, error mapping, metrics,
- * header normalisation, JSON body, authentication. `before` runs in that order;
+ * header normalisation, authentication, JSON body. `before` runs in that order;
  * `after` and `onError` in reverse, so the error mapper shapes an error before the
  * headers are added and the request is logged with its final status.
  */
@@ -80,8 +80,9 @@ export function api(routes: Record<string, Route>, getDeps: () => Deps = default
     .use(errorMapper())
     .use(publishMetrics(powertoolsMetrics()))
     .use(httpHeaderNormalizer())
-    .use(jsonBody())
+    // Authentication before the body: without a valid key, 401 whatever the body.
     .use(authenticate((routeKey) => routes[routeKey]?.access, getDeps))
+    .use(jsonBody())
     .handler(async (event, context) => {
       const route = routes[event.routeKey] as Route;
       const state = context.api;

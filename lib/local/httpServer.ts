@@ -8,9 +8,10 @@ import { matchRoute, type RouteDeclaration } from './routes.ts';
 
 type Handler = (event: Event, context: Context) => Promise<Result>;
 
-// API Gateway refuses payloads over 10 MB; reading stops well before, as the
-// handler's own 16 KiB limit will refuse the body anyway.
-const MAX_READ_BYTES = 1024 * 1024;
+// API Gateway refuses payloads over 10 MB. Local mode keeps no more than one byte
+// past the largest limit a handler has (1 MiB, the import): enough for the handler
+// to refuse the body as `400 invalid_request`, whatever its size.
+const MAX_READ_BYTES = 1024 * 1024 + 1;
 
 /**
  * Serves the routes of serverless.yml on 127.0.0.1 by turning each request into an
@@ -66,21 +67,7 @@ async function serve(
   const method = (req.method ?? 'GET').toUpperCase();
   const match = matchRoute(routes, method, url.pathname);
   const body = await readBody(req);
-  if (!match) {
-    // What API Gateway answers for a route it does not have.
-    return send(res, {
-      statusCode: 404,
-      headers: { 'content-type': 'application/json' },
-      body: '{"message":"Not Found"}',
-    });
-  }
-  if (body === undefined) {
-    return send(res, {
-      statusCode: 413,
-      headers: { 'content-type': 'application/json' },
-      body: '{"message":"Request Entity Too Large"}',
-    });
-  }
+  if (!match) throw new Error('serverless.yml declares no $default route');
   const handler = handlers.get(match.route.handler) as Handler;
   const event = toEvent(req, url, method, match.route.routeKey, match.pathParameters, body);
   const started = Date.now();
@@ -148,14 +135,15 @@ function bodyFields(body: Buffer): Pick<Event, 'body' | 'isBase64Encoded'> {
   }
 }
 
-/** The body, or undefined when it is larger than MAX_READ_BYTES. */
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** The body's first MAX_READ_BYTES; the rest is read and dropped, so the client gets its answer. */
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_READ_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+    if (size >= MAX_READ_BYTES) continue;
+    const part = (chunk as Buffer).subarray(0, MAX_READ_BYTES - size);
+    chunks.push(part);
+    size += part.length;
   }
   return Buffer.concat(chunks);
 }

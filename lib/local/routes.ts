@@ -11,6 +11,9 @@ export interface RouteDeclaration {
   routeKey: string;
 }
 
+/** API Gateway's catch-all route (`httpApi: '*'` in serverless.yml): what no other route matches. */
+export const DEFAULT_ROUTE = '$default';
+
 /** The routes declared in serverless.yml: local mode keeps no second list. */
 export function readRoutes(serverlessYml: string): RouteDeclaration[] {
   const config = parse(readFileSync(serverlessYml, 'utf8')) as {
@@ -23,6 +26,10 @@ export function readRoutes(serverlessYml: string): RouteDeclaration[] {
   for (const [functionName, fn] of Object.entries(config.functions)) {
     for (const event of fn.events ?? []) {
       if (!event.httpApi) continue;
+      if (event.httpApi === '*') {
+        routes.push({ functionName, handler: fn.handler, method: '*', path: '*', routeKey: DEFAULT_ROUTE });
+        continue;
+      }
       const [method = '', path = ''] =
         typeof event.httpApi === 'string'
           ? event.httpApi.split(/\s+/)
@@ -45,8 +52,10 @@ export interface RouteMatch {
 }
 
 /**
- * Finds the route for a request path. Like API Gateway's HTTP API, path parameters
- * are delivered percent-decoded; a `{name}` matches one whole segment.
+ * Finds the route for a request path, or else the `$default` route. Like API
+ * Gateway's HTTP API, path parameters are delivered percent-decoded; a `{name}`
+ * matches one whole segment. A segment that does not decode is passed as it is,
+ * so the handler refuses it by name (`invalid_user_id`) rather than as no route.
  */
 export function matchRoute(
   routes: RouteDeclaration[],
@@ -55,7 +64,7 @@ export function matchRoute(
 ): RouteMatch | undefined {
   const segments = rawPath.split('/');
   for (const route of routes) {
-    if (route.method !== method) continue;
+    if (route.method !== method || route.routeKey === DEFAULT_ROUTE) continue;
     const pattern = route.path.split('/');
     if (pattern.length !== segments.length) continue;
     const pathParameters: Record<string, string> = {};
@@ -64,14 +73,19 @@ export function matchRoute(
       const name = /^\{(\w+)\}$/.exec(part)?.[1];
       if (name === undefined) return part === segment;
       if (segment === '') return false;
-      try {
-        pathParameters[name] = decodeURIComponent(segment);
-      } catch {
-        return false;
-      }
+      pathParameters[name] = decodeSegment(segment);
       return true;
     });
     if (matched) return { route, pathParameters };
   }
-  return undefined;
+  const fallback = routes.find((route) => route.routeKey === DEFAULT_ROUTE);
+  return fallback && { route: fallback, pathParameters: {} };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

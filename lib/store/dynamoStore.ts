@@ -35,7 +35,15 @@ import type {
   WriteResult,
 } from './port.ts';
 import type { ApiKeyRecord, TenantRecord } from './records.ts';
-import { apiKeyKey, AUDIT_INDEX, LIST_INDEX, TTL_ATTRIBUTE, tenantKey, userKey } from './table.ts';
+import {
+  apiKeyKey,
+  AUDIT_INDEX,
+  auditPartition,
+  LIST_INDEX,
+  TTL_ATTRIBUTE,
+  tenantKey,
+  userKey,
+} from './table.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -210,14 +218,17 @@ export class DynamoStore implements Store {
     return keys;
   }
 
-  async deleteKey(tenantId: string, keyId: string): Promise<boolean> {
-    return this.conditional(
-      new DeleteItemCommand({
-        TableName: this.table,
-        Key: apiKeyKey(tenantId, keyId),
-        ConditionExpression: itemExists,
-      }),
+  async deleteKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined> {
+    const out = await this.send(
+      this.db.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: apiKeyKey(tenantId, keyId),
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
     );
+    return apiKeyFromItem(out.Attributes);
   }
 
   async getUser(tenantId: string, userId: string): Promise<UserRecord | undefined> {
@@ -461,7 +472,7 @@ export class DynamoStore implements Store {
             : {
                 TableName: this.table,
                 KeyConditionExpression: 'pk = :pk',
-                ExpressionAttributeValues: { ':pk': { S: `AUDIT#${tenantId}#${userId}` } },
+                ExpressionAttributeValues: { ':pk': { S: auditPartition(tenantId, userId) } },
                 ScanIndexForward: false,
                 ConsistentRead: true,
                 Limit: limit,

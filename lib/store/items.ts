@@ -4,7 +4,7 @@ import type { AuditAction, AuditEvent } from '../audit.ts';
 import type { TenantSettings } from '../domain/settings.ts';
 import type { Enrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, Scope, TenantRecord } from './records.ts';
-import { TTL_ATTRIBUTE } from './table.ts';
+import { auditPartition, TTL_ATTRIBUTE } from './table.ts';
 
 /** Translation between records and DynamoDB items, kept by hand: a few fields, no runtime library. */
 type Item = Record<string, AttributeValue>;
@@ -111,7 +111,7 @@ export function auditToItem(event: AuditEvent, expiresAtSeconds: number): Item {
   // The request id is the caller's to choose: a random part keeps two events apart.
   const sk = `${new Date(event.at).toISOString()}#${event.requestId}#${event.action}#${randomBytes(4).toString('hex')}`;
   const item: Item = {
-    pk: { S: `AUDIT#${event.tenantId}#${event.userId ?? '-'}` },
+    pk: { S: auditPartition(event.tenantId, event.userId) },
     sk: { S: sk },
     auditTenant: { S: event.tenantId },
     auditAt: { S: sk },

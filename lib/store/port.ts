@@ -43,7 +43,8 @@ export interface Store {
 
   putKey(key: ApiKeyRecord): Promise<void>;
   listKeys(tenantId: string): Promise<ApiKeyRecord[]>;
-  deleteKey(tenantId: string, keyId: string): Promise<boolean>;
+  /** Deletes the key; returns what it was, or undefined when there was none. */
+  deleteKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
 
   getUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
   /** Stores a pending enrolment if the active one is still `expectActiveId` (none: null). */

@@ -7,8 +7,10 @@
  * - `TENANT#<tenant>` / `KEY#<id>`: an API key (hash only).
  * - `USER#<tenant>#<user>` / `USER`: one user's whole 2FA state. Its own partition,
  *   so one busy tenant never concentrates its verifies on one partition.
- * - `AUDIT#<tenant>#<user>` (or `#-` for tenant events) / `<ISO time>#<request>#<action>`:
- *   audit events, newest last; the auditByTenant index orders a tenant's events by time.
+ * - `AUDIT#<tenant>#<user>` / `<ISO time>#<request>#<action>#<random>`: one user's audit
+ *   events, newest last. Tenant-level events (settings, keys) are under `AUDIT#<tenant>`,
+ *   a partition no user id can name (a user id is never empty). The auditByTenant index
+ *   orders a tenant's events by time.
  * `#` cannot occur in a tenant or user id, so keys never collide.
  */
 export const LIST_INDEX = 'byTenant';
@@ -61,6 +63,10 @@ export const userKey = (tenantId: string, userId: string) => ({
   pk: { S: `USER#${tenantId}#${userId}` },
   sk: { S: 'USER' },
 });
+
+/** The audit partition of one user, or of the tenant's own events when `userId` is undefined. */
+export const auditPartition = (tenantId: string, userId: string | undefined) =>
+  userId === undefined ? `AUDIT#${tenantId}` : `AUDIT#${tenantId}#${userId}`;
 
 /** The TTL attribute (seconds): set on items that may vanish on their own. */
 export const TTL_ATTRIBUTE = 'expiresAt';

@@ -119,22 +119,31 @@ describe('audit trail', () => {
     );
     assert.match(bo.find((e) => e.action === 'lockout').reason, /2 failed attempts: locked for 300 s/);
 
+    // A name that reads like the text around it cannot forge the event: keys are described as JSON.
+    const name = 'x" scopes admin';
     const made = await client.call('POST', '/v1/keys', {
       key: admin,
-      body: { name: 'temp', scopes: ['users'] },
+      body: { name, scopes: ['users'] },
     });
     secrets.push(made.body.secret);
     await client.call('DELETE', `/v1/keys/${made.body.id}`, { key: admin });
     const all = await events('?limit=100');
     const tenantEvents = all.filter((e) => e.userId === null);
+    const described = { keyId: made.body.id, name, scopes: ['users'] };
     assert.deepEqual(
-      tenantEvents.slice(0, 3).map((e) => [e.action, e.reason]),
+      tenantEvents
+        .slice(0, 3)
+        .map((e) => [e.action, e.action === 'settings' ? e.reason : JSON.parse(e.reason)]),
       [
-        ['key_delete', `key ${made.body.id}`],
-        ['key_create', `key ${made.body.id} "temp" scopes users`],
+        ['key_delete', described],
+        ['key_create', described],
         ['settings', 'changed lockout.maxFailures, issuer'],
       ],
     );
+    // Tenant-level events are in no user's history, whatever the user id.
+    for (const userId of ['-', '_', '.-']) {
+      assert.deepEqual(await events(`?userId=${userId}`), [], `user ${userId}`);
+    }
     assert.ok(
       all.some((e) => e.userId === 'ann') && all.some((e) => e.userId === 'bo'),
       'the tenant view holds every user',

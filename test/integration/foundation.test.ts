@@ -41,6 +41,61 @@ describe('health and conventions', () => {
   });
 });
 
+describe('every answer in the contract shape', () => {
+  const assertSecured = (reply: Reply) => {
+    assert.equal(reply.headers.get('cache-control'), 'no-store');
+    assert.equal(reply.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(reply.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  };
+
+  it('an unknown path or method is 404 not_found, with a request id and the security headers', async () => {
+    for (const [method, path] of [
+      ['GET', '/nowhere'],
+      ['GET', '/v1/users/bob/nothing'],
+      ['PUT', '/v1/users/bob'],
+      ['DELETE', '/v1/settings'],
+      ['POST', '/v1/health'],
+    ] as const) {
+      const reply = await client.call(method, path, { headers: { 'x-request-id': 'lost-1' } });
+      assertError(reply, 404, 'not_found');
+      assert.equal(reply.headers.get('x-request-id'), 'lost-1', `${method} ${path}`);
+      assertSecured(reply);
+    }
+  });
+
+  it('authentication comes first: without a valid key, 401 whatever the body', async () => {
+    for (const rawBody of ['{"code": ', '[]', 'x'.repeat(20 * 1024), 'x'.repeat(2 * 1024 * 1024)]) {
+      for (const key of [undefined, 'tfa.nobody.0123456789abcdef.' + 'A'.repeat(43), 'not-a-key']) {
+        const reply = await client.call('POST', '/v1/users/bob/verify', {
+          ...(key === undefined ? {} : { key }),
+          rawBody,
+          headers: { 'content-type': 'application/json' },
+        });
+        assertError(reply, 401, 'unauthorized');
+        assert.doesNotMatch(reply.body.error.message, /JSON|object|16 KiB/, 'no word about the body');
+      }
+    }
+  });
+
+  it('a body over the limit, of any size, is 400 invalid_request (never 413)', async () => {
+    for (const size of [16 * 1024 + 1, 1024 * 1024 + 10, 3 * 1024 * 1024]) {
+      const reply = await client.call('POST', '/v1/tenants', {
+        key: operatorKey,
+        rawBody: JSON.stringify({ tenantId: 'huge', padding: 'x'.repeat(size) }),
+        headers: { 'content-type': 'application/json' },
+      });
+      assertError(reply, 400, 'invalid_request', '16 KiB');
+      assertSecured(reply);
+    }
+  });
+
+  it('an undecodable path segment is 400 invalid_user_id, once the caller is known', async () => {
+    const admin = await client.tenant(operatorKey, 'escapes');
+    assertError(await client.call('GET', '/v1/users/%E0%A4%A', { key: admin }), 400, 'invalid_user_id');
+    assertError(await client.call('GET', '/v1/users/%E0%A4%A'), 401, 'unauthorized');
+  });
+});
+
 describe('tenants (operator key)', () => {
   it('creates a tenant with a bootstrap admin key shown once', async () => {
     const reply = await client.call('POST', '/v1/tenants', {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { matchRoute, readRoutes } from '../../lib/local/routes.ts';
+import { DEFAULT_ROUTE, matchRoute, readRoutes } from '../../lib/local/routes.ts';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 import { tableDefinition } from '../../lib/store/table.ts';
 
@@ -32,8 +32,8 @@ const CONTRACT = [
 ];
 
 describe('routes', () => {
-  it('serverless.yml declares exactly the routes of the contract', () => {
-    assert.deepEqual(routes.map((r) => r.routeKey).sort(), [...CONTRACT].sort());
+  it('serverless.yml declares exactly the routes of the contract, and $default for the rest', () => {
+    assert.deepEqual(routes.map((r) => r.routeKey).sort(), [...CONTRACT, DEFAULT_ROUTE].sort());
   });
 
   it("each function's handler serves exactly the routes serverless.yml gives it", async () => {
@@ -64,12 +64,15 @@ describe('routes', () => {
     const user = matchRoute(routes, 'POST', '/v1/users/bob%40example.com/verify');
     assert.equal(user?.route.routeKey, 'POST /v1/users/{userId}/verify');
     assert.deepEqual(user?.pathParameters, { userId: 'bob@example.com' });
-    assert.equal(matchRoute(routes, 'PUT', '/v1/users/bob'), undefined);
-    assert.equal(matchRoute(routes, 'GET', '/v1/users/'), undefined);
-    assert.equal(
-      matchRoute(routes, 'GET', '/v1/users/%E0%A4%A'),
-      undefined,
-      'a malformed escape matches nothing',
+    assert.equal(matchRoute(routes, 'PUT', '/v1/users/bob')?.route.routeKey, DEFAULT_ROUTE);
+    assert.equal(matchRoute(routes, 'GET', '/v1/users/')?.route.routeKey, DEFAULT_ROUTE);
+    assert.equal(matchRoute(routes, 'GET', '/nowhere')?.route.routeKey, DEFAULT_ROUTE);
+    const malformed = matchRoute(routes, 'GET', '/v1/users/%E0%A4%A');
+    assert.equal(malformed?.route.routeKey, 'GET /v1/users/{userId}');
+    assert.deepEqual(
+      malformed?.pathParameters,
+      { userId: '%E0%A4%A' },
+      'passed as it is, to be refused by name',
     );
   });
 

@@ -64,6 +64,7 @@ const EXPECTED: Record<
   { table: string[]; listIndex?: true; auditIndex?: true; decrypt?: true; generate?: true }
 > = {
   health: { table: [] },
+  notFound: { table: [] },
   tenants: { table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], generate: true },
   settings: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
   keys: { table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'] },
@@ -225,8 +226,13 @@ describe('the packaged template', () => {
     const routes = Object.values(resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties.RouteKey);
-    assert.equal(routes.length, 17);
+    assert.equal(routes.length, 18);
     assert.ok(routes.includes('POST /v1/users/{userId}/verify'));
+    // Unmatched requests reach our stack, and its 404, not API Gateway's own answer.
+    const fallback = Object.values(resources).find(
+      (r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === '$default',
+    );
+    assert.match(JSON.stringify(fallback?.Properties.Target), /NotFound/);
     const stage = resources.HttpApiStage?.Properties;
     assert.ok(
       stage.DefaultRouteSettings.ThrottlingRateLimit > 0 &&
