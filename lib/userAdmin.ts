@@ -62,10 +62,15 @@ export async function replaceRecoveryCodes(ctx: TenantContext, userId: string, r
 }
 
 const USER_LIST = 'users';
+/** A filtered page reads the index in chunks of this many users, for at most MAX_ROUNDS chunks. */
+const FILTERED_CHUNK = 100;
+const MAX_ROUNDS = 3;
 
 /**
- * GET /v1/users: enrolled users in user-id order. The index is read ahead by one
- * match, so `nextCursor` is null exactly on the last page, even with a filter.
+ * GET /v1/users: enrolled users in user-id order. Each page does bounded work,
+ * whatever the filter: at most MAX_ROUNDS reads of the index (and the batch reads
+ * of the users it names). A filtered page may so hold fewer than `limit` users,
+ * even none, and still carry a cursor; `nextCursor` is null exactly on the last page.
  */
 export async function listUsers({ deps, tenant }: TenantContext, query: Record<string, string | undefined>) {
   const limit = parseLimit(query.limit);
@@ -84,33 +89,39 @@ export async function listUsers({ deps, tenant }: TenantContext, query: Record<s
     const pending = livePending(user, now) !== undefined;
     return status === 'enabled' ? enabled : status === 'pending' ? pending : enabled || pending;
   };
-
-  const found: UserRecord[] = [];
-  let more = true;
-  while (found.length <= limit && more) {
-    const page = await deps.store.listUsers(tenant.tenantId, after, limit + 1 - found.length);
-    found.push(...page.users.filter(matches));
-    more = page.more;
-    after = page.lastUserId;
-    if (after === undefined) break;
-  }
-  const users = found.slice(0, limit);
-  const last = users.at(-1);
-  return {
+  const page = (users: UserRecord[], nextAfter: string | undefined) => ({
     users: users.map((user) => {
-      const status = userStatus(user, tenant.settings, now);
+      const view = userStatus(user, tenant.settings, now);
       return {
         userId: user.userId,
-        enabled: status.enabled,
-        pending: status.pending,
-        confirmedAt: status.confirmedAt,
-        lastVerifiedAt: status.lastVerifiedAt,
-        lockedUntil: status.lockedUntil,
+        enabled: view.enabled,
+        pending: view.pending,
+        confirmedAt: view.confirmedAt,
+        lastVerifiedAt: view.lastVerifiedAt,
+        lockedUntil: view.lockedUntil,
       };
     }),
     nextCursor:
-      found.length > limit && last
-        ? encodeCursor(keys.cursors, tenant.tenantId, USER_LIST, last.userId)
-        : null,
-  };
+      nextAfter === undefined ? null : encodeCursor(keys.cursors, tenant.tenantId, USER_LIST, nextAfter),
+  });
+
+  const found: UserRecord[] = [];
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    // One more than the page holds, so that the last page is known to be the last.
+    const wanted = limit + 1 - found.length;
+    const chunk = await deps.store.listUsers(
+      tenant.tenantId,
+      after,
+      status === undefined ? wanted : Math.max(wanted, FILTERED_CHUNK),
+    );
+    for (const user of chunk.users) {
+      if (!matches(user)) continue;
+      if (found.length === limit) return page(found, found.at(-1)?.userId);
+      found.push(user);
+    }
+    after = chunk.lastUserId;
+    if (!chunk.more || after === undefined) return page(found, undefined);
+  }
+  // The work for this page is done: the next one starts after the last user examined.
+  return page(found, after);
 }
