@@ -13,9 +13,10 @@ export function encodeCursor(key: Uint8Array, tenantId: string, list: string, po
 
 export function decodeCursor(key: Uint8Array, tenantId: string, list: string, cursor: string): string {
   const [payload = '', mac = '', extra] = cursor.split('.');
-  if (extra !== undefined || !sameBytes(Buffer.from(mac, 'base64url'), signature(key, tenantId, payload))) {
-    throw invalidCursor();
-  }
+  // The MAC is compared as the text we write, not as bytes decoded leniently: a
+  // decoder that skips padding, `+` for `-` or a stray `!` would make cursors malleable.
+  const expected = Buffer.from(signature(key, tenantId, payload).toString('base64url'), 'ascii');
+  if (extra !== undefined || !sameBytes(Buffer.from(mac, 'utf8'), expected)) throw invalidCursor();
   try {
     const parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
       l?: unknown;

@@ -1,4 +1,5 @@
 import type * as Ssm from '@aws-sdk/client-ssm';
+import { parseApiKey } from './apiKeys.ts';
 import { sha256 } from './crypto/hashes.ts';
 
 /** Where the SHA-256 of the operator key comes from: the environment (local) or SSM (AWS). */
@@ -9,11 +10,31 @@ export interface OperatorKeySource {
 
 export const fixedOperatorKey = (hash: Buffer | undefined): OperatorKeySource => ({ hash: async () => hash });
 
+/** The shortest operator key accepted: it guards every tenant, so it must not be guessable. */
+export const OPERATOR_KEY_MIN_LENGTH = 32;
+
+/**
+ * Refuses an operator key that is too short to be safe, or shaped like a tenant key
+ * (`tfa.<tenant>.<id>.<secret>`), which would be read as one and never reach the
+ * operator's routes. Local mode checks it before it starts.
+ */
+export function checkOperatorKey(key: string): void {
+  if (key.length < OPERATOR_KEY_MIN_LENGTH) {
+    throw new Error(`the operator key must be at least ${OPERATOR_KEY_MIN_LENGTH} characters`);
+  }
+  if (parseApiKey(key) !== undefined || key.startsWith('tfa.')) {
+    throw new Error('the operator key must not look like a tenant key (tfa.<tenant>.<id>.<secret>)');
+  }
+}
+
 /** TFA_OPERATOR_KEY_HASH (hex) or TFA_OPERATOR_KEY; undefined when neither is set. */
 export function operatorHashFromEnvironment(env: NodeJS.ProcessEnv): Buffer | undefined {
   const hash = env.TFA_OPERATOR_KEY_HASH;
   if (hash && /^[0-9a-f]{64}$/i.test(hash)) return Buffer.from(hash, 'hex');
-  if (env.TFA_OPERATOR_KEY) return sha256(env.TFA_OPERATOR_KEY);
+  if (env.TFA_OPERATOR_KEY) {
+    checkOperatorKey(env.TFA_OPERATOR_KEY);
+    return sha256(env.TFA_OPERATOR_KEY);
+  }
   return undefined;
 }
 

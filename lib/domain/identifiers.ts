@@ -3,14 +3,18 @@
 const USER_ID = /^[A-Za-z0-9._@+-]{1,128}$/;
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export const isUserId = (value: unknown): value is string => typeof value === 'string' && USER_ID.test(value);
+// `.` and `..` are in the character set but name no user: no router, proxy or log
+// reader treats them as plain segments.
+export const isUserId = (value: unknown): value is string =>
+  typeof value === 'string' && USER_ID.test(value) && value !== '.' && value !== '..';
 
 export const isTenantId = (value: unknown): value is string =>
   typeof value === 'string' && TENANT_ID.test(value);
 
 // Issuer and key names end up in authenticator apps and admin screens: printable
-// only (no control, format or unassigned code points), counted in code points.
-const PRINTABLE = /^[^\p{C}]+$/u;
+// only (no control, format or unassigned code points, and no line or paragraph
+// separator, which apps render as line breaks), counted in code points.
+const PRINTABLE = /^[^\p{C}\p{Zl}\p{Zp}]+$/u;
 
 export const isPrintable = (value: string, maxLength: number): boolean =>
   PRINTABLE.test(value) && [...value].length <= maxLength;

@@ -64,12 +64,15 @@ async function serve(
   handlers: Map<string, Handler>,
 ) {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  // The path as sent, as API Gateway delivers it: a URL parser would resolve `.` and
+  // `..` (and their escapes) and route a request somewhere it was not sent.
+  const rawPath = (req.url ?? '/').split('?')[0] || '/';
   const method = (req.method ?? 'GET').toUpperCase();
-  const match = matchRoute(routes, method, url.pathname);
+  const match = matchRoute(routes, method, rawPath);
   const body = await readBody(req);
   if (!match) throw new Error('serverless.yml declares no $default route');
   const handler = handlers.get(match.route.handler) as Handler;
-  const event = toEvent(req, url, method, match.route.routeKey, match.pathParameters, body);
+  const event = toEvent(req, url, rawPath, method, match.route.routeKey, match.pathParameters, body);
   const started = Date.now();
   const context = {
     awsRequestId: randomUUID(),
@@ -82,6 +85,7 @@ async function serve(
 function toEvent(
   req: IncomingMessage,
   url: URL,
+  rawPath: string,
   method: string,
   routeKey: string,
   pathParameters: Record<string, string>,
@@ -98,7 +102,7 @@ function toEvent(
   return {
     version: '2.0',
     routeKey,
-    rawPath: url.pathname,
+    rawPath,
     rawQueryString: url.search.slice(1),
     headers,
     ...(url.search ? { queryStringParameters: query } : {}),
@@ -111,7 +115,7 @@ function toEvent(
       domainPrefix: 'local',
       http: {
         method,
-        path: url.pathname,
+        path: rawPath,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LocalKeyVault } from '../crypto/localKeyVault.ts';
+import { checkOperatorKey } from '../operatorKey.ts';
 import { ensureTable, startEmbeddedStore } from './embeddedStore.ts';
 import { startHttpServer } from './httpServer.ts';
 import { readRoutes } from './routes.ts';
@@ -27,21 +29,45 @@ export interface LocalOptions {
 const TABLE = 'tfa-local';
 
 /**
+ * The data directory holds every sealed secret and the key that opens them: it is
+ * the owner's alone. An existing directory is tightened (0700, its files 0600), and
+ * the process's umask keeps what the store writes later (LevelDB's new files) so too.
+ */
+function keepPrivate(dataDir: string) {
+  process.umask(0o077);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const tighten = (path: string) => {
+    chmodSync(path, 0o700);
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) tighten(child);
+      // The key file is left as it is: one readable by others is refused, not quietly fixed.
+      else if (entry.isFile() && child !== join(dataDir, 'kek.key')) chmodSync(child, 0o600);
+    }
+  };
+  tighten(dataDir);
+}
+
+/**
  * Local mode: the embedded store, the local key-encryption key in place of KMS,
  * and the HTTP server, wired through the same environment variables as in Lambda.
  * Returns the operator key it uses (generated when none was given).
  */
 export async function startLocalService(options: LocalOptions) {
+  if (options.operatorKey !== undefined) checkOperatorKey(options.operatorKey);
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
-  if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (dataDir) keepPrivate(dataDir);
+  const kekFile = options.kekFile ?? (dataDir ? join(dataDir, 'kek.key') : undefined);
+  if (!kekFile && !options.kms) throw new Error('local mode needs a data directory or a key file');
+  // Made (or checked: owner-only) now, so that a key file others can read stops the start.
+  if (kekFile && !options.kms) LocalKeyVault.fromFile(kekFile);
+
   const store = options.storeEndpoint
     ? { endpoint: options.storeEndpoint, close: async () => undefined }
     : await startEmbeddedStore(dataDir ? join(dataDir, 'dynamodb') : undefined);
   await ensureTable(store.endpoint, TABLE);
 
   const operatorKey = options.operatorKey ?? `tfa-operator-${randomBytes(32).toString('base64url')}`;
-  const kekFile = options.kekFile ?? (dataDir ? join(dataDir, 'kek.key') : undefined);
-  if (!kekFile && !options.kms) throw new Error('local mode needs a data directory or a key file');
   const vault = options.kms
     ? { TFA_KEY_VAULT: 'kms', TFA_KMS_KEY_ID: options.kms.keyId, AWS_ENDPOINT_URL_KMS: options.kms.endpoint }
     : { TFA_KEY_VAULT: 'local', TFA_LOCAL_KEK_FILE: kekFile };

@@ -10,6 +10,10 @@ const service = await startLocalService({
   port: Number(process.env.PORT ?? 3000),
   operatorKey: process.env.TFA_OPERATOR_KEY || undefined,
   storeEndpoint: process.env.TFA_STORE_ENDPOINT || undefined,
+}).catch((error: unknown) => {
+  // A misconfiguration stops the start with what is wrong, not a stack trace.
+  console.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 });
 
 console.log(`two-factor service listening on ${service.url}`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
@@ -25,6 +26,21 @@ before(async () => {
   support = await client.key(admin, ['support']);
   for (const key of [admin, users, support]) secretsSeen.add(key);
 });
+
+/** A request whose path is sent byte for byte, with no URL normalisation. */
+function rawRequest(method: string, path: string, key: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(client.url);
+    const req = request({ hostname, port, path, method, headers: { authorization: `Bearer ${key}` } });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 function assertError(reply: Reply, status: number, code: string) {
   assert.equal(reply.status, status, reply.text);
@@ -127,6 +143,7 @@ describe('setup', () => {
   it('refuses a bad account name or reconfigure flag, naming the field', async () => {
     for (const [body, field] of [
       [{ accountName: 'a:b' }, 'accountName'],
+      [{ accountName: 'bob\u2028Bank' }, 'accountName'],
       [{ accountName: '' }, 'accountName'],
       [{ accountName: 5 }, 'accountName'],
       [{ reconfigure: 'yes' }, 'reconfigure'],
@@ -605,8 +622,8 @@ describe('listing users', () => {
     let cursor: string | null = null;
     for (let page = 0; page < 10; page++) {
       service.storeProxy.clear();
-      const query = `/v1/users?status=enabled&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const reply = await client.call('GET', query, { key: support3 });
+      const query: string = `/v1/users?status=enabled&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const reply: Reply = await client.call('GET', query, { key: support3 });
       assert.equal(reply.status, 200, reply.text);
       calls.push(service.storeProxy.seen.filter((r) => r.target.startsWith('DynamoDB')).length);
       found.push(...reply.body.users.map((u: { userId: string }) => u.userId));
@@ -684,6 +701,18 @@ describe('isolation and access', () => {
     assert.equal(reply.body.userId, 'bob+tag@example.com');
     for (const bad of ['bob%20smith', 'b%C3%B8b', 'a%2Fb', 'x'.repeat(129), 'bob%23']) {
       assertError(await client.call('GET', `/v1/users/${bad}`, { key: support }), 400, 'invalid_user_id');
+    }
+    // Sent as they are (fetch would resolve them as dot segments): no router may reach them.
+    for (const dots of ['.', '..', '%2E', '%2e%2E']) {
+      for (const [method, suffix, key] of [
+        ['GET', '', support],
+        ['POST', '/verify', users],
+        ['DELETE', '', support],
+      ] as const) {
+        const reply = await rawRequest(method, `/v1/users/${dots}${suffix}`, key);
+        assert.equal(reply.status, 400, `${method} ${dots}${suffix}: ${reply.text}`);
+        assert.equal(JSON.parse(reply.text).error.code, 'invalid_user_id');
+      }
     }
   });
 

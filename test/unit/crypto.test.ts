@@ -115,4 +115,25 @@ describe('cursors', () => {
     refused(() => decodeCursor(cursorKey, 'acme', 'users', 'garbage'));
     refused(() => decodeCursor(cursorKey, 'acme', 'users', ''));
   });
+
+  it('accepts only the canonical encoding of its MAC: not malleable', () => {
+    const refused = (cursor: string) =>
+      assert.throws(
+        () => decodeCursor(cursorKey, 'acme', 'users', cursor),
+        (e: unknown) => e instanceof ApiError && e.code === 'invalid_cursor',
+        cursor,
+      );
+    // Find a cursor whose MAC holds a `-` or `_`, so that the base64 spellings differ.
+    let cursor = '';
+    for (let i = 0; !/[-_]/.test(cursor.split('.')[1] ?? ''); i++) {
+      cursor = encodeCursor(cursorKey, 'acme', 'users', `user${i}`);
+    }
+    const [payload, mac = ''] = cursor.split('.');
+    // Each of these decodes, leniently, to the same 16 bytes.
+    assert.deepEqual(Buffer.from(`${mac}==`, 'base64url'), Buffer.from(mac, 'base64url'));
+    refused(`${payload}.${mac}==`);
+    refused(`${payload}.${mac.replaceAll('-', '+').replaceAll('_', '/')}`);
+    refused(`${payload}.${mac.slice(0, 3)}!${mac.slice(3)}`);
+    refused(`${payload}.${mac} `);
+  });
 });

@@ -83,7 +83,8 @@ describe('identifiers', () => {
   it('user ids: 1 to 128 of A-Z a-z 0-9 . _ @ + -', () => {
     for (const ok of ['bob', 'a', 'Bob.Smith_1@example.com', 'x+y-z', 'u'.repeat(128)])
       assert.ok(isUserId(ok), ok);
-    for (const bad of ['', 'u'.repeat(129), 'bob smith', 'bob/..', 'bob#1', 'bøb', 'a%40b', 5]) {
+    assert.ok(isUserId('...'), 'three dots are a name, not a path segment');
+    for (const bad of ['', '.', '..', 'u'.repeat(129), 'bob smith', 'bob/..', 'bob#1', 'bøb', 'a%40b', 5]) {
       assert.ok(!isUserId(bad), String(bad));
     }
   });
@@ -99,5 +100,7 @@ describe('identifiers', () => {
     assert.ok(!isIssuer('😀'.repeat(65)));
     assert.ok(!isIssuer('a\u0000b'));
     assert.ok(!isIssuer('a\u200Eb'), 'a format character is not printable');
+    assert.ok(!isIssuer('a\u2028b'), 'apps render a line separator as a line break');
+    assert.ok(!isIssuer('a\u2029b'), 'and a paragraph separator too');
   });
 });
