@@ -1,9 +1,12 @@
 import { api, userRoute } from '../lib/http/api.ts';
+import { none } from '../lib/http/inputs.ts';
 import { ok } from '../lib/http/respond.ts';
-import { getStatus } from '../lib/userAdmin.ts';
+import { getStatus } from '../lib/usecases/status.ts';
 
 export const handler = api({
-  'GET /v1/users/{userId}': userRoute(['users', 'support'], async ({ userId, user }, context) =>
-    ok(getStatus(context, userId, user)),
+  'GET /v1/users/{userId}': userRoute(
+    ['users', 'support'],
+    { body: none, query: none },
+    async ({ userId, user }, context) => ok(getStatus(context, userId, user)),
   ),
 });

@@ -4,14 +4,14 @@ import type { KeyVault } from './crypto/keyVault.ts';
 import { KmsKeyVault } from './crypto/kmsKeyVault.ts';
 import { LocalKeyVault } from './crypto/localKeyVault.ts';
 import { TenantKeyring } from './crypto/tenantKeys.ts';
-import { AuditLog } from './audit.ts';
-import { AwsCalls } from './awsCalls.ts';
+import { AuditLog } from './observability/auditLog.ts';
+import { AwsCalls } from './observability/awsCalls.ts';
 import {
   fixedOperatorKey,
   type OperatorKeySource,
   operatorHashFromEnvironment,
   SsmOperatorKey,
-} from './operatorKey.ts';
+} from './crypto/operatorKey.ts';
 import { logger } from './observability/logger.ts';
 import { type Counters, powertoolsCounters, powertoolsMetrics } from './observability/metrics.ts';
 import { DynamoStore } from './store/dynamoStore.ts';

@@ -1,34 +1,77 @@
 /**
- * Every error the API answers with: the contract's code, its HTTP status and a
- * message fit for the caller. Nothing else reaches a response body; any other
- * exception becomes `500 internal_error` in lib/http/errorMapper.ts.
+ * The error catalogue: every error code the API answers with (API.md, and the
+ * README's decisions where the contract is silent) and its HTTP status, in one
+ * place. `test/unit/errors.test.ts` holds it to openapi.yaml and API.md. Nothing
+ * else reaches a response body; any other exception becomes `500 internal_error`
+ * in lib/http/errorMapper.ts.
  */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  invalid_user_id: 400,
+  invalid_tenant_id: 400,
+  invalid_issuer: 400,
+  invalid_settings: 400,
+  invalid_cursor: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  policy_disabled: 403,
+  not_found: 404,
+  tenant_not_found: 404,
+  key_not_found: 404,
+  not_enrolled: 404,
+  no_pending_setup: 404,
+  tenant_exists: 409,
+  already_enrolled: 409,
+  setup_expired: 410,
+  invalid_code: 422,
+  locked: 423,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 410 | 422 | 423 | 500 | 503>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error of the catalogue: its code fixes its status; the message is fit for the caller. */
 export class ApiError extends Error {
+  readonly status: number;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'ApiError';
+    this.status = ERROR_STATUS[code];
   }
 }
 
-export const invalidRequest = (message: string) => new ApiError(400, 'invalid_request', message);
-export const unauthorized = () => new ApiError(401, 'unauthorized', 'a valid API key is required');
-export const forbidden = () => new ApiError(403, 'forbidden', 'this key may not use this route');
-export const notFound = (code: string, message: string) => new ApiError(404, code, message);
-export const conflict = (code: string, message: string) => new ApiError(409, code, message);
+export const invalidRequest = (message: string) => new ApiError('invalid_request', message);
+export const unauthorized = () => new ApiError('unauthorized', 'a valid API key is required');
+export const forbidden = () => new ApiError('forbidden', 'this key may not use this route');
+export const noSuchRoute = () => new ApiError('not_found', 'no such route');
 export const policyDisabled = () =>
-  new ApiError(403, 'policy_disabled', 'two-factor authentication is disabled for this tenant');
+  new ApiError('policy_disabled', 'two-factor authentication is disabled for this tenant');
 export const invalidUserId = () =>
-  new ApiError(400, 'invalid_user_id', 'userId must be 1 to 128 characters of A-Z a-z 0-9 . _ @ + -');
-export const notEnrolled = () => notFound('not_enrolled', 'the user has no active authenticator');
+  new ApiError('invalid_user_id', 'userId must be 1 to 128 characters of A-Z a-z 0-9 . _ @ + -');
+export const invalidTenantId = () =>
+  new ApiError('invalid_tenant_id', 'tenantId must be 1 to 63 characters of a-z 0-9 -, not starting with -');
+export const invalidCursor = () => new ApiError('invalid_cursor', 'the cursor is not valid for this listing');
+export const tenantNotFound = () => new ApiError('tenant_not_found', 'no such tenant');
+export const notEnrolled = () => new ApiError('not_enrolled', 'the user has no active authenticator');
+export const noPendingSetup = (message = 'the user has no pending setup') =>
+  new ApiError('no_pending_setup', message);
+export const invalidCode = () => new ApiError('invalid_code', 'the code is not valid');
+
+/** The user is locked (confirm, or any call other than verify, which answers it in its body). */
+export const locked = (retryAfterSeconds: number) =>
+  new ApiError('locked', 'too many failed attempts; retry later', {
+    'retry-after': String(retryAfterSeconds),
+  });
 
 /** AWS (KMS, DynamoDB) failed or throttled: the caller may retry; never a wrong answer. */
 export const serviceUnavailable = (what: string, cause?: unknown) => {
-  const error = new ApiError(503, 'service_unavailable', `${what} is unavailable, retry later`, {
+  const error = new ApiError('service_unavailable', `${what} is unavailable, retry later`, {
     'retry-after': '1',
   });
   if (cause !== undefined) error.cause = cause;

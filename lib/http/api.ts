@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import type { TenantContext } from '../context.ts';
+import type { Scope } from '../domain/records.ts';
 import { type Deps, deps as defaultDeps } from '../deps.ts';
 import { powertoolsMetrics } from '../observability/metrics.ts';
-import type { Scope } from '../store/records.ts';
+import type { TenantContext } from '../usecases/context.ts';
 import { authenticate } from './authenticate.ts';
 import { errorMapper } from './errorMapper.ts';
 import { jsonBody } from './jsonBody.ts';
@@ -12,43 +12,101 @@ import { publishMetrics } from './publishMetrics.ts';
 import { requestId } from './requestId.ts';
 import { requestLog } from './requestLog.ts';
 import { securityHeaders } from './securityHeaders.ts';
-import type { Access, ApiContext, ApiRequest, Event, Result, TenantRequest, UserRequest } from './types.ts';
+import type {
+  Access,
+  ApiContext,
+  ApiRequest,
+  Event,
+  RawBody,
+  RawQuery,
+  RequestState,
+  Result,
+  TenantCaller,
+  TenantRequest,
+  UserRequest,
+} from './types.ts';
+
+/** What the stack gives a route once it has authenticated the caller and parsed the body. */
+interface Served {
+  state: RequestState;
+  event: Event;
+  deps: Deps;
+}
 
 interface Route {
   access: Access;
-  handle: (request: ApiRequest, deps: Deps) => Promise<Result>;
+  serve: (served: Served) => Promise<Result>;
 }
 
-export const publicRoute = (handle: (request: ApiRequest, deps: Deps) => Promise<Result>): Route => ({
-  access: 'public',
-  handle,
-});
+/**
+ * How a route reads its body and query (lib/http/inputs.ts): each parser refuses
+ * bad input with a 400 naming the field; `none` says the route takes nothing there.
+ */
+export interface Inputs<Body, Query> {
+  body: (raw: RawBody) => Body;
+  query: (raw: RawQuery) => Query;
+}
 
-export const operatorRoute = (handle: (request: ApiRequest, deps: Deps) => Promise<Result>): Route => ({
+function request<Body, Query>(
+  { state, event }: Served,
+  inputs: Inputs<Body, Query>,
+): ApiRequest<Body, Query> {
+  return {
+    requestId: state.requestId,
+    body: inputs.body(state.body),
+    query: inputs.query(event.queryStringParameters ?? {}),
+    params: event.pathParameters ?? {},
+  };
+}
+
+export const publicRoute = (handle: () => Promise<Result>): Route => ({ access: 'public', serve: handle });
+
+export const operatorRoute = <Body, Query>(
+  inputs: Inputs<Body, Query>,
+  handle: (request: ApiRequest<Body, Query>, deps: Deps) => Promise<Result>,
+): Route => ({
   access: 'operator',
-  handle,
+  serve: (served) => handle(request(served, inputs), served.deps),
 });
 
 /** A route for tenant keys holding one of `scopes` (or `admin`, which may do everything). */
-export const tenantRoute = (
+export const tenantRoute = <Body, Query>(
   scopes: Scope[],
-  handle: (request: TenantRequest, context: TenantContext) => Promise<Result>,
+  inputs: Inputs<Body, Query>,
+  handle: (request: TenantRequest<Body, Query>, context: TenantContext) => Promise<Result>,
 ): Route => ({
   access: scopes,
-  handle: (request, deps) => handle(request as TenantRequest, tenantContext(request as TenantRequest, deps)),
+  serve: (served) => {
+    const caller = tenantCaller(served.state);
+    const tenantRequest = { ...request(served, inputs), caller };
+    return handle(tenantRequest, tenantContext(tenantRequest, served.deps));
+  },
 });
 
 /** A tenant route under /v1/users/{userId}: the user's record comes with the request. */
-export const userRoute = (
+export const userRoute = <Body, Query>(
   scopes: Scope[],
-  handle: (request: UserRequest, context: TenantContext) => Promise<Result>,
+  inputs: Inputs<Body, Query>,
+  handle: (request: UserRequest<Body, Query>, context: TenantContext) => Promise<Result>,
 ): Route => ({
   access: scopes,
-  handle: (request, deps) => handle(request as UserRequest, tenantContext(request as UserRequest, deps)),
+  serve: (served) => {
+    const caller = tenantCaller(served.state);
+    // authenticate() has checked the user id by now, and read the user if it exists.
+    const userId = served.event.pathParameters?.userId;
+    if (userId === undefined) throw new Error('a user route without {userId} in its path');
+    const userRequest = { ...request(served, inputs), caller, userId, user: served.state.user };
+    return handle(userRequest, tenantContext(userRequest, served.deps));
+  },
 });
 
+function tenantCaller(state: RequestState): TenantCaller {
+  if (state.caller?.kind !== 'tenant') throw new Error('a tenant route reached without a tenant key');
+  return state.caller;
+}
+
 /** The tenant, and an audit trail that knows who is acting and in which request. */
-function tenantContext(request: TenantRequest, deps: Deps): TenantContext {
+function tenantContext(request: TenantRequest<unknown, unknown>, deps: Deps): TenantContext {
   const { tenant, key } = request.caller;
   return {
     deps,
@@ -84,18 +142,9 @@ export function api(routes: Record<string, Route>, getDeps: () => Deps = default
     .use(authenticate((routeKey) => routes[routeKey]?.access, getDeps))
     .use(jsonBody())
     .handler(async (event, context) => {
-      const route = routes[event.routeKey] as Route;
-      const state = context.api;
-      const request: UserRequest = {
-        requestId: state.requestId,
-        body: state.body,
-        query: event.queryStringParameters ?? {},
-        params: event.pathParameters ?? {},
-        caller: state.caller as UserRequest['caller'],
-        userId: event.pathParameters?.userId ?? '',
-        user: state.user,
-      };
-      return route.handle(request, getDeps());
+      const route = routes[event.routeKey];
+      if (!route) throw new Error(`no route ${event.routeKey}`);
+      return route.serve({ state: context.api, event, deps: getDeps() });
     });
   // As Lambda sees it: a plain context goes in (the stack adds `api` to it), and the
   // route keys it serves are attached so a test can hold them against serverless.yml.

@@ -1,9 +1,9 @@
 import type { MiddlewareObj } from '@middy/core';
-import { keyMatches, operatorKeyMatches, parseApiKey } from '../apiKeys.ts';
+import { keyMatches, operatorKeyMatches, parseApiKey } from '../crypto/apiKeys.ts';
 import type { Deps } from '../deps.ts';
 import { isUserId } from '../domain/identifiers.ts';
-import { ApiError, forbidden, invalidUserId, serviceUnavailable, unauthorized } from '../errors.ts';
-import type { OperatorKeySource } from '../operatorKey.ts';
+import { forbidden, invalidUserId, noSuchRoute, serviceUnavailable, unauthorized } from '../errors.ts';
+import type { OperatorKeySource } from '../crypto/operatorKey.ts';
 import type { Access, ApiContext, Event, Result } from './types.ts';
 
 /**
@@ -18,7 +18,7 @@ export const authenticate = (
   before: async (request) => {
     const { event, context } = request;
     const access = accessFor(event.routeKey);
-    if (access === undefined) throw new ApiError(404, 'not_found', 'no such route');
+    if (access === undefined) throw noSuchRoute();
     if (access === 'public') {
       context.api.caller = { kind: 'anonymous' };
       return;

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { UserRecord } from '../domain/user.ts';
-import type { ApiKeyRecord, Scope, TenantRecord } from '../store/records.ts';
+import type { ApiKeyRecord, Scope, TenantRecord } from '../domain/records.ts';
 
 export type Event = APIGatewayProxyEventV2;
 export type Result = APIGatewayProxyStructuredResultV2;
@@ -11,21 +11,27 @@ export type Caller =
 
 export type TenantCaller = Extract<Caller, { kind: 'tenant' }>;
 
-/** What the middleware stack hands to a route. */
-export interface ApiRequest {
+export type RawBody = Record<string, unknown> | undefined;
+export type RawQuery = Record<string, string | undefined>;
+
+/**
+ * What the middleware stack hands to a route: `body` and `query` as the route's
+ * declaration parsed them (lib/http/inputs.ts), so a use case receives typed input.
+ */
+export interface ApiRequest<Body = undefined, Query = undefined> {
   requestId: string;
-  body: Record<string, unknown> | undefined;
-  query: Record<string, string | undefined>;
+  body: Body;
+  query: Query;
   params: Record<string, string | undefined>;
-  caller: Caller;
 }
 
-/** A tenant route's request: the tenant and key, and the user named in the path if any. */
-export interface TenantRequest extends ApiRequest {
+/** A tenant route's request: the tenant and the key that called. */
+export interface TenantRequest<Body = undefined, Query = undefined> extends ApiRequest<Body, Query> {
   caller: TenantCaller;
 }
 
-export interface UserRequest extends TenantRequest {
+/** A route under /v1/users/{userId}: the user's record comes with the request. */
+export interface UserRequest<Body = undefined, Query = undefined> extends TenantRequest<Body, Query> {
   userId: string;
   /** The user's record, read in the same round trip as the key and tenant. */
   user: UserRecord | undefined;

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalKeyVault } from '../crypto/localKeyVault.ts';
-import { checkOperatorKey } from '../operatorKey.ts';
+import { checkOperatorKey } from '../crypto/operatorKey.ts';
 import { ensureTable, startEmbeddedStore } from './embeddedStore.ts';
 import { startHttpServer } from './httpServer.ts';
 import { readRoutes } from './routes.ts';

@@ -24,7 +24,7 @@ import {
   tenantToItem,
   userFromItem,
 } from './items.ts';
-import type { AuditEvent } from '../audit.ts';
+import type { AuditEvent } from '../domain/audit.ts';
 import type {
   Admission,
   AuditPosition,
@@ -34,7 +34,7 @@ import type {
   UserPage,
   WriteResult,
 } from './port.ts';
-import type { ApiKeyRecord, TenantRecord } from './records.ts';
+import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
 import {
   apiKeyKey,
   AUDIT_INDEX,

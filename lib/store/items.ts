@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { AuditAction, AuditEvent } from '../audit.ts';
+import type { AuditAction, AuditEvent } from '../domain/audit.ts';
 import type { TenantSettings } from '../domain/settings.ts';
 import type { Enrolment, UserRecord } from '../domain/user.ts';
-import type { ApiKeyRecord, Scope, TenantRecord } from './records.ts';
+import type { ApiKeyRecord, Scope, TenantRecord } from '../domain/records.ts';
 import { auditPartition, TTL_ATTRIBUTE } from './table.ts';
 
 /** Translation between records and DynamoDB items, kept by hand: a few fields, no runtime library. */

@@ -1,7 +1,7 @@
-import type { AuditEvent } from '../audit.ts';
+import type { AuditEvent } from '../domain/audit.ts';
 import type { FailureCounts, FailurePlan, LockoutSettings } from '../domain/lockout.ts';
 import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
-import type { ApiKeyRecord, TenantRecord } from './records.ts';
+import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
 
 /** What a request needs before it can be authorised and served: one round trip. */
 export interface RequestContext {

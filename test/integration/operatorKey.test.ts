@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { SsmOperatorKey } from '../../lib/operatorKey.ts';
+import { SsmOperatorKey } from '../../lib/crypto/operatorKey.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 // Dummy credentials, as local mode sets them: the endpoint below is ours, not AWS.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { readRoutes } from '../../lib/local/routes.ts';
+import { DEFAULT_ROUTE, readRoutes } from '../../lib/local/routes.ts';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 import { codeFor, freshStep } from '../support/otp.ts';
 import { startTestService } from '../support/service.ts';
@@ -27,6 +27,8 @@ const ALLOWED: Record<string, Kind[]> = {
   'POST /v1/users/{userId}/unlock': ['admin', 'support', 'otherAdmin'],
   'GET /v1/users': ['admin', 'support', 'otherAdmin'],
   'GET /v1/audit': ['admin', 'support', 'otherAdmin'],
+  // Unknown routes answer 404 not_found to everyone: no key is asked for, none is told more.
+  [DEFAULT_ROUTE]: ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
 };
 const KINDS: Kind[] = ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'];
 const BODIES: Record<string, unknown> = {
@@ -69,7 +71,10 @@ describe('scope matrix: every route × every kind of key', () => {
       let cell = 0;
       for (const kind of KINDS) {
         // Paths that act on something real: an enrolled user, the tenant, a fresh key.
-        let path = route.path.replace('{userId}', route.method === 'DELETE' ? `gone-${kind}` : 'enrolled');
+        const fallback = route.routeKey === DEFAULT_ROUTE;
+        let path = fallback
+          ? '/v1/nowhere'
+          : route.path.replace('{userId}', route.method === 'DELETE' ? `gone-${kind}` : 'enrolled');
         path = path.replace('{tenantId}', 'matrix');
         if (path.includes('{id}')) {
           const made = await client.call('POST', '/v1/keys', {
@@ -82,7 +87,11 @@ describe('scope matrix: every route × every kind of key', () => {
           route.routeKey === 'POST /v1/tenants'
             ? { tenantId: `fresh-${kind.toLowerCase()}` }
             : BODIES[route.routeKey];
-        const reply = await client.call(route.method, path, { key: keys[kind], ...(body ? { body } : {}) });
+        const reply = await client.call(fallback ? 'GET' : route.method, path, {
+          key: keys[kind],
+          ...(body ? { body } : {}),
+        });
+        if (fallback) assert.equal(reply.body.error.code, 'not_found');
         const allowed = ALLOWED[route.routeKey]?.includes(kind);
         const where = `${route.routeKey} with ${kind} → ${reply.status} ${reply.text.slice(0, 120)}`;
         if (allowed) {

@@ -5,7 +5,7 @@ import { defaultSettings } from '../../lib/domain/settings.ts';
 import { emptyUser, type PendingEnrolment, type UserRecord } from '../../lib/domain/user.ts';
 import { ensureTable, localClientConfig, startEmbeddedStore } from '../../lib/local/embeddedStore.ts';
 import { DynamoStore } from '../../lib/store/dynamoStore.ts';
-import type { TenantRecord } from '../../lib/store/records.ts';
+import type { TenantRecord } from '../../lib/domain/records.ts';
 import { startFaultProxy } from '../support/faultProxy.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -6,9 +6,9 @@ import { describe, it } from 'node:test';
 import { open, SealError, seal } from '../../lib/crypto/aesGcm.ts';
 import { LocalKeyVault } from '../../lib/crypto/localKeyVault.ts';
 import { TenantKeyring } from '../../lib/crypto/tenantKeys.ts';
-import { decodeCursor, encodeCursor } from '../../lib/cursors.ts';
+import { decodeCursor, encodeCursor } from '../../lib/crypto/cursors.ts';
 import { ApiError } from '../../lib/errors.ts';
-import { openSecret, sealSecret } from '../../lib/secrets.ts';
+import { openSecret, sealSecret } from '../../lib/crypto/secrets.ts';
 
 const key = Buffer.alloc(32, 7);
 

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry } from './audit.ts';
+import type { AuditEntry } from '../domain/audit.ts';
 import type { TenantContext } from './context.ts';
-import { parseCode } from './domain/codes.ts';
-import { isDisabled, lockRemaining } from './domain/lockout.ts';
-import type { UserRecord } from './domain/user.ts';
-import { sameBytes } from './crypto/hashes.ts';
-import { invalidRequest, notEnrolled, policyDisabled, serviceUnavailable } from './errors.ts';
+import { parseCode } from '../domain/codes.ts';
+import { isDisabled, lockRemaining } from '../domain/lockout.ts';
+import type { UserRecord } from '../domain/user.ts';
+import { sameBytes } from '../crypto/hashes.ts';
+import { invalidRequest, notEnrolled, policyDisabled, serviceUnavailable } from '../errors.ts';
 import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
-import { findRecoveryHash, recoveryHash } from './recoveryCodes.ts';
-import { matchEnrolmentCode } from './secrets.ts';
-import type { MetricName } from './observability/metrics.ts';
+import { findRecoveryHash, recoveryHash } from '../crypto/recoveryCodes.ts';
+import { matchEnrolmentCode } from '../crypto/secrets.ts';
+import type { MetricName } from '../observability/metrics.ts';
 
 export type VerifyAnswer =
   | { valid: true; method: 'totp' }

@@ -1,6 +1,6 @@
-import type { AuditEntry } from './audit.ts';
-import type { Deps } from './deps.ts';
-import type { TenantRecord } from './store/records.ts';
+import type { AuditEntry } from '../domain/audit.ts';
+import type { Deps } from '../deps.ts';
+import type { TenantRecord } from '../domain/records.ts';
 
 /** What a tenant's use case works with: the outside world, the tenant, and its audit trail. */
 export interface TenantContext {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { hmac, sameBytes } from './crypto/hashes.ts';
-import type { TenantKeys } from './crypto/tenantKeys.ts';
-import { formatRecoveryCode, RECOVERY_CODE_BYTES, RECOVERY_CODE_COUNT } from './domain/codes.ts';
+import { hmac, sameBytes } from './hashes.ts';
+import type { TenantKeys } from './tenantKeys.ts';
+import { formatRecoveryCode, RECOVERY_CODE_BYTES, RECOVERY_CODE_COUNT } from '../domain/codes.ts';
 
 /**
  * Recovery codes are stored only as HMAC-SHA-256 under the tenant's recovery key,

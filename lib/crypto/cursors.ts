@@ -1,5 +1,5 @@
-import { hmac, sameBytes } from './crypto/hashes.ts';
-import { ApiError } from './errors.ts';
+import { hmac, sameBytes } from './hashes.ts';
+import { invalidCursor } from '../errors.ts';
 
 /**
  * Opaque page cursors: a position, signed with the tenant's cursor key and bound to
@@ -31,5 +31,3 @@ export function decodeCursor(key: Uint8Array, tenantId: string, list: string, cu
 
 const signature = (key: Uint8Array, tenantId: string, payload: string) =>
   hmac(key, 'cursor', tenantId, payload).subarray(0, 16);
-
-const invalidCursor = () => new ApiError(400, 'invalid_cursor', 'the cursor is not valid for this listing');

@@ -7,9 +7,9 @@ import {
   isDisabled,
   lockRemaining,
   planFailure,
-} from './domain/lockout.ts';
-import type { UserRecord } from './domain/user.ts';
-import { ApiError, serviceUnavailable } from './errors.ts';
+} from '../domain/lockout.ts';
+import type { UserRecord } from '../domain/user.ts';
+import { locked, serviceUnavailable } from '../errors.ts';
 
 export type FailureOutcome =
   | { kind: 'counted'; lockedNow: boolean; disabledNow: boolean }
@@ -77,8 +77,5 @@ async function counted(ctx: TenantContext, userId: string, after: FailureCounts)
 
 export const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-/** The HTTP error for confirm (or any call other than verify) while the user is locked. */
-export const lockedError = (retryAfterMs: number) =>
-  new ApiError(423, 'locked', 'too many failed attempts; retry later', {
-    'retry-after': String(retryAfterSeconds(retryAfterMs)),
-  });
+/** The error for confirm while the user is locked (verify answers it in its body). */
+export const lockedError = (retryAfterMs: number) => locked(retryAfterSeconds(retryAfterMs));

@@ -1,7 +1,7 @@
-import { open, seal } from './crypto/aesGcm.ts';
-import type { TenantKeys } from './crypto/tenantKeys.ts';
-import { matchTimeStep } from './domain/totp.ts';
-import type { Enrolment } from './domain/user.ts';
+import { open, seal } from './aesGcm.ts';
+import type { TenantKeys } from './tenantKeys.ts';
+import { matchTimeStep } from '../domain/totp.ts';
+import type { Enrolment } from '../domain/user.ts';
 
 // The AAD binds a sealed TOTP secret to its tenant, user and enrolment: a ciphertext
 // copied into another user's record, or from an old enrolment, does not open.

@@ -1,6 +1,6 @@
 import type * as Ssm from '@aws-sdk/client-ssm';
 import { parseApiKey } from './apiKeys.ts';
-import { sha256 } from './crypto/hashes.ts';
+import { sha256 } from './hashes.ts';
 
 /** Where the SHA-256 of the operator key comes from: the environment (local) or SSM (AWS). */
 export interface OperatorKeySource {

@@ -1,4 +1,4 @@
-import type { TenantSettings } from '../domain/settings.ts';
+import type { TenantSettings } from './settings.ts';
 
 export type Scope = 'users' | 'support' | 'admin';
 export const SCOPES: readonly Scope[] = ['users', 'support', 'admin'];

@@ -1,0 +1,112 @@
+import { isPrintable, isTenantId, isUserId } from '../domain/identifiers.ts';
+import { SCOPES, type Scope } from '../domain/records.ts';
+import { invalidRequest, invalidTenantId, invalidUserId } from '../errors.ts';
+import type { AuditQuery } from '../usecases/audit.ts';
+import type { NewKey } from '../usecases/keys.ts';
+import type { UserListQuery } from '../usecases/list.ts';
+import type { SetupRequest } from '../usecases/setup.ts';
+import type { NewTenant } from '../usecases/tenants.ts';
+import type { RawBody, RawQuery } from './types.ts';
+
+/**
+ * The input of every route, parsed and checked at the edge (named in each route's
+ * declaration in functions/), so a use case receives typed values. A wrong type is
+ * `400 invalid_request` naming the field; unknown fields are ignored.
+ */
+
+/** For a route that takes no body, or no query. */
+export const none = (): undefined => undefined;
+
+function optionalString(body: RawBody, field: string): string | undefined {
+  const value = body?.[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidRequest(`${field} must be a string`);
+  return value;
+}
+
+function requiredString(body: RawBody, field: string): string {
+  const value = optionalString(body, field);
+  if (value === undefined) throw invalidRequest(`${field} is required`);
+  return value;
+}
+
+function optionalBoolean(body: RawBody, field: string): boolean | undefined {
+  const value = body?.[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw invalidRequest(`${field} must be true or false`);
+  return value;
+}
+
+/** `?limit=` of a listing: 1 to 100, default 50. */
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 50;
+  if (!/^[0-9]{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 100) {
+    throw invalidRequest('limit must be an integer from 1 to 100');
+  }
+  return Number(raw);
+}
+
+/** confirm and verify: `{"code"}`; its shape is checked against the enrolment's digits later. */
+export const codeBody = (body: RawBody) => ({ code: requiredString(body, 'code') });
+
+export function setupBody(body: RawBody): SetupRequest {
+  const accountName = optionalString(body, 'accountName');
+  // The Key URI Format forbids ":" in the account name: it separates it from the issuer.
+  if (
+    accountName !== undefined &&
+    (accountName.length === 0 || !isPrintable(accountName, 128) || accountName.includes(':'))
+  ) {
+    throw invalidRequest('accountName must be 1 to 128 printable characters without ":"');
+  }
+  return { accountName, reconfigure: optionalBoolean(body, 'reconfigure') ?? false };
+}
+
+/** `{"reason"}`, optional, for a removal: it goes into the audit trail. */
+export function reasonBody(body: RawBody): { reason: string | undefined } {
+  const reason = optionalString(body, 'reason');
+  if (reason !== undefined && !isPrintable(reason, 256)) {
+    throw invalidRequest('reason must be at most 256 printable characters');
+  }
+  return { reason };
+}
+
+export function keyBody(body: RawBody): NewKey {
+  const name = body?.name;
+  if (typeof name !== 'string') throw invalidRequest('name is required and must be a string');
+  if (name.length === 0 || !isPrintable(name, 64)) {
+    throw invalidRequest('name must be 1 to 64 printable characters');
+  }
+  const scopes = body?.scopes;
+  if (!Array.isArray(scopes) || scopes.length === 0) throw invalidRequest('scopes must be a non-empty array');
+  const known = (scope: unknown): scope is Scope => SCOPES.includes(scope as Scope);
+  if (!scopes.every(known)) throw invalidRequest(`scopes may hold only ${SCOPES.join(', ')}`);
+  return { name, scopes: [...new Set(scopes)] };
+}
+
+/** PATCH /v1/settings: an object; its fields are judged by the settings rules (lib/domain/settings.ts). */
+export function settingsBody(body: RawBody): Record<string, unknown> {
+  if (body === undefined) throw invalidRequest('a JSON object of settings is required');
+  return body;
+}
+
+export function tenantBody(body: RawBody): NewTenant {
+  const tenantId = body?.tenantId;
+  if (typeof tenantId !== 'string') throw invalidRequest('tenantId is required and must be a string');
+  if (!isTenantId(tenantId)) throw invalidTenantId();
+  return { tenantId, issuer: body?.issuer };
+}
+
+export function listQuery(query: RawQuery): UserListQuery {
+  const limit = parseLimit(query.limit);
+  const { status } = query;
+  if (status !== undefined && status !== 'enabled' && status !== 'pending') {
+    throw invalidRequest('status must be enabled or pending');
+  }
+  return { limit, status, cursor: query.cursor };
+}
+
+export function auditQuery(query: RawQuery): AuditQuery {
+  const limit = parseLimit(query.limit);
+  if (query.userId !== undefined && !isUserId(query.userId)) throw invalidUserId();
+  return { limit, userId: query.userId, cursor: query.cursor };
+}

@@ -1,0 +1,70 @@
+import { decodeCursor, encodeCursor } from '../crypto/cursors.ts';
+import { livePending, type UserRecord, userStatus } from '../domain/user.ts';
+import type { TenantContext } from './context.ts';
+
+export interface UserListQuery {
+  limit: number;
+  status: 'enabled' | 'pending' | undefined;
+  cursor: string | undefined;
+}
+
+const USER_LIST = 'users';
+/** A filtered page reads the index in chunks of this many users, for at most MAX_ROUNDS chunks. */
+const FILTERED_CHUNK = 100;
+const MAX_ROUNDS = 3;
+
+/**
+ * GET /v1/users: enrolled users in user-id order. Each page does bounded work,
+ * whatever the filter: at most MAX_ROUNDS reads of the index (and the batch reads
+ * of the users it names). A filtered page may so hold fewer than `limit` users,
+ * even none, and still carry a cursor; `nextCursor` is null exactly on the last page.
+ */
+export async function listUsers({ deps, tenant }: TenantContext, query: UserListQuery) {
+  const { limit, status } = query;
+  const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
+  let after =
+    query.cursor === undefined
+      ? undefined
+      : decodeCursor(keys.cursors, tenant.tenantId, USER_LIST, query.cursor);
+  const now = deps.now();
+  const matches = (user: UserRecord) => {
+    const enabled = user.active !== undefined;
+    const pending = livePending(user, now) !== undefined;
+    return status === 'enabled' ? enabled : status === 'pending' ? pending : enabled || pending;
+  };
+  const page = (users: UserRecord[], nextAfter: string | undefined) => ({
+    users: users.map((user) => {
+      const view = userStatus(user, tenant.settings, now);
+      return {
+        userId: user.userId,
+        enabled: view.enabled,
+        pending: view.pending,
+        confirmedAt: view.confirmedAt,
+        lastVerifiedAt: view.lastVerifiedAt,
+        lockedUntil: view.lockedUntil,
+      };
+    }),
+    nextCursor:
+      nextAfter === undefined ? null : encodeCursor(keys.cursors, tenant.tenantId, USER_LIST, nextAfter),
+  });
+
+  const found: UserRecord[] = [];
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    // One more than the page holds, so that the last page is known to be the last.
+    const wanted = limit + 1 - found.length;
+    const chunk = await deps.store.listUsers(
+      tenant.tenantId,
+      after,
+      status === undefined ? wanted : Math.max(wanted, FILTERED_CHUNK),
+    );
+    for (const user of chunk.users) {
+      if (!matches(user)) continue;
+      if (found.length === limit) return page(found, found.at(-1)?.userId);
+      found.push(user);
+    }
+    after = chunk.lastUserId;
+    if (!chunk.more || after === undefined) return page(found, undefined);
+  }
+  // The work for this page is done: the next one starts after the last user examined.
+  return page(found, after);
+}
