@@ -2,6 +2,7 @@
 // catches real bugs (floating promises in handlers), over the whole project.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layers } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.serverless/', '.esbuild/', '.data/', 'dist/'] },
@@ -18,6 +19,7 @@ export default tseslint.config(
       eqeqeq: 'error',
     },
   },
+  ...layers,
   {
     files: ['test/**/*.ts'],
     // node:test's describe() and it() return promises that the runner awaits itself.

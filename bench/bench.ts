@@ -24,7 +24,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { deps } from '../lib/deps.ts';
+import { useDeps } from '../lib/deps.ts';
 import type { Event } from '../lib/http/types.ts';
 import { localClientConfig } from '../lib/local/embeddedStore.ts';
 import { PROJECT_ROOT, startLocalService } from '../lib/local/service.ts';
@@ -59,15 +59,16 @@ const service = await startLocalService({
   operatorKey: 'bench-operator-key-0123456789abcdef',
   kms: { endpoint: kms.url, keyId: kms.keyId },
 });
-const d = deps();
-const realNow = d.now;
 let stepClock = Math.floor(Date.now() / PERIOD_MS) * PERIOD_MS + 10_000;
-d.now = () => stepClock;
-
+// The clock the service reads: a fresh time step per round, then an accelerated one.
+let clock = () => stepClock;
 const calls = new Map<string, number>();
-d.awsCalls.observe((service, command) =>
-  calls.set(`${service}.${command}`, (calls.get(`${service}.${command}`) ?? 0) + 1),
-);
+// Through the one seam of lib/deps.ts: the clock, and an observer of every AWS call.
+const d = useDeps({
+  use: { now: () => clock() },
+  observeAwsCalls: (service, command) =>
+    calls.set(`${service}.${command}`, (calls.get(`${service}.${command}`) ?? 0) + 1),
+});
 
 // A tenant, a panel key and enrolled users, made through the API.
 const client = new ApiClient(service.url);
@@ -220,10 +221,10 @@ if (process.env.BENCH_ONLY === 'overhead') {
 
 // 2: HTTP under load, from another process, on an accelerated shared clock.
 const shared: SharedClock = { originReal: Date.now(), originVirtual: stepClock + PERIOD_MS, speed: 300 };
-d.now = () => virtualNow(shared);
+clock = () => virtualNow(shared);
 const http = [];
 for (const connections of [1, 8, 32]) http.push(await load(connections));
-d.now = realNow;
+clock = () => Date.now();
 
 // 4: cold starts of the deployed bundles.
 const coldStarts = await measureColdStarts();

@@ -5,7 +5,7 @@ import { KmsKeyVault } from './crypto/kmsKeyVault.ts';
 import { LocalKeyVault } from './crypto/localKeyVault.ts';
 import { TenantKeyring } from './crypto/tenantKeys.ts';
 import { AuditLog } from './observability/auditLog.ts';
-import { AwsCalls } from './observability/awsCalls.ts';
+import { type AwsCallObserver, observeAwsCalls } from './observability/awsCalls.ts';
 import {
   fixedOperatorKey,
   type OperatorKeySource,
@@ -25,16 +25,34 @@ export interface Deps {
   audit: AuditLog;
   counters: Counters;
   now: () => number;
-  /** Every AWS call the clients make, for those who want to count them (the benchmark). */
-  awsCalls: AwsCalls;
   /** The operator key's hash: from the environment locally, from SSM in AWS. */
   operatorKey: OperatorKeySource;
 }
 
+export interface DepsOptions {
+  /** Which table, key vault, endpoints and limits (README, Configuration). */
+  env: NodeJS.ProcessEnv;
+  /**
+   * The one seam: parts to use in place of those the environment names, before the
+   * rest is built on them (a clock that the keyring and audit trail share, say).
+   * Tests and the benchmark use it; Lambda and local mode never do.
+   */
+  use?: Partial<Pick<Deps, 'now' | 'store' | 'vault' | 'counters' | 'operatorKey'>>;
+  /** Called for every AWS call the clients make: the benchmark counts round trips with it. */
+  observeAwsCalls?: AwsCallObserver;
+}
+
 let built: Deps | undefined;
 
+/** The dependencies every handler uses: built from the environment on first use. */
 export function deps(): Deps {
-  built ??= depsFromEnvironment(process.env);
+  built ??= buildDeps({ env: process.env });
+  return built;
+}
+
+/** Rebuilds the handlers' dependencies with `options.use` in place (the seam above). */
+export function useDeps(options: Omit<DepsOptions, 'env'>): Deps {
+  built = buildDeps({ env: process.env, ...options });
   return built;
 }
 
@@ -42,8 +60,47 @@ export function deps(): Deps {
  * The composition root. The same code runs in Lambda and in local mode; only the
  * environment differs (see README "Configuration").
  */
-export function depsFromEnvironment(env: NodeJS.ProcessEnv): Deps {
-  const table = required(env, 'TFA_TABLE');
+export function buildDeps({ env, use = {}, observeAwsCalls: observer }: DepsOptions): Deps {
+  const register = (client: Parameters<typeof observeAwsCalls>[0]) => {
+    if (observer) observeAwsCalls(client, observer);
+  };
+  const now = use.now ?? (() => Date.now());
+  const counters = use.counters ?? powertoolsCounters(powertoolsMetrics());
+  const store = use.store ?? dynamoStore(env, register);
+  const vault =
+    use.vault ??
+    (env.TFA_KEY_VAULT === 'local'
+      ? LocalKeyVault.fromFile(required(env, 'TFA_LOCAL_KEK_FILE'))
+      : new KmsKeyVault(
+          required(env, 'TFA_KMS_KEY_ID'),
+          { ...(env.AWS_ENDPOINT_URL_KMS ? { endpoint: env.AWS_ENDPOINT_URL_KMS } : {}) },
+          register,
+        ));
+  const operatorKey =
+    use.operatorKey ??
+    (env.TFA_OPERATOR_KEY_PARAMETER
+      ? new SsmOperatorKey(
+          env.TFA_OPERATOR_KEY_PARAMETER,
+          now,
+          { ...(env.AWS_ENDPOINT_URL_SSM ? { endpoint: env.AWS_ENDPOINT_URL_SSM } : {}) },
+          undefined,
+          register,
+        )
+      : fixedOperatorKey(operatorHashFromEnvironment(env)));
+  return {
+    store,
+    vault,
+    keyring: new TenantKeyring(vault, now, undefined, (hit) =>
+      counters.count(hit ? 'DataKeyCacheHit' : 'DataKeyCacheMiss'),
+    ),
+    audit: new AuditLog(store, counters, logger, Number(env.TFA_AUDIT_RETENTION_DAYS ?? 400)),
+    counters,
+    now,
+    operatorKey,
+  };
+}
+
+function dynamoStore(env: NodeJS.ProcessEnv, register: (client: DynamoDBClient) => void): Store {
   const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB;
   // Bounded time per attempt and few attempts: a login must not hang on a slow store.
   const db = new DynamoDBClient({
@@ -56,39 +113,8 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv): Deps {
       throwOnRequestTimeout: true,
     },
   });
-  const awsCalls = new AwsCalls();
-  awsCalls.register(db);
-  const vault: KeyVault =
-    env.TFA_KEY_VAULT === 'local'
-      ? LocalKeyVault.fromFile(required(env, 'TFA_LOCAL_KEK_FILE'))
-      : new KmsKeyVault(
-          required(env, 'TFA_KMS_KEY_ID'),
-          { ...(env.AWS_ENDPOINT_URL_KMS ? { endpoint: env.AWS_ENDPOINT_URL_KMS } : {}) },
-          awsCalls.register,
-        );
-  const now = () => Date.now();
-  const store = new DynamoStore(db, table);
-  const counters = powertoolsCounters(powertoolsMetrics());
-  return {
-    store,
-    vault,
-    keyring: new TenantKeyring(vault, now, undefined, (hit) =>
-      counters.count(hit ? 'DataKeyCacheHit' : 'DataKeyCacheMiss'),
-    ),
-    audit: new AuditLog(store, counters, logger, Number(env.TFA_AUDIT_RETENTION_DAYS ?? 400)),
-    counters,
-    now,
-    awsCalls,
-    operatorKey: env.TFA_OPERATOR_KEY_PARAMETER
-      ? new SsmOperatorKey(
-          env.TFA_OPERATOR_KEY_PARAMETER,
-          now,
-          { ...(env.AWS_ENDPOINT_URL_SSM ? { endpoint: env.AWS_ENDPOINT_URL_SSM } : {}) },
-          undefined,
-          awsCalls.register,
-        )
-      : fixedOperatorKey(operatorHashFromEnvironment(env)),
-  };
+  register(db);
+  return new DynamoStore(db, required(env, 'TFA_TABLE'));
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

@@ -1,6 +1,6 @@
 /**
  * The one table's key schema and its list index. serverless.yml declares the same
- * table for AWS; test/integration/serverless.test.ts checks the two agree.
+ * table for AWS; test/deploy/routes.test.ts checks the two agree.
  *
  * Items:
  * - `TENANT#<tenant>` / `TENANT`: settings, wrapped data key.

@@ -5,6 +5,7 @@ import { codeFor } from '../support/otp.ts';
 import { type ApiClient, type Reply, startSecondServer, startTestService } from '../support/service.ts';
 import { binomialBound } from '../support/stats.ts';
 import { rawStore } from '../support/store.ts';
+import { enrol } from '../support/users.ts';
 
 /**
  * The guess budget under concurrency (API.md, Verify, rules): however many attempts
@@ -56,13 +57,8 @@ async function freshSetup(t: Tenant, userId: string) {
 
 /** A user enrolled afresh: confirmed with the code of step s, so the code of s+1 is the one to guess. */
 async function freshEnrolment(t: Tenant, userId: string) {
-  const setup = await freshSetup(t, userId);
-  const confirm = await client.call('POST', userPath(userId, 'confirm'), {
-    key: t.users,
-    body: { code: codeFor(setup) },
-  });
-  assert.equal(confirm.status, 200, confirm.text);
-  return { setup, recoveryCodes: confirm.body.recoveryCodes as string[] };
+  await client.call('DELETE', userPath(userId), { key: t.support });
+  return enrol(client, t.users, userId);
 }
 
 /** `count` distinct six-digit codes that are none of the window's: certainly wrong. */

@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { type Reply, startTestService } from '../support/service.ts';
+import { assertError } from '../support/users.ts';
 
 const service = await startTestService();
 const { client, operatorKey } = service;
-
-/** The contract's error shape: exactly `{error: {code, message}}`. */
-function assertError(reply: Reply, status: number, code: string, mentions?: string) {
-  assert.equal(reply.status, status, reply.text);
-  assert.deepEqual(Object.keys(reply.body), ['error']);
-  assert.deepEqual(Object.keys(reply.body.error).sort(), ['code', 'message']);
-  assert.equal(reply.body.error.code, code);
-  assert.equal(typeof reply.body.error.message, 'string');
-  if (mentions) assert.match(reply.body.error.message, new RegExp(mentions));
-  assert.ok(reply.headers.get('x-request-id'));
-}
 
 describe('health and conventions', () => {
   it('GET /v1/health needs no key', async () => {

@@ -6,6 +6,7 @@ import { PNG } from 'pngjs';
 import { base32Decode, codeFor, freshStep } from '../support/otp.ts';
 import { type Reply, startTestService } from '../support/service.ts';
 import { rawStore } from '../support/store.ts';
+import { assertError, enrol } from '../support/users.ts';
 
 // jsqr is CommonJS whose export is also its own `default`: take the function either way.
 const jsQR = jsQRModule.default ?? jsQRModule;
@@ -42,12 +43,6 @@ function rawRequest(method: string, path: string, key: string): Promise<{ status
   });
 }
 
-function assertError(reply: Reply, status: number, code: string) {
-  assert.equal(reply.status, status, reply.text);
-  assert.deepEqual(reply.body, { error: { code, message: reply.body?.error?.message } });
-  assert.equal(typeof reply.body.error.message, 'string');
-}
-
 const setup = async (userId: string, body?: unknown, key = users) => {
   const reply = await client.call('POST', `/v1/users/${encodeURIComponent(userId)}/setup`, { key, body });
   if (reply.status === 201) secretsSeen.add(reply.body.secret);
@@ -66,14 +61,12 @@ const verify = (userId: string, code: unknown, key = users) =>
 const status = (userId: string, key = support) =>
   client.call('GET', `/v1/users/${encodeURIComponent(userId)}`, { key });
 
-/** A user with an active authenticator; returns its setup and recovery codes. */
-async function enrol(userId: string) {
-  await freshStep();
-  const started = await setup(userId);
-  assert.equal(started.status, 201, started.text);
-  const confirmed = await confirm(userId, codeFor(started.body));
-  assert.equal(confirmed.status, 200, confirmed.text);
-  return { setup: started.body, recoveryCodes: confirmed.body.recoveryCodes as string[] };
+/** A user enrolled by the shared helper, its secrets remembered for the log check below. */
+async function enrolUser(userId: string) {
+  const enrolled = await enrol(client, users, userId);
+  secretsSeen.add(enrolled.setup.secret);
+  for (const code of enrolled.recoveryCodes) secretsSeen.add(code);
+  return enrolled;
 }
 
 describe('setup', () => {
@@ -125,7 +118,7 @@ describe('setup', () => {
   });
 
   it('an enrolled user needs reconfigure: the old authenticator works until the new one is confirmed', async () => {
-    const { setup: old } = await enrol('erin');
+    const { setup: old } = await enrolUser('erin');
     assertError(await setup('erin'), 409, 'already_enrolled');
     assertError(await setup('erin', { reconfigure: false }), 409, 'already_enrolled');
     const fresh = await setup('erin', { reconfigure: true });
@@ -200,7 +193,7 @@ describe('confirm', () => {
 
 describe('verify', () => {
   it('accepts the window now−1 to now+1 in order, and nothing outside it', async () => {
-    const { setup: s } = await enrol('judy');
+    const { setup: s } = await enrolUser('judy');
     await freshStep();
     assert.deepEqual((await verify('judy', codeFor(s, -2))).body, { valid: false, reason: 'invalid_code' });
     assert.deepEqual((await verify('judy', codeFor(s, 2))).body, { valid: false, reason: 'invalid_code' });
@@ -208,7 +201,7 @@ describe('verify', () => {
   });
 
   it('replay: the same step, or an earlier one, is `replayed` and does not count as a failure', async () => {
-    const { setup: s } = await enrol('kate');
+    const { setup: s } = await enrolUser('kate');
     await freshStep();
     assert.deepEqual((await verify('kate', codeFor(s, 1))).body, { valid: true, method: 'totp' });
     assert.deepEqual((await verify('kate', codeFor(s, 1))).body, { valid: false, reason: 'replayed' });
@@ -218,13 +211,13 @@ describe('verify', () => {
   });
 
   it('normalises spaces and tabs at the ends, and nothing else', async () => {
-    const { setup: s } = await enrol('liam');
+    const { setup: s } = await enrolUser('liam');
     await freshStep();
     assert.deepEqual((await verify('liam', ` \t${codeFor(s, 1)}\t `)).body, { valid: true, method: 'totp' });
   });
 
   it('malformed codes are 400 and count as no attempt', async () => {
-    const { setup: s } = await enrol('mona');
+    const { setup: s } = await enrolUser('mona');
     const code = codeFor(s, 1);
     for (const bad of [
       Number(code),
@@ -259,7 +252,7 @@ describe('verify', () => {
   });
 
   it('ignores any client timestamp in the body', async () => {
-    const { setup: s } = await enrol('otto');
+    const { setup: s } = await enrolUser('otto');
     await freshStep();
     const reply = await client.call('POST', '/v1/users/otto/verify', {
       key: users,
@@ -271,7 +264,7 @@ describe('verify', () => {
 
 describe('recovery codes', () => {
   it('each works once, in either case and with or without hyphens; the one spent last, sent again, is replayed', async () => {
-    const { recoveryCodes } = await enrol('pete');
+    const { recoveryCodes } = await enrolUser('pete');
     const [first = '', second = ''] = recoveryCodes;
     assert.deepEqual((await verify('pete', first)).body, {
       valid: true,
@@ -293,7 +286,7 @@ describe('recovery codes', () => {
   });
 
   it('new codes replace the old ones', async () => {
-    const { recoveryCodes: old } = await enrol('quin');
+    const { recoveryCodes: old } = await enrolUser('quin');
     const reply = await client.call('POST', '/v1/users/quin/recovery-codes', { key: users });
     assert.equal(reply.status, 200);
     assert.deepEqual(Object.keys(reply.body), ['recoveryCodes']);
@@ -309,7 +302,7 @@ describe('recovery codes', () => {
   });
 
   it('are stored only as keyed hashes, and the item stays under 1 KB', async () => {
-    const { recoveryCodes, setup: s } = await enrol('rita');
+    const { recoveryCodes, setup: s } = await enrolUser('rita');
     const item = await store.user('acme', 'rita');
     const stored = JSON.stringify(item, (_k, v) =>
       v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
@@ -336,7 +329,7 @@ describe('lockout', () => {
       key: admin,
       body: { lockout: { maxFailures: 3, lockSeconds: 2 } },
     });
-    locky = await enrol('locky');
+    locky = await enrolUser('locky');
   });
   after(async () => {
     await client.call('PATCH', '/v1/settings', {
@@ -379,7 +372,7 @@ describe('lockout', () => {
   });
 
   it('support unlocks: the lock goes, and the count toward disable stays', async () => {
-    const { setup: s } = await enrol('unlo');
+    const { setup: s } = await enrolUser('unlo');
     for (let i = 0; i < 3; i++) await verify('unlo', '000000');
     assert.equal((await verify('unlo', codeFor(s, 1))).body.reason, 'locked');
     const reply = await client.call('POST', '/v1/users/unlo/unlock', { key: support });
@@ -407,7 +400,7 @@ describe('disable after 100 consecutive failures', () => {
   });
 
   it('disables; unlock does not lift it; a reconfigure confirmed with a new authenticator does', async () => {
-    const { setup: s } = await enrol('dis');
+    const { setup: s } = await enrolUser('dis');
     for (let i = 0; i < 100; i++) await verify('dis', '000000');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await freshStep();
@@ -428,11 +421,11 @@ describe('disable after 100 consecutive failures', () => {
   });
 
   it('removal lifts the disable too', async () => {
-    await enrol('dis2');
+    await enrolUser('dis2');
     for (let i = 0; i < 100; i++) await verify('dis2', '000000');
     assert.equal((await status('dis2')).body.disabled, true);
     await client.call('DELETE', '/v1/users/dis2', { key: support });
-    const { setup: s } = await enrol('dis2');
+    const { setup: s } = await enrolUser('dis2');
     assert.equal((await status('dis2')).body.disabled, false);
     assert.equal((await verify('dis2', codeFor(s, 1))).body.valid, true);
   });
@@ -440,8 +433,8 @@ describe('disable after 100 consecutive failures', () => {
 
 describe('sealed secrets', () => {
   it("a sealed secret copied into another user's record does not open: verify fails closed", async () => {
-    const { setup: a } = await enrol('owner');
-    await enrol('thief');
+    const { setup: a } = await enrolUser('owner');
+    await enrolUser('thief');
     const stolen = (await store.user('acme', 'owner'))?.active?.M?.secret;
     assert.ok(stolen?.B);
     await store.setUser('acme', 'thief', 'SET active.secret = :s', { ':s': stolen });
@@ -454,7 +447,7 @@ describe('sealed secrets', () => {
 
 describe('status and removal', () => {
   it('status has exactly the contract fields and never a secret', async () => {
-    const { setup: s } = await enrol('sara');
+    const { setup: s } = await enrolUser('sara');
     await verify('sara', codeFor(s, 1));
     for (const key of [users, support]) {
       const reply = await status('sara', key);
@@ -496,7 +489,7 @@ describe('status and removal', () => {
   });
 
   it('removal is idempotent and removes active, pending and recovery codes', async () => {
-    const { setup: s, recoveryCodes } = await enrol('tom');
+    const { setup: s, recoveryCodes } = await enrolUser('tom');
     await setup('tom', { reconfigure: true });
     const removed = await client.call('DELETE', '/v1/users/tom', {
       key: support,
@@ -517,7 +510,7 @@ describe('status and removal', () => {
 
 describe('policy', () => {
   it('policy disabled: setup and verify are 403 policy_disabled, status says not enforced', async () => {
-    const { setup: s } = await enrol('vera');
+    const { setup: s } = await enrolUser('vera');
     await client.call('PATCH', '/v1/settings', { key: admin, body: { policy: 'disabled' } });
     try {
       assertError(await setup('walt'), 403, 'policy_disabled');
@@ -680,7 +673,7 @@ describe('listing users', () => {
 
 describe('isolation and access', () => {
   it("another tenant's user looks exactly like an unknown user", async () => {
-    await enrol('shared-name');
+    await enrolUser('shared-name');
     const otherAdmin = await client.tenant(operatorKey, 'evil');
     const otherUsers = await client.key(otherAdmin, ['users']);
     const seen = await status('shared-name', otherUsers);

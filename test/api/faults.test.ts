@@ -6,6 +6,7 @@ import { startFakeKms } from '../support/fakeKms.ts';
 import { startFaultProxy } from '../support/faultProxy.ts';
 import { codeFor, freshStep } from '../support/otp.ts';
 import { startTestService } from '../support/service.ts';
+import { enrol } from '../support/users.ts';
 
 // The service, with its store and its KMS each behind a proxy that injects faults on the wire.
 const kms = await startFakeKms();
@@ -33,18 +34,6 @@ beforeEach(() => {
   kmsProxy.clear();
 });
 
-async function enrol(userId: string) {
-  await freshStep();
-  const setup = await client.call('POST', `/v1/users/${userId}/setup`, { key: users });
-  assert.equal(setup.status, 201, setup.text);
-  const confirm = await client.call('POST', `/v1/users/${userId}/confirm`, {
-    key: users,
-    body: { code: codeFor(setup.body) },
-  });
-  assert.equal(confirm.status, 200, confirm.text);
-  return { setup: setup.body, recoveryCodes: confirm.body.recoveryCodes as string[] };
-}
-
 const verify = (userId: string, code: string) =>
   client.call('POST', `/v1/users/${userId}/verify`, { key: users, body: { code } });
 
@@ -56,7 +45,7 @@ function assertUnavailable(reply: { status: number; body: any; headers: Headers 
 
 describe('a store reply lost after the write committed', () => {
   it('verify: the SDK retry finds its own write and still answers valid', async () => {
-    const { setup } = await enrol('lost');
+    const { setup } = await enrol(client, users, 'lost');
     await freshStep();
     dynamo.add({
       target: 'DynamoDB_20120810.UpdateItem',
@@ -72,7 +61,7 @@ describe('a store reply lost after the write committed', () => {
   });
 
   it('recovery code: the retry finds its own spend and still answers valid', async () => {
-    const { recoveryCodes } = await enrol('lostcode');
+    const { recoveryCodes } = await enrol(client, users, 'lostcode');
     dynamo.add({
       target: 'DynamoDB_20120810.UpdateItem',
       bodyIncludes: 'DELETE recovery',
@@ -89,7 +78,7 @@ describe('a store reply lost after the write committed', () => {
   });
 
   it('a wrong code: the retry finds its own count, and the failure is counted once', async () => {
-    await enrol('lostfailure');
+    await enrol(client, users, 'lostfailure');
     dynamo.add({
       target: 'DynamoDB_20120810.UpdateItem',
       bodyIncludes: 'ADD failedAttempts',
@@ -123,7 +112,7 @@ describe('a store reply lost after the write committed', () => {
 
 describe('store outage and throttling', () => {
   it('throttled past its retries: 503 service_unavailable, never an answer', async () => {
-    const { setup } = await enrol('throttled');
+    const { setup } = await enrol(client, users, 'throttled');
     await freshStep();
     dynamo.add({ target: 'DynamoDB_20120810.UpdateItem', fault: 'throttle' });
     assertUnavailable(await verify('throttled', codeFor(setup, 1)));
@@ -134,7 +123,7 @@ describe('store outage and throttling', () => {
   });
 
   it('unreachable: 503, in bounded time', async () => {
-    const { setup } = await enrol('unreachable');
+    const { setup } = await enrol(client, users, 'unreachable');
     dynamo.add({ target: 'DynamoDB_20120810.BatchGetItem', fault: 'reset' });
     const started = Date.now();
     assertUnavailable(await verify('unreachable', codeFor(setup, 1)));
@@ -142,7 +131,7 @@ describe('store outage and throttling', () => {
   });
 
   it('slow: each attempt is cut off, and the answer is 503 in bounded time', async () => {
-    const { setup } = await enrol('slowstore');
+    const { setup } = await enrol(client, users, 'slowstore');
     dynamo.add({ target: 'DynamoDB_20120810.BatchGetItem', fault: { delayMs: 5000 } });
     const started = Date.now();
     assertUnavailable(await verify('slowstore', codeFor(setup, 1)));
@@ -172,7 +161,7 @@ describe('store outage and throttling', () => {
 
 describe('KMS', () => {
   it('a warm verify: one BatchGetItem and one conditional UpdateItem decide, one PutItem audits; no KMS, no index write', async () => {
-    const { setup } = await enrol('warm');
+    const { setup } = await enrol(client, users, 'warm');
     await freshStep();
     dynamo.clear();
     const before = kms.calls.length;

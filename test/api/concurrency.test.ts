@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import { codeFor, freshStep } from '../support/otp.ts';
 import { type ApiClient, startSecondServer, startTestService } from '../support/service.ts';
 import { rawStore } from '../support/store.ts';
+import { enrol } from '../support/users.ts';
 
 const service = await startTestService();
 const { client, operatorKey } = service;
@@ -15,23 +16,12 @@ before(async () => {
   users = await client.key(admin, ['users']);
 });
 
-async function enrol(userId: string) {
-  await freshStep();
-  const setup = await client.call('POST', `/v1/users/${userId}/setup`, { key: users });
-  const confirm = await client.call('POST', `/v1/users/${userId}/confirm`, {
-    key: users,
-    body: { code: codeFor(setup.body) },
-  });
-  assert.equal(confirm.status, 200, confirm.text);
-  return { setup: setup.body, recoveryCodes: confirm.body.recoveryCodes as string[] };
-}
-
 const verifyOn = (api: ApiClient, userId: string, code: string) =>
   api.call('POST', `/v1/users/${userId}/verify`, { key: users, body: { code } });
 
 describe('concurrency, decided by the store', () => {
   it('20 simultaneous verifies of one valid code, across two processes: exactly one is valid', async () => {
-    const { setup } = await enrol('racer');
+    const { setup } = await enrol(client, users, 'racer');
     await freshStep();
     const code = codeFor(setup, 1);
     const replies = await Promise.all(
@@ -49,7 +39,7 @@ describe('concurrency, decided by the store', () => {
   });
 
   it('codes of steps s and s+1 raced: the stored step never goes down', async () => {
-    const { setup } = await enrol('order');
+    const { setup } = await enrol(client, users, 'order');
     await freshStep();
     const replies = await Promise.all([
       ...Array.from({ length: 5 }, () => verifyOn(client, 'order', codeFor(setup, 1))),
@@ -62,7 +52,7 @@ describe('concurrency, decided by the store', () => {
   });
 
   it('one recovery code sent ten times at once, across two processes: one valid, nine replayed, no lock', async () => {
-    const { recoveryCodes } = await enrol('spender');
+    const { recoveryCodes } = await enrol(client, users, 'spender');
     const code = recoveryCodes[0] as string;
     const replies = await Promise.all(
       Array.from({ length: 10 }, (_, i) => verifyOn(i % 2 === 0 ? client : second, 'spender', code)),
@@ -81,7 +71,7 @@ describe('concurrency, decided by the store', () => {
   });
 
   it('200 concurrent wrong guesses: exactly maxFailures are answered and counted before the lock', async () => {
-    const { setup } = await enrol('guessed');
+    const { setup } = await enrol(client, users, 'guessed');
     await freshStep(30, 10);
     const right = codeFor(setup, 1);
     const wrong = (i: number) => String((Number(right) + 1 + i) % 1_000_000).padStart(6, '0');

@@ -1,0 +1,58 @@
+// The layer rules of ../shared/DESIGN.md, as ESLint's no-restricted-imports: data
+// flows one way, handlers → http → use cases → domain, with adapters at the edge.
+// eslint.config.js applies them; test/unit/layers.test.ts shows each one refusing
+// a wrong import.
+const aws = ['@aws-sdk/*', '@aws-lambda-powertools/*', '@middy/*', 'aws-lambda', '@smithy/*'];
+
+export const layers = [
+  {
+    files: ['lib/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*'], message: 'the domain imports nothing of ours outside lib/domain' },
+            { group: aws, message: 'the domain knows no AWS, no HTTP' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['lib/usecases/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../http/*', '../local/*'],
+              message: 'use cases import no HTTP code: the edge parses input',
+            },
+            {
+              group: aws,
+              message: 'use cases reach AWS through ports (lib/store, lib/crypto), not SDK types',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['lib/store/**/*.ts', 'lib/crypto/**/*.ts', 'lib/observability/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../usecases/*', '../http/*', '../local/*', '../deps.ts'],
+              message: 'adapters import no use case, no HTTP code and no wiring',
+            },
+          ],
+        },
+      ],
+    },
+  },
+];

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { codeFor, freshStep } from './otp.ts';
+import type { ApiClient, Reply } from './service.ts';
+
+/**
+ * The one way to assert an error: exactly the contract's shape
+ * (`{"error": {"code", "message"}}` and nothing else), its status and code, a request
+ * id; and, when given, what the message must mention.
+ */
+export function assertError(reply: Reply, status: number, code: string, mentions?: string | RegExp) {
+  assert.equal(reply.status, status, reply.text);
+  assert.deepEqual(Object.keys(reply.body ?? {}), ['error'], reply.text);
+  assert.deepEqual(Object.keys(reply.body.error).sort(), ['code', 'message'], reply.text);
+  assert.equal(reply.body.error.code, code, reply.text);
+  assert.equal(typeof reply.body.error.message, 'string');
+  if (mentions !== undefined) assert.match(reply.body.error.message, new RegExp(mentions));
+  assert.ok(reply.headers.get('x-request-id'), 'every answer carries a request id');
+}
+
+export interface Enrolled {
+  /** The setup's answer: secret, URI, QR codes, parameters. */
+  setup: { secret: string; digits?: number; period?: number; algorithm?: string; [field: string]: unknown };
+  recoveryCodes: string[];
+}
+
+/**
+ * The one way to enrol a user: setup through the API, then confirm with the code an
+ * app would show now. The confirm's time step is then used, so the next code to
+ * verify is `codeFor(setup, 1)`. `setupBody` is sent as it is (accountName, reconfigure).
+ */
+export async function enrol(
+  client: ApiClient,
+  key: string,
+  userId: string,
+  setupBody?: unknown,
+): Promise<Enrolled> {
+  await freshStep();
+  const path = `/v1/users/${encodeURIComponent(userId)}`;
+  const setup = await client.call('POST', `${path}/setup`, {
+    key,
+    ...(setupBody === undefined ? {} : { body: setupBody }),
+  });
+  assert.equal(setup.status, 201, setup.text);
+  const confirm = await client.call('POST', `${path}/confirm`, { key, body: { code: codeFor(setup.body) } });
+  assert.equal(confirm.status, 200, confirm.text);
+  return { setup: setup.body, recoveryCodes: confirm.body.recoveryCodes };
+}
