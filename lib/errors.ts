@@ -22,6 +22,7 @@ export const ERROR_STATUS = {
   no_pending_setup: 404,
   tenant_exists: 409,
   already_enrolled: 409,
+  last_admin_key: 409,
   setup_expired: 410,
   invalid_code: 422,
   locked: 423,

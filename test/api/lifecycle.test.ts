@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { useDeps } from '../../lib/deps.ts';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { base32Decode, codeFor, freshStep } from '../support/otp.ts';
@@ -62,11 +63,35 @@ const status = (userId: string, key = support) =>
   client.call('GET', `/v1/users/${encodeURIComponent(userId)}`, { key });
 
 /** A user enrolled by the shared helper, its secrets remembered for the log check below. */
-async function enrolUser(userId: string) {
-  const enrolled = await enrol(client, users, userId);
+async function enrolUser(userId: string, key = users) {
+  const enrolled = await enrol(client, key, userId);
   secretsSeen.add(enrolled.setup.secret);
   for (const code of enrolled.recoveryCodes) secretsSeen.add(code);
   return enrolled;
+}
+
+/**
+ * A tenant of its own, with `settings`, for a group whose tests change or depend on
+ * settings: no other group shares it. The helpers it answers act with its keys.
+ */
+function ownTenant(tenantId: string, settings: object) {
+  const keys = { admin: '', users: '', support: '' };
+  before(async () => {
+    keys.admin = await client.tenant(operatorKey, tenantId);
+    const patched = await client.call('PATCH', '/v1/settings', { key: keys.admin, body: settings });
+    assert.equal(patched.status, 200, patched.text);
+    keys.users = await client.key(keys.admin, ['users']);
+    keys.support = await client.key(keys.admin, ['support']);
+    for (const key of Object.values(keys)) secretsSeen.add(key);
+  });
+  return {
+    keys,
+    setup: (userId: string, body?: unknown) => setup(userId, body, keys.users),
+    confirm: (userId: string, code: string) => confirm(userId, code, keys.users),
+    verify: (userId: string, code: unknown, key = keys.users) => verify(userId, code, key),
+    status: (userId: string) => status(userId, keys.support),
+    enrolUser: (userId: string) => enrolUser(userId, keys.users),
+  };
 }
 
 describe('setup', () => {
@@ -323,19 +348,12 @@ describe('recovery codes', () => {
 });
 
 describe('lockout', () => {
+  const { keys, setup, confirm, verify, status, enrolUser } = ownTenant('locks', {
+    lockout: { maxFailures: 3, lockSeconds: 2 },
+  });
   let locky: Awaited<ReturnType<typeof enrol>>;
   before(async () => {
-    await client.call('PATCH', '/v1/settings', {
-      key: admin,
-      body: { lockout: { maxFailures: 3, lockSeconds: 2 } },
-    });
     locky = await enrolUser('locky');
-  });
-  after(async () => {
-    await client.call('PATCH', '/v1/settings', {
-      key: admin,
-      body: { lockout: { maxFailures: 5, lockSeconds: 300 } },
-    });
   });
 
   it('maxFailures failures lock; while locked even the right code answers locked, and the lock does not grow', async () => {
@@ -349,7 +367,7 @@ describe('lockout', () => {
     assert.ok(locked.body.retryAfterSeconds >= 1 && locked.body.retryAfterSeconds <= 2);
     const before = (await status('locky')).body.lockedUntil;
     // The lock is the user's, not the caller's: another key meets the same lock.
-    const otherKey = await client.key(admin, ['users'], 'another panel');
+    const otherKey = await client.key(keys.admin, ['users'], 'another panel');
     assert.equal((await verify('locky', codeFor(locky.setup, 1), otherKey)).body.reason, 'locked');
     await verify('locky', '000000');
     assert.equal((await status('locky')).body.lockedUntil, before, 'attempts while locked do not extend it');
@@ -375,7 +393,7 @@ describe('lockout', () => {
     const { setup: s } = await enrolUser('unlo');
     for (let i = 0; i < 3; i++) await verify('unlo', '000000');
     assert.equal((await verify('unlo', codeFor(s, 1))).body.reason, 'locked');
-    const reply = await client.call('POST', '/v1/users/unlo/unlock', { key: support });
+    const reply = await client.call('POST', '/v1/users/unlo/unlock', { key: keys.support });
     assert.equal(reply.status, 200);
     assert.equal(reply.body.lockedUntil, null);
     assert.equal(reply.body.enabled, true);
@@ -385,18 +403,39 @@ describe('lockout', () => {
   });
 });
 
-describe('disable after 100 consecutive failures', () => {
-  before(async () => {
-    await client.call('PATCH', '/v1/settings', {
-      key: admin,
-      body: { lockout: { maxFailures: 100, lockSeconds: 1 } },
-    });
+describe('a lock lasts lockSeconds from the last counted failure', () => {
+  const {
+    setup: _,
+    verify,
+    status,
+    enrolUser,
+  } = ownTenant('longlocks', {
+    lockout: { maxFailures: 2, lockSeconds: 600 },
   });
-  after(async () => {
-    await client.call('PATCH', '/v1/settings', {
-      key: admin,
-      body: { lockout: { maxFailures: 5, lockSeconds: 300 } },
-    });
+  // The service's clock, moved through the one seam of lib/deps.ts; put back after.
+  let offset = 0;
+  before(() => useDeps({ use: { now: () => Date.now() + offset } }));
+  after(() => useDeps({}));
+
+  it('locked until the last failure plus lockSeconds, to the second; then the right code works', async () => {
+    const { setup: s } = await enrolUser('clocky');
+    await verify('clocky', '000000');
+    await verify('clocky', '000000');
+    const until = Date.parse((await status('clocky')).body.lockedUntil);
+    assert.ok(until > Date.now() + 590_000, 'ten minutes');
+    const codeAt = (ms: number) => codeFor(s, 0, ms);
+    offset = until - 1000 - Date.now();
+    const locked = await verify('clocky', codeAt(until - 1000));
+    assert.deepEqual(locked.body, { valid: false, reason: 'locked', retryAfterSeconds: 1 });
+    offset = until + 10 - Date.now();
+    assert.deepEqual((await verify('clocky', codeAt(until + 10))).body, { valid: true, method: 'totp' });
+    assert.equal((await status('clocky')).body.lockedUntil, null);
+  });
+});
+
+describe('disable after 100 consecutive failures', () => {
+  const { keys, setup, confirm, verify, status, enrolUser } = ownTenant('disables', {
+    lockout: { maxFailures: 100, lockSeconds: 1 },
   });
 
   it('disables; unlock does not lift it; a reconfigure confirmed with a new authenticator does', async () => {
@@ -408,7 +447,7 @@ describe('disable after 100 consecutive failures', () => {
     const seen = await status('dis');
     assert.equal(seen.body.disabled, true);
     assert.equal(seen.body.failedAttempts, 100);
-    await client.call('POST', '/v1/users/dis/unlock', { key: support });
+    await client.call('POST', '/v1/users/dis/unlock', { key: keys.support });
     assert.deepEqual((await verify('dis', codeFor(s, 1))).body, { valid: false, reason: 'disabled' });
     assert.equal((await status('dis')).body.disabled, true);
 
@@ -424,7 +463,7 @@ describe('disable after 100 consecutive failures', () => {
     await enrolUser('dis2');
     for (let i = 0; i < 100; i++) await verify('dis2', '000000');
     assert.equal((await status('dis2')).body.disabled, true);
-    await client.call('DELETE', '/v1/users/dis2', { key: support });
+    await client.call('DELETE', '/v1/users/dis2', { key: keys.support });
     const { setup: s } = await enrolUser('dis2');
     assert.equal((await status('dis2')).body.disabled, false);
     assert.equal((await verify('dis2', codeFor(s, 1))).body.valid, true);
@@ -509,9 +548,10 @@ describe('status and removal', () => {
 });
 
 describe('policy', () => {
+  const { keys, setup, confirm, verify, status, enrolUser } = ownTenant('policies', {});
   it('policy disabled: setup and verify are 403 policy_disabled, status says not enforced', async () => {
     const { setup: s } = await enrolUser('vera');
-    await client.call('PATCH', '/v1/settings', { key: admin, body: { policy: 'disabled' } });
+    await client.call('PATCH', '/v1/settings', { key: keys.admin, body: { policy: 'disabled' } });
     try {
       assertError(await setup('walt'), 403, 'policy_disabled');
       assertError(await verify('vera', codeFor(s, 1)), 403, 'policy_disabled');
@@ -519,15 +559,15 @@ describe('policy', () => {
       assert.equal(seen.body.enabled, true);
       assert.equal(seen.body.enforced, false);
     } finally {
-      await client.call('PATCH', '/v1/settings', { key: admin, body: { policy: 'enabled' } });
+      await client.call('PATCH', '/v1/settings', { key: keys.admin, body: { policy: 'enabled' } });
     }
     assert.equal((await verify('vera', codeFor(s, 1))).body.valid, true);
   });
 
   it('an enrolment keeps its parameters and issuer when the settings change', async () => {
     await client.call('PATCH', '/v1/settings', {
-      key: admin,
-      body: { issuer: 'Acme Eight', totp: { algorithm: 'SHA256', digits: 8, period: 60 } },
+      key: keys.admin,
+      body: { issuer: 'Policy Eight', totp: { algorithm: 'SHA256', digits: 8, period: 60 } },
     });
     let eight: Reply;
     try {
@@ -535,14 +575,14 @@ describe('policy', () => {
       assert.deepEqual([eight.body.algorithm, eight.body.digits, eight.body.period], ['SHA256', 8, 60]);
       assert.match(
         eight.body.otpauthUri,
-        /^otpauth:\/\/totp\/Acme%20Eight:xena\?.*&algorithm=SHA256&digits=8&period=60$/,
+        /^otpauth:\/\/totp\/Policy%20Eight:xena\?.*&algorithm=SHA256&digits=8&period=60$/,
       );
       await freshStep(60);
       assert.equal((await confirm('xena', codeFor(eight.body))).status, 200);
     } finally {
       await client.call('PATCH', '/v1/settings', {
-        key: admin,
-        body: { issuer: 'Acme Hosting', totp: { algorithm: 'SHA1', digits: 6, period: 30 } },
+        key: keys.admin,
+        body: { issuer: 'policies', totp: { algorithm: 'SHA1', digits: 6, period: 30 } },
       });
     }
     await freshStep(60);
