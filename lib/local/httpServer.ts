@@ -37,7 +37,12 @@ export async function startHttpServer(routes: RouteDeclaration[], root: string, 
       res.end(JSON.stringify({ error: { code: 'internal_error', message: 'an internal error occurred' } }));
     });
   });
-  server.keepAliveTimeout = 5000;
+  // Above the idle time of common client pools (undici 4 s, Node's agent 5 s, the AWS
+  // SDK's and browsers' longer): a server that closes first makes a client's next
+  // request on that connection fail with "other side closed". The headers timeout
+  // must stay above it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());

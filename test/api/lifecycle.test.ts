@@ -120,10 +120,17 @@ describe('setup', () => {
     const expires = Date.parse(reply.body.expiresAt) - Date.now();
     assert.ok(expires > 590_000 && expires <= 600_000, `expires in ${expires} ms`);
     assert.match(reply.body.qrSvg, /^<svg[\s\S]*<\/svg>\s*$/);
+    // Scannable as served: a page that shows the SVG as it is shows it at 200 px or more.
+    const svgSize = /^<svg[^>]*\swidth="(\d+)"[^>]*\sheight="(\d+)"[^>]*\sviewBox="0 0 (\d+) \3"/.exec(
+      reply.body.qrSvg,
+    );
+    assert.ok(svgSize, reply.body.qrSvg.slice(0, 200));
+    assert.ok(Number(svgSize[1]) >= 200 && svgSize[1] === svgSize[2], `svg ${svgSize[1]}×${svgSize[2]}`);
 
     // The PNG decodes, as a phone's camera would, to exactly the URI.
     assert.match(reply.body.qrPng, /^data:image\/png;base64,/);
     const png = PNG.sync.read(Buffer.from(reply.body.qrPng.split(',')[1], 'base64'));
+    assert.ok(png.width >= 200 && png.height === png.width, `png ${png.width}×${png.height}`);
     const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
     assert.equal(decoded?.data, otpauthUri);
   });

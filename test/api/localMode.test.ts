@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -40,6 +41,30 @@ function modes(dir: string): Record<string, string> {
   walk(dir, '.');
   return seen;
 }
+
+describe('local mode keeps idle connections open longer than clients do', () => {
+  it('a request on a connection idle for 6 s is answered, on the same socket', async () => {
+    const service = await startLocalService({ dataDir: freshDir(), port: 0, operatorKey: 'o'.repeat(40) });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = request(`${service.url}/v1/health`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      assert.equal((await get()).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      assert.deepEqual(await get(), { status: 200, reused: true });
+    } finally {
+      agent.destroy();
+      await service.close();
+    }
+  });
+});
 
 describe('local mode refuses to start unsafely, and says why', () => {
   it('an operator key shorter than 32 characters', async () => {
