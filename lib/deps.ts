@@ -14,6 +14,9 @@ import {
 } from './crypto/operatorKey.ts';
 import { logger } from './observability/logger.ts';
 import { type Counters, powertoolsCounters, powertoolsMetrics } from './observability/metrics.ts';
+import { localPurgeQueue } from './queue/localQueue.ts';
+import type { PurgeQueue } from './queue/port.ts';
+import { SqsPurgeQueue } from './queue/sqsQueue.ts';
 import { DynamoStore } from './store/dynamoStore.ts';
 import type { Store } from './store/port.ts';
 
@@ -27,6 +30,10 @@ export interface Deps {
   now: () => number;
   /** The operator key's hash: from the environment locally, from SSM in AWS. */
   operatorKey: OperatorKeySource;
+  /** Carries a deleted tenant's purge: SQS in AWS, in process locally. */
+  purgeQueue: PurgeQueue;
+  /** How long a purge waits, once nothing is left, before its last look. */
+  purgeSettleSeconds: number;
 }
 
 export interface DepsOptions {
@@ -35,9 +42,9 @@ export interface DepsOptions {
   /**
    * The one seam: parts to use in place of those the environment names, before the
    * rest is built on them (a clock that the keyring and audit trail share, say).
-   * Tests and the benchmark use it; Lambda and local mode never do.
+   * Tests and the benchmark use it; Lambda never does.
    */
-  use?: Partial<Pick<Deps, 'now' | 'store' | 'vault' | 'counters' | 'operatorKey'>>;
+  use?: Partial<Pick<Deps, 'now' | 'store' | 'vault' | 'counters' | 'operatorKey' | 'purgeQueue'>>;
   /** Called for every AWS call the clients make: the benchmark counts round trips with it. */
   observeAwsCalls?: AwsCallObserver;
 }
@@ -50,7 +57,10 @@ export function deps(): Deps {
   return built;
 }
 
-/** Rebuilds the handlers' dependencies with `options.use` in place (the seam above). */
+/**
+ * Rebuilds the handlers' dependencies from the environment, with `options.use` in
+ * place (the seam above); local mode calls it once it has set the environment.
+ */
 export function useDeps(options: Omit<DepsOptions, 'env'>): Deps {
   built = buildDeps({ env: process.env, ...options });
   return built;
@@ -87,9 +97,20 @@ export function buildDeps({ env, use = {}, observeAwsCalls: observer }: DepsOpti
           register,
         )
       : fixedOperatorKey(operatorHashFromEnvironment(env)));
+  const purgeQueue =
+    use.purgeQueue ??
+    (env.TFA_PURGE_QUEUE_URL
+      ? new SqsPurgeQueue(
+          env.TFA_PURGE_QUEUE_URL,
+          { ...(env.AWS_ENDPOINT_URL_SQS ? { endpoint: env.AWS_ENDPOINT_URL_SQS } : {}) },
+          register,
+        )
+      : localPurgeQueue);
   return {
     store,
     vault,
+    purgeQueue,
+    purgeSettleSeconds: Number(env.TFA_PURGE_SETTLE_SECONDS ?? 30),
     keyring: new TenantKeyring(vault, now, undefined, (hit) =>
       counters.count(hit ? 'DataKeyCacheHit' : 'DataKeyCacheMiss'),
     ),

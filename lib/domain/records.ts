@@ -11,6 +11,14 @@ export interface TenantRecord {
   wrappedDataKey: Uint8Array;
   /** Bumped by every settings change: the condition of optimistic updates. */
   revision: number;
+  /**
+   * The ids of the keys that may act as `admin`: a key's admin scope counts only while
+   * its id is here, so that "never delete the last admin key" is one conditional write
+   * on this item. Undefined for tenants made before the set existed: scopes decide.
+   */
+  adminKeyIds?: string[];
+  /** When the operator deleted the tenant: its data key is gone, its items are being purged. */
+  deletedAt?: number;
 }
 
 export interface ApiKeyRecord {

@@ -4,7 +4,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Scope } from '../domain/records.ts';
 import { type Deps, deps as defaultDeps } from '../deps.ts';
 import { powertoolsMetrics } from '../observability/metrics.ts';
-import type { TenantContext } from '../usecases/context.ts';
+import { type TenantContext, tenantContext } from '../usecases/context.ts';
 import { authenticate } from './authenticate.ts';
 import { errorMapper } from './errorMapper.ts';
 import { jsonBody } from './jsonBody.ts';
@@ -79,7 +79,7 @@ export const tenantRoute = <Body, Query>(
   serve: (served) => {
     const caller = tenantCaller(served.state);
     const tenantRequest = { ...request(served, inputs), caller };
-    return handle(tenantRequest, tenantContext(tenantRequest, served.deps));
+    return handle(tenantRequest, contextOf(tenantRequest, served.deps));
   },
 });
 
@@ -96,30 +96,16 @@ export const userRoute = <Body, Query>(
     const userId = served.event.pathParameters?.userId;
     if (userId === undefined) throw new Error('a user route without {userId} in its path');
     const userRequest = { ...request(served, inputs), caller, userId, user: served.state.user };
-    return handle(userRequest, tenantContext(userRequest, served.deps));
+    return handle(userRequest, contextOf(userRequest, served.deps));
   },
 });
+
+const contextOf = ({ caller, requestId }: TenantRequest<unknown, unknown>, deps: Deps) =>
+  tenantContext(deps, caller.tenant, { keyId: caller.key.id, name: caller.key.name }, requestId);
 
 function tenantCaller(state: RequestState): TenantCaller {
   if (state.caller?.kind !== 'tenant') throw new Error('a tenant route reached without a tenant key');
   return state.caller;
-}
-
-/** The tenant, and an audit trail that knows who is acting and in which request. */
-function tenantContext(request: TenantRequest<unknown, unknown>, deps: Deps): TenantContext {
-  const { tenant, key } = request.caller;
-  return {
-    deps,
-    tenant,
-    audit: (entry) =>
-      deps.audit.record({
-        ...entry,
-        tenantId: tenant.tenantId,
-        at: deps.now(),
-        actor: { keyId: key.id, name: key.name },
-        requestId: request.requestId,
-      }),
-  };
 }
 
 /**

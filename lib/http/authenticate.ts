@@ -41,18 +41,21 @@ export const authenticate = (
       keyId: parsed.keyId,
       ...(readUser ? { userId } : {}),
     });
-    if (!loaded.key || !loaded.tenant || !keyMatches(loaded.key, parsed.secret)) throw unauthorized();
-    if (
-      access === 'operator' ||
-      !loaded.key.scopes.some((scope) => scope === 'admin' || access.includes(scope))
-    ) {
+    const { key, tenant } = loaded;
+    // A deleted tenant's keys stop at once: its item is read here on every request.
+    if (!key || !tenant || tenant.deletedAt !== undefined || !keyMatches(key, parsed.secret)) {
+      throw unauthorized();
+    }
+    // Admin counts only while the tenant names the key among its admin keys (records.ts).
+    const admin = key.scopes.includes('admin') && (tenant.adminKeyIds?.includes(key.id) ?? true);
+    if (access === 'operator' || !(admin || key.scopes.some((s) => s !== 'admin' && access.includes(s)))) {
       throw forbidden();
     }
     // Only now, for an authorised caller, is a malformed user id worth an answer.
     if (userId !== undefined && !readUser) {
       throw invalidUserId();
     }
-    context.api.caller = { kind: 'tenant', tenant: loaded.tenant, key: loaded.key };
+    context.api.caller = { kind: 'tenant', tenant, key };
     if (loaded.user) context.api.user = loaded.user;
   },
 });

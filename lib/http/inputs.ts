@@ -5,7 +5,7 @@ import type { AuditQuery } from '../usecases/audit.ts';
 import type { NewKey } from '../usecases/keys.ts';
 import type { UserListQuery } from '../usecases/list.ts';
 import type { SetupRequest } from '../usecases/setup.ts';
-import type { NewTenant } from '../usecases/tenants.ts';
+import type { NewTenant, TenantListQuery } from '../usecases/tenants.ts';
 import type { RawBody, RawQuery } from './types.ts';
 
 /**
@@ -87,6 +87,19 @@ export function keyBody(body: RawBody): NewKey {
 export function settingsBody(body: RawBody): Record<string, unknown> {
   if (body === undefined) throw invalidRequest('a JSON object of settings is required');
   return body;
+}
+
+/** DELETE /v1/tenants/{tenantId}: the operator's reason is required, and logged. */
+export function deletionBody(body: RawBody): { reason: string } {
+  const reason = requiredString(body, 'reason');
+  if (reason.length === 0 || !isPrintable(reason, 256)) {
+    throw invalidRequest('reason must be 1 to 256 printable characters');
+  }
+  return { reason };
+}
+
+export function tenantListQuery(query: RawQuery): TenantListQuery {
+  return { limit: parseLimit(query.limit), cursor: query.cursor };
 }
 
 export function tenantBody(body: RawBody): NewTenant {

@@ -19,7 +19,7 @@ export function readRoutes(serverlessYml: string): RouteDeclaration[] {
   const config = parse(readFileSync(serverlessYml, 'utf8')) as {
     functions: Record<
       string,
-      { handler: string; events?: { httpApi?: string | { method: string; path: string } }[] }
+      { handler: string; events?: { httpApi?: string | { method: string; path: string }; sqs?: unknown }[] }
     >;
   };
   const routes: RouteDeclaration[] = [];
@@ -44,6 +44,16 @@ export function readRoutes(serverlessYml: string): RouteDeclaration[] {
     }
   }
   return routes;
+}
+
+/** The functions serverless.yml triggers from a queue (the purge): local mode feeds them in process. */
+export function readQueueConsumers(serverlessYml: string): { functionName: string; handler: string }[] {
+  const config = parse(readFileSync(serverlessYml, 'utf8')) as {
+    functions: Record<string, { handler: string; events?: { sqs?: unknown }[] }>;
+  };
+  return Object.entries(config.functions)
+    .filter(([, fn]) => (fn.events ?? []).some((event) => event.sqs !== undefined))
+    .map(([functionName, fn]) => ({ functionName, handler: fn.handler }));
 }
 
 export interface RouteMatch {

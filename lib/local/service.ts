@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalKeyVault } from '../crypto/localKeyVault.ts';
+import { useDeps } from '../deps.ts';
 import { checkOperatorKey } from '../crypto/operatorKey.ts';
 import { ensureTable, startEmbeddedStore } from './embeddedStore.ts';
 import { startHttpServer } from './httpServer.ts';
-import { readRoutes } from './routes.ts';
+import { localPurgeQueue } from '../queue/localQueue.ts';
+import { readQueueConsumers, readRoutes } from './routes.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -27,6 +29,36 @@ export interface LocalOptions {
 }
 
 const TABLE = 'tfa-local';
+
+/**
+ * What SQS does in AWS, in process: each message of the purge queue goes to the
+ * function serverless.yml triggers from it, as an SQS event, and one that throws is
+ * delivered again (lib/queue/localQueue.ts).
+ */
+async function consumeQueueInProcess() {
+  for (const consumer of readQueueConsumers(join(PROJECT_ROOT, 'serverless.yml'))) {
+    const dot = consumer.handler.lastIndexOf('.');
+    const module = (await import(
+      pathToFileURL(join(PROJECT_ROOT, `${consumer.handler.slice(0, dot)}.ts`)).href
+    )) as Record<string, (event: { Records: { body: string }[] }) => Promise<void>>;
+    const handler = module[consumer.handler.slice(dot + 1)];
+    if (typeof handler !== 'function') throw new Error(`${consumer.handler} is not a function`);
+    localPurgeQueue.subscribe(async (body) => {
+      try {
+        await handler({ Records: [{ body }] });
+      } catch (error) {
+        console.error(
+          JSON.stringify({
+            level: 'WARN',
+            message: `${consumer.functionName} failed; retrying`,
+            error: String(error),
+          }),
+        );
+        throw error;
+      }
+    });
+  }
+}
 
 /**
  * The data directory holds every sealed secret and the key that opens them: it is
@@ -80,7 +112,13 @@ export async function startLocalService(options: LocalOptions) {
     ...vault,
     TFA_OPERATOR_KEY: operatorKey,
     TFA_DYNAMODB_TIMEOUT_MS: String(options.storeTimeoutMs ?? process.env.TFA_DYNAMODB_TIMEOUT_MS ?? 10_000),
+    // No request is in flight for long here: the purge's last look need not wait 30 s.
+    TFA_PURGE_SETTLE_SECONDS: process.env.TFA_PURGE_SETTLE_SECONDS ?? '1',
   });
+  // The handlers' dependencies, built from the environment just set (a second local
+  // service in one process, as in tests, must not keep the first one's store).
+  useDeps({});
+  await consumeQueueInProcess();
   const http = await startHttpServer(
     readRoutes(join(PROJECT_ROOT, 'serverless.yml')),
     PROJECT_ROOT,
@@ -92,6 +130,7 @@ export async function startLocalService(options: LocalOptions) {
     operatorKey,
     generatedOperatorKey: options.operatorKey === undefined,
     close: async () => {
+      localPurgeQueue.close();
       await http.close();
       await store.close();
     },

@@ -1,12 +1,14 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -40,6 +42,8 @@ import {
   AUDIT_INDEX,
   auditPartition,
   LIST_INDEX,
+  TENANT_DIRECTORY,
+  TENANT_INDEX,
   TTL_ATTRIBUTE,
   tenantKey,
   userKey,
@@ -163,8 +167,119 @@ export class DynamoStore implements Store {
     return tenantFromItem(out.Item);
   }
 
-  async deleteTenant(tenantId: string): Promise<void> {
+  async listTenants(
+    afterTenantId: string | undefined,
+    limit: number,
+  ): Promise<{ tenants: TenantRecord[]; more: boolean }> {
+    const out = await this.send(
+      this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: TENANT_INDEX,
+          KeyConditionExpression: 'directory = :directory',
+          ExpressionAttributeValues: { ':directory': { S: TENANT_DIRECTORY } },
+          Limit: limit,
+          ExclusiveStartKey:
+            afterTenantId === undefined
+              ? undefined
+              : {
+                  directory: { S: TENANT_DIRECTORY },
+                  directoryId: { S: afterTenantId },
+                  ...tenantKey(afterTenantId),
+                },
+        }),
+      ),
+    );
+    const tenants = (out.Items ?? [])
+      .map((item) => tenantFromItem(item))
+      .filter((tenant): tenant is TenantRecord => tenant !== undefined);
+    return { tenants, more: out.LastEvaluatedKey !== undefined };
+  }
+
+  async shredTenant(tenantId: string, nowMs: number, reason: string): Promise<boolean> {
+    // The wrapped data key goes in the same write that marks the tenant deleted: from
+    // then on no sealed secret of the tenant opens, not even from a restored backup
+    // (the key vault will not unwrap a key nobody holds any more).
+    return this.conditional(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: tenantKey(tenantId),
+        UpdateExpression: 'SET deletedAt = :now, deleteReason = :reason REMOVE dataKey, adminKeyIds',
+        ConditionExpression: `${itemExists} AND attribute_not_exists(deletedAt)`,
+        ExpressionAttributeValues: { ':now': N(nowMs), ':reason': { S: reason } },
+      }),
+    );
+  }
+
+  async purgeTenant(
+    tenantId: string,
+    max: number,
+    finish: boolean,
+  ): Promise<{ deleted: number; done: boolean }> {
+    // Users (by the list index), audit events (by the audit index), keys: each query
+    // finds what is left, so a purge stopped anywhere resumes where it stands.
+    const pages: QueryCommandInput[] = [
+      {
+        TableName: this.table,
+        IndexName: LIST_INDEX,
+        KeyConditionExpression: 'listTenant = :tenant',
+        ExpressionAttributeValues: { ':tenant': { S: tenantId } },
+      },
+      {
+        TableName: this.table,
+        IndexName: AUDIT_INDEX,
+        KeyConditionExpression: 'auditTenant = :tenant',
+        ExpressionAttributeValues: { ':tenant': { S: tenantId } },
+      },
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :keys)',
+        ExpressionAttributeValues: { ':pk': tenantKey(tenantId).pk, ':keys': { S: 'KEY#' } },
+        ConsistentRead: true,
+      },
+    ];
+    let deleted = 0;
+    for (const page of pages) {
+      while (deleted < max) {
+        const out = await this.send(
+          this.db.send(
+            new QueryCommand({
+              ...page,
+              Limit: Math.min(100, max - deleted),
+              ProjectionExpression: 'pk, sk',
+            }),
+          ),
+        );
+        const keys = (out.Items ?? []).map((item) => ({
+          pk: item.pk as AttributeValue,
+          sk: item.sk as AttributeValue,
+        }));
+        if (keys.length === 0) break;
+        await this.batchDelete(keys);
+        deleted += keys.length;
+      }
+    }
+    if (deleted > 0 || !finish) return { deleted, done: false };
+    // Nothing of the tenant is left but its own item: the id is free again.
     await this.send(this.db.send(new DeleteItemCommand({ TableName: this.table, Key: tenantKey(tenantId) })));
+    return { deleted, done: true };
+  }
+
+  /** BatchWriteItem deletes, 25 keys a call; what the store leaves unprocessed is sent again, with backoff. */
+  private async batchDelete(keys: Item[]): Promise<void> {
+    for (let offset = 0; offset < keys.length; offset += 25) {
+      let pending = keys.slice(offset, offset + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === 4) throw serviceUnavailable('the database');
+        const out = await this.send(
+          this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } })),
+        );
+        pending = (out.UnprocessedItems?.[this.table] ?? []).flatMap((r) =>
+          r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : [],
+        );
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+      }
+    }
   }
 
   async saveSettings(tenant: TenantRecord, settings: TenantRecord['settings']): Promise<boolean> {
@@ -192,6 +307,53 @@ export class DynamoStore implements Store {
       }),
     );
     if (!applied) throw new Error('API key id collision');
+  }
+
+  async grantAdmin(tenantId: string, keyId: string): Promise<boolean> {
+    return this.conditional(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: tenantKey(tenantId),
+        UpdateExpression: 'ADD adminKeyIds :ids',
+        ConditionExpression: `${itemExists} AND attribute_not_exists(deletedAt)`,
+        ExpressionAttributeValues: { ':ids': { SS: [keyId] } },
+      }),
+    );
+  }
+
+  async revokeAdmin(tenantId: string, keyId: string): Promise<'revoked' | 'last' | 'absent'> {
+    try {
+      await this.send(
+        this.db.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: tenantKey(tenantId),
+            UpdateExpression: 'DELETE adminKeyIds :ids',
+            ConditionExpression: 'contains(adminKeyIds, :id) AND size(adminKeyIds) > :one',
+            ExpressionAttributeValues: { ':ids': { SS: [keyId] }, ':id': { S: keyId }, ':one': N(1) },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return 'revoked';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const tenant = error.Item ? tenantFromItem(error.Item) : await this.getTenant(tenantId);
+      return tenant?.adminKeyIds?.includes(keyId) ? 'last' : 'absent';
+    }
+  }
+
+  async initAdminKeys(tenantId: string, keyIds: string[]): Promise<void> {
+    if (keyIds.length === 0) return;
+    await this.conditional(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: tenantKey(tenantId),
+        UpdateExpression: 'SET adminKeyIds = :ids',
+        ConditionExpression: `${itemExists} AND attribute_not_exists(adminKeyIds) AND attribute_not_exists(deletedAt)`,
+        ExpressionAttributeValues: { ':ids': { SS: keyIds } },
+      }),
+    );
   }
 
   async listKeys(tenantId: string): Promise<ApiKeyRecord[]> {

@@ -4,7 +4,7 @@ import type { AuditAction, AuditEvent } from '../domain/audit.ts';
 import type { TenantSettings } from '../domain/settings.ts';
 import type { Enrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, Scope, TenantRecord } from '../domain/records.ts';
-import { auditPartition, TTL_ATTRIBUTE } from './table.ts';
+import { auditPartition, TENANT_DIRECTORY, TTL_ATTRIBUTE } from './table.ts';
 
 /** Translation between records and DynamoDB items, kept by hand: a few fields, no runtime library. */
 type Item = Record<string, AttributeValue>;
@@ -73,6 +73,9 @@ export const tenantToItem = (t: TenantRecord): Item => ({
   createdAt: N(t.createdAt),
   dataKey: { B: t.wrappedDataKey },
   revision: N(t.revision),
+  directory: { S: TENANT_DIRECTORY },
+  directoryId: { S: t.tenantId },
+  ...(t.adminKeyIds && t.adminKeyIds.length > 0 ? { adminKeyIds: { SS: t.adminKeyIds } } : {}),
 });
 
 export function tenantFromItem(item: Item | undefined): TenantRecord | undefined {
@@ -83,6 +86,8 @@ export function tenantFromItem(item: Item | undefined): TenantRecord | undefined
     createdAt: num(item.createdAt) ?? 0,
     wrappedDataKey: item.dataKey?.B ?? new Uint8Array(),
     revision: num(item.revision) ?? 0,
+    ...(item.adminKeyIds?.SS ? { adminKeyIds: item.adminKeyIds.SS } : {}),
+    ...(item.deletedAt?.N ? { deletedAt: Number(item.deletedAt.N) } : {}),
   };
 }
 

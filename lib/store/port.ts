@@ -36,12 +36,34 @@ export interface Store {
 
   createTenant(tenant: TenantRecord): Promise<boolean>;
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
-  /** Only to undo a tenant whose creation failed half-way. */
-  deleteTenant(tenantId: string): Promise<void>;
+  /** Tenants in tenant-id order after `afterTenantId`, deleted ones included; eventually consistent. */
+  listTenants(
+    afterTenantId: string | undefined,
+    limit: number,
+  ): Promise<{ tenants: TenantRecord[]; more: boolean }>;
+  /**
+   * Crypto-shredding: removes the wrapped data key and marks the tenant deleted, in one
+   * conditional write; false if there is no such tenant or it is deleted already.
+   */
+  shredTenant(tenantId: string, nowMs: number, reason: string): Promise<boolean>;
+  /**
+   * Deletes up to `max` items of a deleted tenant (users, audit events, keys). With
+   * `finish`, when none is left, deletes the tenant's own item too: `done`.
+   */
+  purgeTenant(tenantId: string, max: number, finish: boolean): Promise<{ deleted: number; done: boolean }>;
   /** Replaces the settings if the revision is still `tenant.revision`; false if another change won. */
   saveSettings(tenant: TenantRecord, settings: TenantRecord['settings']): Promise<boolean>;
 
   putKey(key: ApiKeyRecord): Promise<void>;
+  /** Lets the key act as admin: adds it to the tenant's admin key ids (if the tenant is live). */
+  grantAdmin(tenantId: string, keyId: string): Promise<boolean>;
+  /**
+   * Takes the key out of the admin key ids in one conditional write, unless it is the
+   * last one there: so of two admins deleting each other's keys at once, one wins.
+   */
+  revokeAdmin(tenantId: string, keyId: string): Promise<'revoked' | 'last' | 'absent'>;
+  /** For a tenant made before the admin key ids existed: sets them, once. */
+  initAdminKeys(tenantId: string, keyIds: string[]): Promise<void>;
   listKeys(tenantId: string): Promise<ApiKeyRecord[]>;
   /** Deletes the key; returns what it was, or undefined when there was none. */
   deleteKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;

@@ -3,7 +3,8 @@
  * table for AWS; test/deploy/routes.test.ts checks the two agree.
  *
  * Items:
- * - `TENANT#<tenant>` / `TENANT`: settings, wrapped data key.
+ * - `TENANT#<tenant>` / `TENANT`: settings, wrapped data key, admin key ids; in the
+ *   tenantDirectory index under `TENANTS`, by tenant id.
  * - `TENANT#<tenant>` / `KEY#<id>`: an API key (hash only).
  * - `USER#<tenant>#<user>` / `USER`: one user's whole 2FA state. Its own partition,
  *   so one busy tenant never concentrates its verifies on one partition.
@@ -15,6 +16,9 @@
  */
 export const LIST_INDEX = 'byTenant';
 export const AUDIT_INDEX = 'auditByTenant';
+/** Every tenant, in tenant-id order: one partition, written only when a tenant changes. */
+export const TENANT_INDEX = 'tenantDirectory';
+export const TENANT_DIRECTORY = 'TENANTS';
 
 export const tableDefinition = (tableName: string) => ({
   TableName: tableName,
@@ -26,6 +30,8 @@ export const tableDefinition = (tableName: string) => ({
     { AttributeName: 'listUser', AttributeType: 'S' as const },
     { AttributeName: 'auditTenant', AttributeType: 'S' as const },
     { AttributeName: 'auditAt', AttributeType: 'S' as const },
+    { AttributeName: 'directory', AttributeType: 'S' as const },
+    { AttributeName: 'directoryId', AttributeType: 'S' as const },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' as const },
@@ -50,6 +56,18 @@ export const tableDefinition = (tableName: string) => ({
         { AttributeName: 'auditAt', KeyType: 'RANGE' as const },
       ],
       Projection: { ProjectionType: 'ALL' as const },
+    },
+    // Tenants change rarely: the listing reads what it shows from the index alone.
+    {
+      IndexName: TENANT_INDEX,
+      KeySchema: [
+        { AttributeName: 'directory', KeyType: 'HASH' as const },
+        { AttributeName: 'directoryId', KeyType: 'RANGE' as const },
+      ],
+      Projection: {
+        ProjectionType: 'INCLUDE' as const,
+        NonKeyAttributes: ['settings', 'createdAt', 'deletedAt'],
+      },
     },
   ],
 });

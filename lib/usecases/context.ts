@@ -1,5 +1,5 @@
-import type { AuditEntry } from '../domain/audit.ts';
 import type { Deps } from '../deps.ts';
+import type { AuditEntry } from '../domain/audit.ts';
 import type { TenantRecord } from '../domain/records.ts';
 
 /** What a tenant's use case works with: the outside world, the tenant, and its audit trail. */
@@ -8,4 +8,27 @@ export interface TenantContext {
   tenant: TenantRecord;
   /** Records what this request did, with its actor and request id; never throws. */
   audit(entry: AuditEntry): Promise<void>;
+}
+
+/** Who acts: a tenant key, or the operator acting on a tenant (`{"keyId": "operator"}`). */
+export interface Actor {
+  keyId: string;
+  name: string;
+}
+
+export const OPERATOR: Actor = { keyId: 'operator', name: 'operator' };
+
+/** The tenant, and an audit trail that knows who is acting and in which request. */
+export function tenantContext(
+  deps: Deps,
+  tenant: TenantRecord,
+  actor: Actor,
+  requestId: string,
+): TenantContext {
+  return {
+    deps,
+    tenant,
+    audit: (entry) =>
+      deps.audit.record({ ...entry, tenantId: tenant.tenantId, at: deps.now(), actor, requestId }),
+  };
 }

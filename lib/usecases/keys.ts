@@ -1,6 +1,8 @@
 import { newApiKey } from '../crypto/apiKeys.ts';
 import type { ApiKeyRecord, Scope } from '../domain/records.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, tenantNotFound } from '../errors.ts';
+
+const keyNotFound = () => new ApiError('key_not_found', 'no such key');
 import type { TenantContext } from './context.ts';
 
 export interface NewKey {
@@ -15,10 +17,18 @@ export const keyView = (key: ApiKeyRecord) => ({
   createdAt: new Date(key.createdAt).toISOString(),
 });
 
-/** POST /v1/keys: the secret is in this answer only; the store keeps its HMAC. */
+/**
+ * POST /v1/keys: the secret is in this answer only; the store keeps its HMAC. An admin
+ * key is written, then named in the tenant's admin key ids, without which its admin
+ * scope counts for nothing.
+ */
 export async function createKey(ctx: TenantContext, input: NewKey) {
-  const { record, token } = newApiKey(ctx.tenant.tenantId, input.name, input.scopes, ctx.deps.now());
-  await ctx.deps.store.putKey(record);
+  const { deps, tenant } = ctx;
+  const { record, token } = newApiKey(tenant.tenantId, input.name, input.scopes, deps.now());
+  await deps.store.putKey(record);
+  if (record.scopes.includes('admin') && !(await deps.store.grantAdmin(tenant.tenantId, record.id))) {
+    throw tenantNotFound();
+  }
   await ctx.audit({ action: 'key_create', outcome: 'success', reason: describeKey(record) });
   return { ...keyView(record), secret: token };
 }
@@ -29,16 +39,30 @@ export async function listKeys({ deps, tenant }: TenantContext) {
   return { keys: keys.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map(keyView) };
 }
 
-/** DELETE /v1/keys/{id}: the key stops working at once (keys are read on every request). */
+/**
+ * DELETE /v1/keys/{id}: the key stops working at once (keys are read on every
+ * request). The tenant's last admin key stays: taking a key out of the admin key ids
+ * is one conditional write that keeps at least one, so two admins deleting each
+ * other's keys at once leave one.
+ */
 export async function deleteKey(ctx: TenantContext, keyId: string | undefined) {
-  const { deps } = ctx;
-  const tenantId = ctx.tenant.tenantId;
+  const { deps, tenant } = ctx;
+  const { tenantId } = tenant;
   // Key ids are 16 hex characters; anything else cannot name a key of this tenant.
-  const deleted =
-    keyId !== undefined && /^[a-z0-9]{16}$/.test(keyId)
-      ? await deps.store.deleteKey(tenantId, keyId)
-      : undefined;
-  if (!deleted) throw new ApiError('key_not_found', 'no such key');
+  if (keyId === undefined || !/^[a-z0-9]{16}$/.test(keyId)) throw keyNotFound();
+  if (tenant.adminKeyIds === undefined) {
+    // A tenant made before the admin key ids: name its admin keys once, then guard them.
+    const keys = await deps.store.listKeys(tenantId);
+    await deps.store.initAdminKeys(
+      tenantId,
+      keys.filter((key) => key.scopes.includes('admin')).map((key) => key.id),
+    );
+  }
+  if ((await deps.store.revokeAdmin(tenantId, keyId)) === 'last') {
+    throw new ApiError('last_admin_key', "this is the tenant's last admin key; make another one first");
+  }
+  const deleted = await deps.store.deleteKey(tenantId, keyId);
+  if (!deleted) throw keyNotFound();
   await ctx.audit({ action: 'key_delete', outcome: 'success', reason: describeKey(deleted) });
 }
 

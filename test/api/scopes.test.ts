@@ -12,7 +12,10 @@ type Kind = 'none' | 'wrong' | 'operator' | 'admin' | 'users' | 'support' | 'oth
 const ALLOWED: Record<string, Kind[]> = {
   'GET /v1/health': ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
   'POST /v1/tenants': ['operator'],
+  'GET /v1/tenants': ['operator'],
   'GET /v1/tenants/{tenantId}': ['operator'],
+  'DELETE /v1/tenants/{tenantId}': ['operator'],
+  'POST /v1/tenants/{tenantId}/keys': ['operator'],
   'GET /v1/settings': ['admin', 'otherAdmin'],
   'PATCH /v1/settings': ['admin', 'otherAdmin'],
   'POST /v1/keys': ['admin', 'otherAdmin'],
@@ -35,6 +38,8 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/tenants': { tenantId: 'fresh' },
   'PATCH /v1/settings': { setupTtlSeconds: 900 },
   'POST /v1/keys': { name: 'matrix', scopes: ['users'] },
+  'POST /v1/tenants/{tenantId}/keys': { name: 'matrix', scopes: ['support'] },
+  'DELETE /v1/tenants/{tenantId}': { reason: 'scope matrix' },
   'POST /v1/users/{userId}/confirm': { code: '000000' },
   'POST /v1/users/{userId}/verify': { code: '000000' },
 };
@@ -75,6 +80,11 @@ describe('scope matrix: every route × every kind of key', () => {
         let path = fallback
           ? '/v1/nowhere'
           : route.path.replace('{userId}', route.method === 'DELETE' ? `gone-${kind}` : 'enrolled');
+        if (route.routeKey === 'DELETE /v1/tenants/{tenantId}') {
+          // A tenant of its own to delete: the matrix's tenant must outlive the matrix.
+          await client.tenant(operatorKey, `doomed-${kind.toLowerCase()}`);
+          path = path.replace('{tenantId}', `doomed-${kind.toLowerCase()}`);
+        }
         path = path.replace('{tenantId}', 'matrix');
         if (path.includes('{id}')) {
           const made = await client.call('POST', '/v1/keys', {

@@ -14,7 +14,10 @@ const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml'));
 const CONTRACT = [
   'GET /v1/health',
   'POST /v1/tenants',
+  'GET /v1/tenants',
   'GET /v1/tenants/{tenantId}',
+  'DELETE /v1/tenants/{tenantId}',
+  'POST /v1/tenants/{tenantId}/keys',
   'GET /v1/settings',
   'PATCH /v1/settings',
   'POST /v1/keys',

@@ -56,18 +56,51 @@ async function unzip(file: string, dir: string): Promise<void> {
 const table = { 'Fn::GetAtt': ['Table', 'Arn'] };
 const index = (name: string) => ({ 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['Table', 'Arn'] }, 'index', name]] });
 const key = { 'Fn::GetAtt': ['SecretsKey', 'Arn'] };
+const queue = { 'Fn::GetAtt': ['PurgeQueue', 'Arn'] };
 const authRead = 'dynamodb:BatchGetItem';
 
 // What each function may do, and nothing more. `decrypt` is kms:Decrypt of tenant data keys.
 const EXPECTED: Record<
   string,
-  { table: string[]; listIndex?: true; auditIndex?: true; decrypt?: true; generate?: true }
+  {
+    table: string[];
+    listIndex?: true;
+    auditIndex?: true;
+    tenantIndex?: true;
+    decrypt?: true;
+    generate?: true;
+    /** Actions on the purge queue. */
+    queue?: string[];
+    /** Not an HTTP function: no operator key to read. */
+    internal?: true;
+  }
 > = {
   health: { table: [] },
   notFound: { table: [] },
-  tenants: { table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], generate: true },
+  tenants: {
+    table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    tenantIndex: true,
+    generate: true,
+    queue: ['sqs:SendMessage'],
+  },
+  purge: {
+    table: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+    listIndex: true,
+    auditIndex: true,
+    queue: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+    internal: true,
+  },
   settings: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
-  keys: { table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'] },
+  keys: {
+    table: [
+      authRead,
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
+  },
   setup: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], decrypt: true },
   confirm: {
     table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -110,7 +143,8 @@ describe('the packaged template', () => {
       assert.deepEqual(fn.Properties.Role, {
         'Fn::GetAtt': [`${name.replace(/LambdaFunction$/, '')}IamRoleLambdaExecution`, 'Arn'],
       });
-      assert.ok(fn.Properties.Timeout <= 10 && fn.Properties.MemorySize >= 256, name);
+      const limit = name === 'PurgeLambdaFunction' ? 60 : 10;
+      assert.ok(fn.Properties.Timeout <= limit && fn.Properties.MemorySize >= 256, name);
     }
     for (const fn of Object.keys(EXPECTED)) {
       assert.ok(existsSync(join(out, `${fn}.zip`)), `${fn}.zip is built`);
@@ -140,8 +174,13 @@ describe('the packaged template', () => {
         [
           ...(expected.listIndex ? [[['dynamodb:Query'], index('byTenant')]] : []),
           ...(expected.auditIndex ? [[['dynamodb:Query'], index('auditByTenant')]] : []),
+          ...(expected.tenantIndex ? [[['dynamodb:Query'], index('tenantDirectory')]] : []),
         ],
       );
+      const queueActions = statements
+        .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(queue))
+        .flatMap(actions);
+      assert.deepEqual(queueActions.sort(), expected.queue ?? []);
       const kms = statements.filter((s) => actions(s).some((a) => a.startsWith('kms:')));
       for (const s of kms) assert.deepEqual(s.Resource, key, `${fn}: KMS only on our key`);
       const tenantKms = kms.filter((s) => JSON.stringify(s.Condition) === JSON.stringify(tenantCondition));
@@ -157,7 +196,12 @@ describe('the packaged template', () => {
           /operator-key-hash/,
         );
       }
-      const others = statements.filter((s) => !JSON.stringify(s.Resource).match(/Table|SecretsKey/));
+      const others = statements.filter(
+        (s) => !JSON.stringify(s.Resource).match(/Table|SecretsKey|PurgeQueue/),
+      );
+      if (expected.internal) {
+        assert.ok(!JSON.stringify(statements).includes('ssm:'), `${fn} reads no operator key`);
+      }
       for (const s of others) {
         const allowed =
           s.Resource && JSON.stringify(s.Resource).includes(':parameter/tfa/ci/operator-key-hash')
@@ -203,7 +247,7 @@ describe('the packaged template', () => {
     assert.equal(t.Properties.BillingMode, 'PAY_PER_REQUEST');
     assert.deepEqual(
       t.Properties.GlobalSecondaryIndexes.map((i: any) => i.IndexName),
-      ['byTenant', 'auditByTenant'],
+      ['byTenant', 'auditByTenant', 'tenantDirectory'],
     );
   });
 
@@ -226,7 +270,7 @@ describe('the packaged template', () => {
     const routes = Object.values(resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties.RouteKey);
-    assert.equal(routes.length, 18);
+    assert.equal(routes.length, 21);
     assert.ok(routes.includes('POST /v1/users/{userId}/verify'));
     // Unmatched requests reach our stack, and its 404, not API Gateway's own answer.
     const fallback = Object.values(resources).find(
@@ -240,6 +284,27 @@ describe('the packaged template', () => {
     );
     assert.ok(stage.RouteSettings['POST /v1/users/{userId}/verify'].ThrottlingRateLimit > 0);
     assert.equal(resources.HttpApi?.Properties.CorsConfiguration, undefined);
+  });
+
+  it('the purge: its queue feeds only the purge function, one message a step, with a dead letter queue', () => {
+    const mappings = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    assert.equal(mappings.length, 1);
+    const mapping = mappings[0]?.Properties;
+    assert.deepEqual(mapping.EventSourceArn, queue);
+    assert.match(JSON.stringify(mapping.FunctionName), /PurgeLambdaFunction/);
+    assert.equal(mapping.BatchSize, 1);
+    const purgeQueue = resources.PurgeQueue?.Properties;
+    const purgeTimeout = resources.PurgeLambdaFunction?.Properties.Timeout;
+    assert.ok(purgeQueue.VisibilityTimeout >= 6 * purgeTimeout, 'a step is never delivered twice at once');
+    assert.deepEqual(purgeQueue.RedrivePolicy.deadLetterTargetArn, {
+      'Fn::GetAtt': ['PurgeDeadLetters', 'Arn'],
+    });
+    assert.equal(purgeQueue.SqsManagedSseEnabled, true);
+    // Who may send to it: the tenants function, and the purge itself (its next step).
+    const senders = Object.keys(EXPECTED).filter((fn) =>
+      statementsOf(fn).some((s) => actions(s).includes('sqs:SendMessage')),
+    );
+    assert.deepEqual(senders.sort(), ['purge', 'tenants']);
   });
 
   it('no secret in the template: the operator key is named, never given', () => {
