@@ -135,7 +135,7 @@ function dynamoStore(env: NodeJS.ProcessEnv, register: (client: DynamoDBClient) 
     },
   });
   register(db);
-  return new DynamoStore(db, required(env, 'TFA_TABLE'));
+  return new DynamoStore(db, required(env, 'TFA_TABLE'), required(env, 'TFA_KEYS_TABLE'));
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

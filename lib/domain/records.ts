@@ -7,7 +7,7 @@ export interface TenantRecord {
   tenantId: string;
   settings: TenantSettings;
   createdAt: number;
-  /** The tenant's data key, wrapped by the key vault (KMS or the local key). */
+  /** The tenant's data key, wrapped by the key vault (KMS or the local key); empty once deleted. */
   wrappedDataKey: Uint8Array;
   /** Bumped by every settings change: the condition of optimistic updates. */
   revision: number;

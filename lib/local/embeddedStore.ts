@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { tableDefinition } from '../store/table.ts';
+import { keysTableDefinition, tableDefinition } from '../store/table.ts';
 
 /**
  * dynalite, an embedded DynamoDB-compatible server, persisted under `path` (LevelDB)
@@ -37,13 +37,26 @@ export const localClientConfig = (endpoint: string) => ({
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 });
 
-export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
-  const db = new DynamoDBClient(localClientConfig(endpoint));
+/**
+ * Creates the table if it is missing, with `config`: in local mode the handlers' own
+ * endpoint, region and credentials (DynamoDB Local keeps one database per access key
+ * and region, so a table made with other credentials is not the handlers' table).
+ */
+export async function ensureTable(
+  config: ReturnType<typeof localClientConfig>,
+  tableName: string,
+  keysTableName = `${tableName}-keys`,
+): Promise<void> {
+  const db = new DynamoDBClient({ ...config, maxAttempts: 2 });
   try {
-    await db.send(new DescribeTableCommand({ TableName: tableName }));
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-    await db.send(new CreateTableCommand(tableDefinition(tableName)));
+    for (const definition of [tableDefinition(tableName), keysTableDefinition(keysTableName)]) {
+      try {
+        await db.send(new DescribeTableCommand({ TableName: definition.TableName }));
+      } catch (error) {
+        if (!(error instanceof ResourceNotFoundException)) throw error;
+        await db.send(new CreateTableCommand(definition));
+      }
+    }
   } finally {
     db.destroy();
   }

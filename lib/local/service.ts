@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalKeyVault } from '../crypto/localKeyVault.ts';
-import { useDeps } from '../deps.ts';
+import { type Deps, useDeps } from '../deps.ts';
 import { checkOperatorKey } from '../crypto/operatorKey.ts';
 import { ensureTable, startEmbeddedStore } from './embeddedStore.ts';
 import { startHttpServer } from './httpServer.ts';
@@ -61,6 +61,41 @@ async function consumeQueueInProcess() {
 }
 
 /**
+ * Before listening: the table and the key vault must answer with the settings the
+ * handlers will use (endpoint, region, credentials, table), or the start stops with
+ * what is wrong; never a server that answers 503 to everything.
+ */
+async function checkStartup(deps: Deps, endpoint: string) {
+  const env = process.env;
+  const where = `the store at ${endpoint} (region ${env.AWS_REGION}, access key ${env.AWS_ACCESS_KEY_ID})`;
+  const credentials = {
+    accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+  };
+  try {
+    await ensureTable({ endpoint, region: env.AWS_REGION ?? 'local', credentials }, TABLE);
+    await deps.store.checkReady();
+  } catch (error) {
+    throw new Error(`${where}: ${reason(error)}`, { cause: error });
+  }
+  try {
+    const probe = await deps.vault.generateDataKey('startup-check');
+    const opened = await deps.vault.unwrapDataKey('startup-check', probe.wrapped);
+    const same = opened.equals(probe.plaintext);
+    probe.plaintext.fill(0);
+    opened.fill(0);
+    if (!same) throw new Error('a data key did not come back as it went in');
+  } catch (error) {
+    throw new Error(`the key vault (${env.TFA_KEY_VAULT}) does not work: ${reason(error)}`, { cause: error });
+  }
+}
+
+const reason = (error: unknown): string => {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return cause instanceof Error ? cause.message || cause.name : String(cause);
+};
+
+/**
  * The data directory holds every sealed secret and the key that opens them: it is
  * the owner's alone. An existing directory is tightened (0700, its files 0600), and
  * the process's umask keeps what the store writes later (LevelDB's new files) so too.
@@ -97,7 +132,6 @@ export async function startLocalService(options: LocalOptions) {
   const store = options.storeEndpoint
     ? { endpoint: options.storeEndpoint, close: async () => undefined }
     : await startEmbeddedStore(dataDir ? join(dataDir, 'dynamodb') : undefined);
-  await ensureTable(store.endpoint, TABLE);
 
   const operatorKey = options.operatorKey ?? `tfa-operator-${randomBytes(32).toString('base64url')}`;
   const vault = options.kms
@@ -105,6 +139,7 @@ export async function startLocalService(options: LocalOptions) {
     : { TFA_KEY_VAULT: 'local', TFA_LOCAL_KEK_FILE: kekFile };
   Object.assign(process.env, {
     TFA_TABLE: TABLE,
+    TFA_KEYS_TABLE: `${TABLE}-keys`,
     AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
     AWS_REGION: process.env.AWS_REGION ?? 'local',
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
@@ -117,7 +152,13 @@ export async function startLocalService(options: LocalOptions) {
   });
   // The handlers' dependencies, built from the environment just set (a second local
   // service in one process, as in tests, must not keep the first one's store).
-  useDeps({});
+  const deps = useDeps({});
+  try {
+    await checkStartup(deps, store.endpoint);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   await consumeQueueInProcess();
   const http = await startHttpServer(
     readRoutes(join(PROJECT_ROOT, 'serverless.yml')),

@@ -4,11 +4,13 @@ import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
+  DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
+  ResourceNotFoundException,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -101,20 +103,52 @@ export const acceptStepUpdate = (activeId: string, step: number, token: string, 
 });
 
 export class DynamoStore implements Store {
+  /**
+   * `keysTable` holds the tenants' wrapped data keys, and nothing else: a table with no
+   * point-in-time recovery and no backup, so that deleting a tenant's key there is
+   * crypto-shredding: no restored backup of `table` holds a key that opens its secrets.
+   */
   constructor(
     private readonly db: DynamoDBClient,
     private readonly table: string,
+    private readonly keysTable: string,
   ) {}
+
+  async checkReady(): Promise<void> {
+    let indexes: string[];
+    try {
+      const out = await this.db.send(new DescribeTableCommand({ TableName: this.table }));
+      indexes = (out.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName ?? '');
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) {
+        throw new Error(`there is no table ${this.table} for these credentials and region`, { cause: error });
+      }
+      throw new Error(
+        `the table ${this.table} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+    const missing = [LIST_INDEX, AUDIT_INDEX, TENANT_INDEX].filter((name) => !indexes.includes(name));
+    if (missing.length > 0) {
+      throw new Error(
+        `the table ${this.table} lacks the index ${missing.join(', ')} (made by an older version?)`,
+      );
+    }
+  }
 
   async loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<RequestContext> {
     const keys: Item[] = [tenantKey(ids.tenantId)];
     if (ids.keyId !== undefined) keys.push(apiKeyKey(ids.tenantId, ids.keyId));
     if (ids.userId !== undefined) keys.push(userKey(ids.tenantId, ids.userId));
-    const items = await this.batchGet(keys);
+    // The tenant's data key comes in the same round trip, from its own table.
+    const dataKey = { pk: tenantKey(ids.tenantId).pk };
+    const found = await this.batchGet(keys, { table: this.keysTable, keys: [dataKey] });
+    const items = found.get(this.table) ?? [];
     const find = (key: Item) => items.find((item) => item.pk?.S === key.pk?.S && item.sk?.S === key.sk?.S);
     const context: RequestContext = {};
     const tenant = tenantFromItem(find(tenantKey(ids.tenantId)));
-    if (tenant) context.tenant = tenant;
+    const wrapped = found.get(this.keysTable)?.[0]?.dataKey?.B;
+    if (tenant) context.tenant = { ...tenant, wrappedDataKey: wrapped ?? new Uint8Array() };
     const key =
       ids.keyId === undefined ? undefined : apiKeyFromItem(find(apiKeyKey(ids.tenantId, ids.keyId)));
     if (key) context.key = key;
@@ -124,28 +158,59 @@ export class DynamoStore implements Store {
   }
 
   /**
-   * Consistent BatchGetItem, in chunks of the 100 keys one call may ask for; keys
-   * the store left unprocessed (throttling) are asked again, with backoff.
+   * Consistent BatchGetItem of `keys` in `table` (and of `also`, in its own table, in
+   * the same call), in chunks of the 100 keys one call may ask for; keys the store
+   * left unprocessed (throttling) are asked again, with backoff.
    */
-  private async batchGet(keys: Item[]): Promise<Item[]> {
-    const found: Item[] = [];
-    for (let offset = 0; offset < keys.length; offset += BATCH_GET_LIMIT) {
-      let pending: Item[] = keys.slice(offset, offset + BATCH_GET_LIMIT);
+  private async batchGet(keys: Item[], also?: { table: string; keys: Item[] }): Promise<Map<string, Item[]>> {
+    const found = new Map<string, Item[]>([[this.table, []]]);
+    const wanted: [string, Item][] = [
+      ...keys.map((key): [string, Item] => [this.table, key]),
+      ...(also?.keys ?? []).map((key): [string, Item] => [also?.table ?? '', key]),
+    ];
+    for (let offset = 0; offset < wanted.length; offset += BATCH_GET_LIMIT) {
+      let pending = wanted.slice(offset, offset + BATCH_GET_LIMIT);
       for (let round = 0; pending.length > 0; round++) {
         if (round === 4) throw serviceUnavailable('the database');
-        const out = await this.send(
-          this.db.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } },
-            }),
-          ),
+        const request: Record<string, { Keys: Item[]; ConsistentRead: true }> = {};
+        for (const [table, key] of pending)
+          (request[table] ??= { Keys: [], ConsistentRead: true }).Keys.push(key);
+        const out = await this.send(this.db.send(new BatchGetItemCommand({ RequestItems: request })));
+        for (const [table, items] of Object.entries(out.Responses ?? {})) {
+          found.set(table, [...(found.get(table) ?? []), ...items]);
+        }
+        pending = Object.entries(out.UnprocessedKeys ?? {}).flatMap(([table, unprocessed]) =>
+          (unprocessed.Keys ?? []).map((key): [string, Item] => [table, key]),
         );
-        found.push(...(out.Responses?.[this.table] ?? []));
-        pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
         if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
       }
     }
     return found;
+  }
+
+  async putDataKey(tenantId: string, wrapped: Uint8Array): Promise<Uint8Array> {
+    // Never over another: a leftover of a creation that failed half-way is adopted
+    // (nothing was ever sealed under it), and a live tenant's key is never replaced.
+    const put = await this.conditional(
+      new PutItemCommand({
+        TableName: this.keysTable,
+        Item: { pk: tenantKey(tenantId).pk, dataKey: { B: wrapped } },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    if (put) return wrapped;
+    const out = await this.send(
+      this.db.send(
+        new GetItemCommand({
+          TableName: this.keysTable,
+          Key: { pk: tenantKey(tenantId).pk },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const existing = out.Item?.dataKey?.B;
+    if (!existing) throw serviceUnavailable('the key table');
+    return existing;
   }
 
   async createTenant(tenant: TenantRecord): Promise<boolean> {
@@ -197,18 +262,25 @@ export class DynamoStore implements Store {
   }
 
   async shredTenant(tenantId: string, nowMs: number, reason: string): Promise<boolean> {
-    // The wrapped data key goes in the same write that marks the tenant deleted: from
-    // then on no sealed secret of the tenant opens, not even from a restored backup
-    // (the key vault will not unwrap a key nobody holds any more).
-    return this.conditional(
+    // First the mark, which every request reads: from then on the tenant's keys are
+    // refused. Then the data key, the only copy of which is in the key table: from then
+    // on no sealed secret of the tenant opens, not even from a restored backup of the
+    // table. A retry after a failure between the two finishes the second.
+    const marked = await this.conditional(
       new UpdateItemCommand({
         TableName: this.table,
         Key: tenantKey(tenantId),
-        UpdateExpression: 'SET deletedAt = :now, deleteReason = :reason REMOVE dataKey, adminKeyIds',
-        ConditionExpression: `${itemExists} AND attribute_not_exists(deletedAt)`,
+        UpdateExpression:
+          'SET deletedAt = if_not_exists(deletedAt, :now), deleteReason = if_not_exists(deleteReason, :reason) REMOVE adminKeyIds',
+        ConditionExpression: itemExists,
         ExpressionAttributeValues: { ':now': N(nowMs), ':reason': { S: reason } },
       }),
     );
+    if (!marked) return false;
+    await this.send(
+      this.db.send(new DeleteItemCommand({ TableName: this.keysTable, Key: { pk: tenantKey(tenantId).pk } })),
+    );
+    return true;
   }
 
   async purgeTenant(
@@ -260,7 +332,11 @@ export class DynamoStore implements Store {
       }
     }
     if (deleted > 0 || !finish) return { deleted, done: false };
-    // Nothing of the tenant is left but its own item: the id is free again.
+    // Nothing of the tenant is left but its own item (and, were the shred interrupted,
+    // its data key): the id is free again.
+    await this.send(
+      this.db.send(new DeleteItemCommand({ TableName: this.keysTable, Key: { pk: tenantKey(tenantId).pk } })),
+    );
     await this.send(this.db.send(new DeleteItemCommand({ TableName: this.table, Key: tenantKey(tenantId) })));
     return { deleted, done: true };
   }
@@ -589,7 +665,7 @@ export class DynamoStore implements Store {
       pk: item.pk as AttributeValue,
       sk: item.sk as AttributeValue,
     }));
-    const items = keys.length === 0 ? [] : await this.batchGet(keys);
+    const items = keys.length === 0 ? [] : ((await this.batchGet(keys)).get(this.table) ?? []);
     const users = items
       .map((item) => userFromItem(item))
       .filter((user): user is UserRecord => user !== undefined)

@@ -71,7 +71,6 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
 export const tenantToItem = (t: TenantRecord): Item => ({
   settings: { S: JSON.stringify(t.settings) },
   createdAt: N(t.createdAt),
-  dataKey: { B: t.wrappedDataKey },
   revision: N(t.revision),
   directory: { S: TENANT_DIRECTORY },
   directoryId: { S: t.tenantId },
@@ -84,7 +83,8 @@ export function tenantFromItem(item: Item | undefined): TenantRecord | undefined
     tenantId: str(item.pk).slice('TENANT#'.length),
     settings: JSON.parse(str(item.settings)) as TenantSettings,
     createdAt: num(item.createdAt) ?? 0,
-    wrappedDataKey: item.dataKey?.B ?? new Uint8Array(),
+    // Only loadContext reads the data key, from its own table (DynamoStore).
+    wrappedDataKey: new Uint8Array(),
     revision: num(item.revision) ?? 0,
     ...(item.adminKeyIds?.SS ? { adminKeyIds: item.adminKeyIds.SS } : {}),
     ...(item.deletedAt?.N ? { deletedAt: Number(item.deletedAt.N) } : {}),

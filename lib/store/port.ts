@@ -34,7 +34,21 @@ export interface Admission {
 export interface Store {
   loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<RequestContext>;
 
+  /**
+   * Local mode's start-up check, with the handlers' own client: resolves if the table
+   * answers and has every index this code reads; otherwise throws an Error that says
+   * what is wrong. Lambda never calls it.
+   */
+  checkReady(): Promise<void>;
+
+  /**
+   * Stores a new tenant's wrapped data key in the key table, unless one is there
+   * already (a creation that failed half-way): answers the one stored.
+   */
+  putDataKey(tenantId: string, wrapped: Uint8Array): Promise<Uint8Array>;
+  /** Writes the tenant's item (its data key must be stored first); false if the id is taken. */
   createTenant(tenant: TenantRecord): Promise<boolean>;
+  /** The tenant's item, without its data key (which only loadContext reads). */
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
   /** Tenants in tenant-id order after `afterTenantId`, deleted ones included; eventually consistent. */
   listTenants(
@@ -42,8 +56,8 @@ export interface Store {
     limit: number,
   ): Promise<{ tenants: TenantRecord[]; more: boolean }>;
   /**
-   * Crypto-shredding: removes the wrapped data key and marks the tenant deleted, in one
-   * conditional write; false if there is no such tenant or it is deleted already.
+   * Crypto-shredding: marks the tenant deleted, then deletes its wrapped data key from
+   * the key table; false if there is no such tenant. A deleted tenant is shredded again.
    */
   shredTenant(tenantId: string, nowMs: number, reason: string): Promise<boolean>;
   /**

@@ -72,6 +72,18 @@ export const tableDefinition = (tableName: string) => ({
   ],
 });
 
+/**
+ * The key table: `TENANT#<tenant>` → the tenant's wrapped data key, and nothing else.
+ * Deployed with no point-in-time recovery and no backup: deleting a tenant's item
+ * here destroys the only copy of its key (crypto-shredding).
+ */
+export const keysTableDefinition = (tableName: string) => ({
+  TableName: tableName,
+  BillingMode: 'PAY_PER_REQUEST' as const,
+  AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }],
+  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }],
+});
+
 export const tenantKey = (tenantId: string) => ({ pk: { S: `TENANT#${tenantId}` }, sk: { S: 'TENANT' } });
 export const apiKeyKey = (tenantId: string, keyId: string) => ({
   pk: { S: `TENANT#${tenantId}` },

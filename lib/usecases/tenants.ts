@@ -36,6 +36,8 @@ export async function createTenant(deps: Deps, input: NewTenant) {
 
   const dataKey = await deps.vault.generateDataKey(tenantId);
   dataKey.plaintext.fill(0);
+  // The data key first, in its own table (a leftover of a failed creation is adopted).
+  const wrappedDataKey = await deps.store.putDataKey(tenantId, dataKey.wrapped);
   const createdAt = deps.now();
   const { record, token } = newApiKey(tenantId, 'bootstrap', ['admin'], createdAt);
   await deps.store.putKey(record);
@@ -43,7 +45,7 @@ export async function createTenant(deps: Deps, input: NewTenant) {
     tenantId,
     settings,
     createdAt,
-    wrappedDataKey: dataKey.wrapped,
+    wrappedDataKey,
     revision: 0,
     adminKeyIds: [record.id],
   };

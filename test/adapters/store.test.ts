@@ -14,10 +14,18 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 // that answers failed conditions with the item, as DynamoDB does and dynalite does not.
 const embedded = await startEmbeddedStore(undefined);
 after(() => embedded.close());
-await ensureTable(embedded.endpoint, 'tfa-store-test');
+await ensureTable(localClientConfig(embedded.endpoint), 'tfa-store-test');
 const awsLike = await startFaultProxy(embedded.endpoint, { returnItemOnConditionFailure: true });
-const store = new DynamoStore(new DynamoDBClient(localClientConfig(embedded.endpoint)), 'tfa-store-test');
-const awsStore = new DynamoStore(new DynamoDBClient(localClientConfig(awsLike.url)), 'tfa-store-test');
+const store = new DynamoStore(
+  new DynamoDBClient(localClientConfig(embedded.endpoint)),
+  'tfa-store-test',
+  'tfa-store-test-keys',
+);
+const awsStore = new DynamoStore(
+  new DynamoDBClient(localClientConfig(awsLike.url)),
+  'tfa-store-test',
+  'tfa-store-test-keys',
+);
 
 const now = 1_800_000_000_000;
 const lockout = { maxFailures: 3, lockSeconds: 5 };

@@ -5,7 +5,10 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localClientConfig, startEmbeddedStore } from '../../lib/local/embeddedStore.ts';
 import { PROJECT_ROOT, startLocalService } from '../../lib/local/service.ts';
+import { tableDefinition } from '../../lib/store/table.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -81,6 +84,45 @@ describe('local mode refuses to start unsafely, and says why', () => {
     });
     assert.equal(code, 1, output);
     assert.match(output, /must not look like a tenant key/);
+  });
+
+  it('a store that does not answer', async () => {
+    const { code, output } = await start({
+      TFA_DATA_DIR: freshDir(),
+      TFA_OPERATOR_KEY: 'o'.repeat(40),
+      TFA_STORE_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    assert.equal(code, 1, output);
+    assert.match(
+      output,
+      /cannot start: the store at http:\/\/127\.0\.0\.1:9 \(region \S+, access key \S+\): /,
+    );
+    assert.doesNotMatch(output, /listening/);
+  });
+
+  it('a table made without an index this code reads', async () => {
+    const embedded = await startEmbeddedStore(undefined);
+    try {
+      const old = tableDefinition('tfa-local');
+      const db = new DynamoDBClient(localClientConfig(embedded.endpoint));
+      await db.send(
+        new CreateTableCommand({
+          ...old,
+          GlobalSecondaryIndexes: old.GlobalSecondaryIndexes.filter((i) => i.IndexName !== 'tenantDirectory'),
+        }),
+      );
+      await assert.rejects(
+        startLocalService({
+          dataDir: freshDir(),
+          port: 0,
+          operatorKey: 'o'.repeat(40),
+          storeEndpoint: embedded.endpoint,
+        }),
+        /the store at http:\/\/127\.0\.0\.1:\d+ \(region local, access key local\): the table tfa-local lacks the index tenantDirectory/,
+      );
+    } finally {
+      await embedded.close();
+    }
   });
 
   it('a key-encryption key file that others may read', async () => {

@@ -51,6 +51,35 @@ async function itemsOf(tenantId: string): Promise<number> {
   }).length;
 }
 
+describe('creating a tenant', () => {
+  it('a failed write leaves no tenant without a key, and a retry with the same id works', async () => {
+    const put = 'DynamoDB_20120810.PutItem';
+    // The bootstrap key's write fails, and so would any clean-up: nothing is made.
+    storeProxy.clear();
+    storeProxy.add({ target: put, bodyIncludes: '"S":"KEY#', fault: 'throttle', times: 3 });
+    storeProxy.add({ target: 'DynamoDB_20120810.DeleteItem', fault: 'reset', times: 3 });
+    assertError(await asOperator('POST', '/v1/tenants', { tenantId: 'halfway' }), 503, 'service_unavailable');
+    storeProxy.clear();
+    assertError(await asOperator('GET', '/v1/tenants/halfway'), 404, 'tenant_not_found');
+    // The tenant's own write fails after the key's: the key is taken away again.
+    storeProxy.clear();
+    storeProxy.add({ target: put, bodyIncludes: '"sk":{"S":"TENANT"}', fault: 'reset', times: 3 });
+    assertError(await asOperator('POST', '/v1/tenants', { tenantId: 'halfway' }), 503, 'service_unavailable');
+    assert.equal(storeProxy.faulted(), 3);
+    storeProxy.clear();
+    assertError(await asOperator('GET', '/v1/tenants/halfway'), 404, 'tenant_not_found');
+    assert.equal(await itemsOf('halfway'), 0, 'no key is left behind');
+    // And the same id, again, simply works.
+    const retried = await asOperator('POST', '/v1/tenants', { tenantId: 'halfway' });
+    assert.equal(retried.status, 201, retried.text);
+    const keys = await client.call('GET', '/v1/keys', { key: retried.body.apiKey.secret });
+    assert.deepEqual(
+      keys.body.keys.map((k: { name: string }) => k.name),
+      ['bootstrap'],
+    );
+  });
+});
+
 describe('listing tenants', () => {
   it('pages through every live tenant exactly once, in tenant-id order, with signed cursors', async () => {
     const ids = ['list-e', 'list-a', 'list-c', 'list-b', 'list-d'];
@@ -166,10 +195,12 @@ describe('deleting a tenant', () => {
     const otherUsers = await client.key(otherAdmin, ['users']);
     const { setup } = await enrol(client, otherUsers, 'eve');
     const bystanderBefore = await itemsOf('bystander');
+    // Bounded, so that a failing assertion below cannot leave it running.
     let stop = false;
+    const until = Date.now() + 60_000;
     const traffic = (async () => {
       let answered = 0;
-      while (!stop) {
+      while (!stop && Date.now() < until) {
         const reply = await client.call('GET', '/v1/users/eve', { key: otherUsers });
         assert.equal(reply.status, 200);
         answered++;
@@ -177,6 +208,14 @@ describe('deleting a tenant', () => {
       return answered;
     })();
 
+    const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const dataKeyItem = async () =>
+      (
+        await store.db.send(
+          new GetItemCommand({ TableName: `${store.TableName}-keys`, Key: { pk: { S: 'TENANT#doomed' } } }),
+        )
+      ).Item;
+    assert.ok((await dataKeyItem())?.dataKey?.B, 'the data key is in the key table, and only there');
     assertError(await asOperator('DELETE', '/v1/tenants/doomed', {}), 400, 'invalid_request');
     const deleted = await asOperator('DELETE', '/v1/tenants/doomed', { reason: 'contract ended' });
     assert.equal(deleted.status, 200, deleted.text);
@@ -184,7 +223,6 @@ describe('deleting a tenant', () => {
     // From the answer on: no key works, and the data key is gone from the table.
     assertError(await client.call('GET', '/v1/users/ann', { key: users }), 401, 'unauthorized');
     assertError(await second.call('GET', '/v1/settings', { key: admin }), 401, 'unauthorized');
-    const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
     const tenantItem = (
       await store.db.send(
         new GetItemCommand({
@@ -193,16 +231,22 @@ describe('deleting a tenant', () => {
         }),
       )
     ).Item;
-    assert.equal(tenantItem?.dataKey, undefined, 'crypto-shredded');
+    assert.equal(tenantItem?.dataKey, undefined, 'the table holds no data key');
+    assert.equal(await dataKeyItem(), undefined, 'crypto-shredded: the only copy of its data key is gone');
     assertError(await asOperator('POST', '/v1/tenants', { tenantId: 'doomed' }), 409, 'tenant_exists');
-    assertError(
-      await asOperator('DELETE', '/v1/tenants/doomed', { reason: 'again' }),
-      404,
-      'tenant_not_found',
-    );
+    // Deleting it again is no error: it finishes a shred that was interrupted, if any.
+    assert.deepEqual((await asOperator('DELETE', '/v1/tenants/doomed', { reason: 'again' })).body, {
+      tenantId: 'doomed',
+      deleted: true,
+    });
 
     await purged('doomed');
     stop = true;
+    assertError(
+      await asOperator('DELETE', '/v1/tenants/doomed', { reason: 'gone' }),
+      404,
+      'tenant_not_found',
+    );
     assert.ok((await traffic) > 0);
     assert.equal(await itemsOf('doomed'), 0, 'nothing of the tenant is left');
     // Status reads write nothing: the bystander has exactly what it had.

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { DEFAULT_ROUTE, matchRoute, readRoutes } from '../../lib/local/routes.ts';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
-import { tableDefinition } from '../../lib/store/table.ts';
+import { keysTableDefinition, tableDefinition } from '../../lib/store/table.ts';
 
 const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml'));
 
@@ -90,5 +90,11 @@ describe('routes', () => {
     );
     assert.deepEqual(declared.GlobalSecondaryIndexes, local.GlobalSecondaryIndexes);
     assert.equal(declared.BillingMode, local.BillingMode);
+    const keys = config.resources.Resources.KeysTable.Properties;
+    const localKeys = keysTableDefinition('x');
+    assert.deepEqual(
+      [keys.KeySchema, keys.AttributeDefinitions, keys.BillingMode],
+      [localKeys.KeySchema, localKeys.AttributeDefinitions, localKeys.BillingMode],
+    );
   });
 });

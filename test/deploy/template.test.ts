@@ -57,6 +57,7 @@ const table = { 'Fn::GetAtt': ['Table', 'Arn'] };
 const index = (name: string) => ({ 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['Table', 'Arn'] }, 'index', name]] });
 const key = { 'Fn::GetAtt': ['SecretsKey', 'Arn'] };
 const queue = { 'Fn::GetAtt': ['PurgeQueue', 'Arn'] };
+const keysTable = { 'Fn::GetAtt': ['KeysTable', 'Arn'] };
 const authRead = 'dynamodb:BatchGetItem';
 
 // What each function may do, and nothing more. `decrypt` is kms:Decrypt of tenant data keys.
@@ -73,15 +74,18 @@ const EXPECTED: Record<
     queue?: string[];
     /** Not an HTTP function: no operator key to read. */
     internal?: true;
+    /** Actions on the key table (default: the BatchGetItem of every tenant request). */
+    keys?: string[];
   }
 > = {
-  health: { table: [] },
-  notFound: { table: [] },
+  health: { table: [], keys: [] },
+  notFound: { table: [], keys: [] },
   tenants: {
     table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     tenantIndex: true,
     generate: true,
     queue: ['sqs:SendMessage'],
+    keys: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
   },
   purge: {
     table: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
@@ -89,6 +93,7 @@ const EXPECTED: Record<
     auditIndex: true,
     queue: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
     internal: true,
+    keys: ['dynamodb:DeleteItem'],
   },
   settings: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
   keys: {
@@ -181,6 +186,10 @@ describe('the packaged template', () => {
         .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(queue))
         .flatMap(actions);
       assert.deepEqual(queueActions.sort(), expected.queue ?? []);
+      const keyActions = statements
+        .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(keysTable))
+        .flatMap(actions);
+      assert.deepEqual(keyActions.sort(), expected.keys ?? ['dynamodb:BatchGetItem']);
       const kms = statements.filter((s) => actions(s).some((a) => a.startsWith('kms:')));
       for (const s of kms) assert.deepEqual(s.Resource, key, `${fn}: KMS only on our key`);
       const tenantKms = kms.filter((s) => JSON.stringify(s.Condition) === JSON.stringify(tenantCondition));
@@ -249,6 +258,26 @@ describe('the packaged template', () => {
       t.Properties.GlobalSecondaryIndexes.map((i: any) => i.IndexName),
       ['byTenant', 'auditByTenant', 'tenantDirectory'],
     );
+  });
+
+  it('the key table: the data keys alone, retained, protected, and never backed up', () => {
+    const t = resources.KeysTable as { Properties: any; DeletionPolicy?: string };
+    assert.equal(t.DeletionPolicy, 'Retain');
+    assert.equal(t.Properties.DeletionProtectionEnabled, true);
+    // No backup may hold a deleted tenant's key: no point-in-time recovery, a tag for backup plans.
+    assert.equal(t.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled, false);
+    assert.deepEqual(t.Properties.Tags, [{ Key: 'tfa:backup', Value: 'never' }]);
+    assert.equal(t.Properties.GlobalSecondaryIndexes, undefined);
+    assert.equal(t.Properties.SSESpecification.SSEEnabled, true);
+    // Only the tenants function writes or deletes there; the purge deletes what a shred left.
+    const writers = Object.keys(EXPECTED).filter((fn) =>
+      statementsOf(fn).some(
+        (s) =>
+          JSON.stringify(s.Resource) === JSON.stringify(keysTable) &&
+          actions(s).some((a) => a !== 'dynamodb:BatchGetItem'),
+      ),
+    );
+    assert.deepEqual(writers.sort(), ['purge', 'tenants']);
   });
 
   it('the KMS key: rotated, retained, administered by the account alone', () => {
