@@ -145,6 +145,8 @@ async function floorRun(rounds: number, withAudit: boolean) {
               Keys: [tenantKey('bench'), apiKeyKey('bench', keyId as string), userKey('bench', user.userId)],
               ConsistentRead: true,
             },
+            // The tenant's data key, from its own table, in the same call (as loadContext does).
+            'tfa-local-keys': { Keys: [{ pk: tenantKey('bench').pk }], ConsistentRead: true },
           },
         }),
       );
