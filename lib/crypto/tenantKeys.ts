@@ -25,6 +25,12 @@ const derive = (dataKey: Buffer, purpose: string) =>
  */
 export class TenantKeyring {
   private readonly cache = new Map<string, { wrapped: Buffer; keys: TenantKeys; until: number }>();
+  /**
+   * Single flight: the unwrap under way for a tenant and wrapped key. Requests that
+   * miss the cache at once (a cold start under load) share one key-vault call per
+   * tenant instead of each making its own.
+   */
+  private readonly opening = new Map<string, Promise<TenantKeys>>();
 
   constructor(
     private readonly vault: KeyVault,
@@ -41,6 +47,16 @@ export class TenantKeyring {
       return cached.keys;
     }
     this.observe(false);
+    const flight = `${tenantId}\0${Buffer.from(wrapped).toString('base64')}`;
+    let opening = this.opening.get(flight);
+    if (!opening) {
+      opening = this.open(tenantId, wrapped, now).finally(() => this.opening.delete(flight));
+      this.opening.set(flight, opening);
+    }
+    return opening;
+  }
+
+  private async open(tenantId: string, wrapped: Uint8Array, now: number): Promise<TenantKeys> {
     let dataKey: Buffer;
     try {
       dataKey = await this.vault.unwrapDataKey(tenantId, wrapped);

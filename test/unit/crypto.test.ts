@@ -63,6 +63,48 @@ describe('local key vault', () => {
 });
 
 describe('tenant keyring', () => {
+  it('single flight: requests that miss at once share one key-vault call per tenant', async () => {
+    const vault = new LocalKeyVault(Buffer.alloc(32, 2));
+    const calls = new Map<string, number>();
+    let failing = true;
+    const slow = {
+      generateDataKey: (t: string) => vault.generateDataKey(t),
+      unwrapDataKey: async (t: string, w: Uint8Array) => {
+        calls.set(t, (calls.get(t) ?? 0) + 1);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (t === 'flaky' && failing) throw new Error('KMS throttled');
+        return vault.unwrapDataKey(t, w);
+      },
+    };
+    const ring = new TenantKeyring(slow, () => 0);
+    const tenants = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => ({
+        id: `t${i}`,
+        ...(await vault.generateDataKey(`t${i}`)),
+      })),
+    );
+    const opened = await Promise.all(
+      tenants.flatMap((t) => Array.from({ length: 4 }, () => ring.keysFor(t.id, t.wrapped))),
+    );
+    assert.equal(
+      [...calls.values()].reduce((a, b) => a + b, 0),
+      50,
+      'one call per tenant, not per request',
+    );
+    assert.equal(opened[0], opened[3], 'the waiters share the same keys');
+    // A failed call fails every waiter, and the next request tries again.
+    const flaky = await vault.generateDataKey('flaky');
+    const results = await Promise.allSettled([1, 2, 3].map(() => ring.keysFor('flaky', flaky.wrapped)));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected', 'rejected'],
+    );
+    assert.equal(calls.get('flaky'), 1);
+    failing = false;
+    await ring.keysFor('flaky', flaky.wrapped);
+    assert.equal(calls.get('flaky'), 2);
+  });
+
   it('caches per tenant and per wrapped key, for a bounded time', async () => {
     let now = 0;
     const vault = new LocalKeyVault(Buffer.alloc(32, 1));
