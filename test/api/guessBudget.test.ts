@@ -5,7 +5,7 @@ import { codeFor } from '../support/otp.ts';
 import { type ApiClient, type Reply, startSecondServer, startTestService } from '../support/service.ts';
 import { binomialBound } from '../support/stats.ts';
 import { rawStore } from '../support/store.ts';
-import { enrol } from '../support/users.ts';
+import { enrol, type TenantKeys, tenantWith } from '../support/users.ts';
 
 /**
  * The guess budget under concurrency (API.md, Verify, rules): however many attempts
@@ -26,21 +26,10 @@ const BURSTS = 12;
 /** Chance that a correct budget is judged broken by bad luck alone, per scenario. */
 const FALSE_ALARM = 1e-4;
 
-interface Tenant {
-  id: string;
-  users: string;
-  support: string;
-}
+type Tenant = TenantKeys;
 
-async function tenantWith(id: string, maxFailures: number): Promise<Tenant> {
-  const admin = await client.tenant(operatorKey, id);
-  const patched = await client.call('PATCH', '/v1/settings', {
-    key: admin,
-    body: { lockout: { maxFailures, lockSeconds: 300 } },
-  });
-  assert.equal(patched.status, 200, patched.text);
-  return { id, users: await client.key(admin, ['users']), support: await client.key(admin, ['support']) };
-}
+const tenantLocking = (id: string, maxFailures: number) =>
+  tenantWith(client, operatorKey, id, { lockout: { maxFailures, lockSeconds: 300 } });
 
 const userPath = (userId: string, action = '') => `/v1/users/${userId}${action ? `/${action}` : ''}`;
 
@@ -162,8 +151,8 @@ describe('the guess budget holds however many attempts are in flight', () => {
   let five: Tenant;
   let one: Tenant;
   before(async () => {
-    five = await tenantWith('budget-five', 5);
-    one = await tenantWith('budget-one', 1);
+    five = await tenantLocking('budget-five', 5);
+    one = await tenantLocking('budget-one', 1);
   });
 
   const atVerify = (t: () => Tenant, userId: string) => async () => {
@@ -245,7 +234,7 @@ describe('a right code whose write reaches the store after the budget is spent i
   const FAILURE = { target: UPDATE, bodyIncludes: 'lastFailureToken' };
   let t: Tenant;
   before(async () => {
-    t = await tenantWith('budget-order', 5);
+    t = await tenantLocking('budget-order', 5);
   });
 
   /**

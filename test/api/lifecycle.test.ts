@@ -7,7 +7,7 @@ import { PNG } from 'pngjs';
 import { base32Decode, codeFor, freshStep } from '../support/otp.ts';
 import { type Reply, startTestService } from '../support/service.ts';
 import { rawStore } from '../support/store.ts';
-import { assertError, enrol } from '../support/users.ts';
+import { assertError, enrol, tenantWith } from '../support/users.ts';
 
 // jsqr is CommonJS whose export is also its own `default`: take the function either way.
 const jsQR = jsQRModule.default ?? jsQRModule;
@@ -77,12 +77,8 @@ async function enrolUser(userId: string, key = users) {
 function ownTenant(tenantId: string, settings: object) {
   const keys = { admin: '', users: '', support: '' };
   before(async () => {
-    keys.admin = await client.tenant(operatorKey, tenantId);
-    const patched = await client.call('PATCH', '/v1/settings', { key: keys.admin, body: settings });
-    assert.equal(patched.status, 200, patched.text);
-    keys.users = await client.key(keys.admin, ['users']);
-    keys.support = await client.key(keys.admin, ['support']);
-    for (const key of Object.values(keys)) secretsSeen.add(key);
+    Object.assign(keys, await tenantWith(client, operatorKey, tenantId, settings));
+    for (const key of [keys.admin, keys.users, keys.support]) secretsSeen.add(key);
   });
   return {
     keys,

@@ -45,3 +45,31 @@ export async function enrol(
   assert.equal(confirm.status, 200, confirm.text);
   return { setup: setup.body, recoveryCodes: confirm.body.recoveryCodes };
 }
+
+export interface TenantKeys {
+  id: string;
+  admin: string;
+  users: string;
+  support: string;
+}
+
+/**
+ * The one way to make a tenant for a test that changes or depends on its settings:
+ * a tenant of its own, `settings` applied, and a key of each scope.
+ */
+export async function tenantWith(
+  client: ApiClient,
+  operatorKey: string,
+  id: string,
+  settings: object,
+): Promise<TenantKeys> {
+  const admin = await client.tenant(operatorKey, id);
+  const patched = await client.call('PATCH', '/v1/settings', { key: admin, body: settings });
+  assert.equal(patched.status, 200, patched.text);
+  return {
+    id,
+    admin,
+    users: await client.key(admin, ['users']),
+    support: await client.key(admin, ['support']),
+  };
+}
