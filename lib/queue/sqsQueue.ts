@@ -11,7 +11,7 @@ export class SqsPurgeQueue implements PurgeQueue {
 
   constructor(
     private readonly queueUrl: string,
-    private readonly config: { endpoint?: string } = {},
+    private readonly config: { endpoint?: string; region?: string } = {},
     private readonly onClient: (client: Sqs.SQSClient) => void = () => undefined,
   ) {}
 
