@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { localPurgeQueue } from '../../lib/queue/localQueue.ts';
 import { codeFor } from '../support/otp.ts';
 import { type Reply, startSecondServer, startTestService } from '../support/service.ts';
 import { rawStore } from '../support/store.ts';
@@ -271,6 +272,18 @@ describe('deleting a tenant', () => {
     const audit = await client.call('GET', '/v1/audit', { key: reborn });
     assert.deepEqual(audit.body.events, []);
     assertError(await client.call('GET', '/v1/users/ann', { key: users }), 401, 'unauthorized');
+  });
+
+  it('a purge message for a live tenant deletes nothing', async () => {
+    const admin = await client.tenant(operatorKey, 'alive');
+    const users = await client.key(admin, ['users']);
+    await enrol(client, users, 'ann');
+    const before = await itemsOf('alive');
+    // As if a stale or forged message reached the queue: the purge only acts on a deleted tenant.
+    await localPurgeQueue.enqueue({ tenantId: 'alive', settle: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await itemsOf('alive'), before);
+    assert.equal((await client.call('GET', '/v1/users/ann', { key: users })).body.enabled, true);
   });
 
   it('a purge interrupted by the store resumes, and finishes', async () => {
