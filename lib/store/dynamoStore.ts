@@ -146,8 +146,10 @@ export class DynamoStore implements Store {
     const items = found.get(this.table) ?? [];
     const find = (key: Item) => items.find((item) => item.pk?.S === key.pk?.S && item.sk?.S === key.sk?.S);
     const context: RequestContext = {};
-    const tenant = tenantFromItem(find(tenantKey(ids.tenantId)));
-    const wrapped = found.get(this.keysTable)?.[0]?.dataKey?.B;
+    const tenantItem = find(tenantKey(ids.tenantId));
+    const tenant = tenantFromItem(tenantItem);
+    // A tenant made before the key table kept its data key in its own item: still read.
+    const wrapped = found.get(this.keysTable)?.[0]?.dataKey?.B ?? tenantItem?.dataKey?.B;
     if (tenant) context.tenant = { ...tenant, wrappedDataKey: wrapped ?? new Uint8Array() };
     const key =
       ids.keyId === undefined ? undefined : apiKeyFromItem(find(apiKeyKey(ids.tenantId, ids.keyId)));
@@ -265,13 +267,14 @@ export class DynamoStore implements Store {
     // First the mark, which every request reads: from then on the tenant's keys are
     // refused. Then the data key, the only copy of which is in the key table: from then
     // on no sealed secret of the tenant opens, not even from a restored backup of the
-    // table. A retry after a failure between the two finishes the second.
+    // table. A retry after a failure between the two finishes the second. (A tenant
+    // made before the key table kept its key in its own item: the mark removes it.)
     const marked = await this.conditional(
       new UpdateItemCommand({
         TableName: this.table,
         Key: tenantKey(tenantId),
         UpdateExpression:
-          'SET deletedAt = if_not_exists(deletedAt, :now), deleteReason = if_not_exists(deleteReason, :reason) REMOVE adminKeyIds',
+          'SET deletedAt = if_not_exists(deletedAt, :now), deleteReason = if_not_exists(deleteReason, :reason) REMOVE adminKeyIds, dataKey',
         ConditionExpression: itemExists,
         ExpressionAttributeValues: { ':now': N(nowMs), ':reason': { S: reason } },
       }),

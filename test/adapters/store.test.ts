@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { defaultSettings } from '../../lib/domain/settings.ts';
 import { emptyUser, type PendingEnrolment, type UserRecord } from '../../lib/domain/user.ts';
 import { ensureTable, localClientConfig, startEmbeddedStore } from '../../lib/local/embeddedStore.ts';
@@ -87,6 +87,41 @@ describe('DynamoStore against dynalite', () => {
     const missing = await store.loadContext({ tenantId: 'acme', keyId: 'nope', userId: 'nobody' });
     assert.equal(missing.key, undefined);
     assert.equal(missing.user, undefined);
+  });
+
+  it('the data key comes from the key table in the same batch, and is shredded there', async () => {
+    await store.createTenant(tenant('keyed'));
+    assert.deepEqual(await store.putDataKey('keyed', Buffer.alloc(60, 7)), Buffer.alloc(60, 7));
+    // Never over another: a second key for the same tenant is refused, and the first answered.
+    assert.deepEqual(Buffer.from(await store.putDataKey('keyed', Buffer.alloc(60, 8))), Buffer.alloc(60, 7));
+    const loaded = await store.loadContext({ tenantId: 'keyed' });
+    assert.deepEqual(Buffer.from(loaded.tenant?.wrappedDataKey ?? []), Buffer.alloc(60, 7));
+    assert.equal(await store.shredTenant('keyed', now, 'test'), true);
+    const shredded = await store.loadContext({ tenantId: 'keyed' });
+    assert.equal(shredded.tenant?.wrappedDataKey.length, 0, 'no key left');
+    assert.equal(shredded.tenant?.deletedAt, now);
+    assert.equal(await store.shredTenant('nobody', now, 'test'), false);
+  });
+
+  it('a tenant made before the key table: its data key is still read, and shredded', async () => {
+    const db = new DynamoDBClient(localClientConfig(embedded.endpoint));
+    await db.send(
+      new PutItemCommand({
+        TableName: 'tfa-store-test',
+        Item: {
+          pk: { S: 'TENANT#legacy' },
+          sk: { S: 'TENANT' },
+          settings: { S: JSON.stringify(defaultSettings('legacy')) },
+          createdAt: { N: String(now) },
+          revision: { N: '0' },
+          dataKey: { B: Buffer.alloc(60, 9) },
+        },
+      }),
+    );
+    const loaded = await store.loadContext({ tenantId: 'legacy' });
+    assert.deepEqual(Buffer.from(loaded.tenant?.wrappedDataKey ?? []), Buffer.alloc(60, 9));
+    await store.shredTenant('legacy', now, 'test');
+    assert.equal((await store.loadContext({ tenantId: 'legacy' })).tenant?.wrappedDataKey.length, 0);
   });
 
   it('settings: an optimistic write loses to a concurrent change', async () => {
