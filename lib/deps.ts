@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { boundedRequests } from './awsClients.ts';
 
 import type { KeyVault } from './crypto/keyVault.ts';
 import { KmsKeyVault } from './crypto/kmsKeyVault.ts';
@@ -123,16 +124,10 @@ export function buildDeps({ env, use = {}, observeAwsCalls: observer }: DepsOpti
 
 function dynamoStore(env: NodeJS.ProcessEnv, register: (client: DynamoDBClient) => void): Store {
   const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB;
-  // Bounded time per attempt and few attempts: a login must not hang on a slow store.
   const db = new DynamoDBClient({
     ...(endpoint ? { endpoint } : {}),
     maxAttempts: 3,
-    // throwOnRequestTimeout: without it the handler only logs a warning and keeps waiting.
-    requestHandler: {
-      connectionTimeout: 1000,
-      requestTimeout: Number(env.TFA_DYNAMODB_TIMEOUT_MS ?? 2000),
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: boundedRequests(Number(env.TFA_DYNAMODB_TIMEOUT_MS ?? 2000)),
   });
   register(db);
   return new DynamoStore(db, required(env, 'TFA_TABLE'), required(env, 'TFA_KEYS_TABLE'));

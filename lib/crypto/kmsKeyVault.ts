@@ -1,4 +1,5 @@
 import type * as Kms from '@aws-sdk/client-kms';
+import { boundedRequests } from '../awsClients.ts';
 import { serviceUnavailable } from '../errors.ts';
 import type { KeyVault } from './keyVault.ts';
 
@@ -28,12 +29,7 @@ export class KmsKeyVault implements KeyVault {
       const client = new sdk.KMSClient({
         ...config,
         maxAttempts,
-        // throwOnRequestTimeout: without it the handler only logs a warning and keeps waiting.
-        requestHandler: {
-          connectionTimeout: 1000,
-          requestTimeout: requestTimeoutMs,
-          throwOnRequestTimeout: true,
-        },
+        requestHandler: boundedRequests(requestTimeoutMs),
       });
       this.onClient(client);
       return { sdk, client };

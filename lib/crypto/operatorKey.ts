@@ -1,4 +1,5 @@
 import type * as Ssm from '@aws-sdk/client-ssm';
+import { boundedRequests } from '../awsClients.ts';
 import { parseApiKey } from './apiKeys.ts';
 import { sha256 } from './hashes.ts';
 
@@ -63,7 +64,7 @@ export class SsmOperatorKey implements OperatorKeySource {
       const client = new sdk.SSMClient({
         ...this.config,
         maxAttempts: 2,
-        requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
+        requestHandler: boundedRequests(2000),
       });
       this.onClient(client);
       return { sdk, client };

@@ -1,4 +1,5 @@
 import type * as Sqs from '@aws-sdk/client-sqs';
+import { boundedRequests } from '../awsClients.ts';
 import { serviceUnavailable } from '../errors.ts';
 import type { PurgeJob, PurgeQueue } from './port.ts';
 
@@ -20,7 +21,7 @@ export class SqsPurgeQueue implements PurgeQueue {
       const client = new sdk.SQSClient({
         ...this.config,
         maxAttempts: 3,
-        requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
+        requestHandler: boundedRequests(2000),
       });
       this.onClient(client);
       return { sdk, client };
