@@ -21,6 +21,10 @@ export default tseslint.config(
   },
   ...layers,
   {
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
+  {
     files: ['test/**/*.ts'],
     // node:test's describe() and it() return promises that the runner awaits itself.
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-floating-promises': 'off' },

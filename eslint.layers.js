@@ -55,4 +55,36 @@ export const layers = [
       ],
     },
   },
+  {
+    // The typed client is for callers (the CLI, the console, panel backends): it
+    // speaks HTTP only, and runs in a browser as well as in Node.js.
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*'], message: 'the client knows the service only through openapi.yaml' },
+            { group: ['node:*'], message: 'the client runs in browsers too: no Node.js modules' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../lib/*', '../../lib/*', '../functions/*', '../../functions/*'],
+              message: 'the CLI is a caller: it reaches the service through client/, over HTTP',
+            },
+          ],
+        },
+      ],
+    },
+  },
 ];

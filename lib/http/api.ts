@@ -126,7 +126,7 @@ export function api(routes: Record<string, Route>, getDeps: () => Deps = default
     .use(httpHeaderNormalizer())
     // Authentication before the body: without a valid key, 401 whatever the body.
     .use(authenticate((routeKey) => routes[routeKey]?.access, getDeps))
-    .use(jsonBody())
+    .use(jsonBody((routeKey) => routes[routeKey]?.access !== 'public'))
     .handler(async (event, context) => {
       const route = routes[event.routeKey];
       if (!route) throw new Error(`no route ${event.routeKey}`);

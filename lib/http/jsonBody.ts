@@ -9,8 +9,13 @@ export const MAX_BODY_BYTES = 16 * 1024;
  * @middy/http-json-body-parser, which answers a malformed body with 415 where the
  * contract wants `400 invalid_request`, and matches the content type case-sensitively.
  */
-export const jsonBody = (): MiddlewareObj<Event, Result, Error, ApiContext> => ({
+export const jsonBody = (
+  readsBody: (routeKey: string) => boolean,
+): MiddlewareObj<Event, Result, Error, ApiContext> => ({
   before: (request) => {
+    // A public route (health, and `$default`'s 404) reads no body: an unknown path
+    // answers 404 whatever is sent to it.
+    if (!readsBody(request.event.routeKey)) return;
     const { body, isBase64Encoded } = request.event;
     if (body === undefined || body === null || body === '') return;
     const raw = isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');

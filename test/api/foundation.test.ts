@@ -357,7 +357,7 @@ describe('keys (admin)', () => {
   });
 
   it('scopes: users and support keys may not manage keys or settings', async () => {
-    for (const scope of ['users', 'support']) {
+    for (const scope of ['users', 'support'] as const) {
       const key = await client.key(admin, [scope]);
       assertError(await client.call('GET', '/v1/keys', { key }), 403, 'forbidden');
       assertError(

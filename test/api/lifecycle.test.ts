@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { useDeps } from '../../lib/deps.ts';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
+import { checkResponse } from '../support/contract.ts';
 import { base32Decode, codeFor, freshStep } from '../support/otp.ts';
 import { type Reply, startTestService } from '../support/service.ts';
 import { rawStore } from '../support/store.ts';
@@ -37,7 +38,11 @@ function rawRequest(method: string, path: string, key: string): Promise<{ status
     req.on('response', (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => {
+        const headers = new Headers(res.headers as Record<string, string>);
+        checkResponse(method, path, res.statusCode ?? 0, headers, text ? JSON.parse(text) : undefined, text);
+        resolve({ status: res.statusCode ?? 0, text });
+      });
     });
     req.on('error', reject);
     req.end();

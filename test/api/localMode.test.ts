@@ -9,6 +9,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localClientConfig, startEmbeddedStore } from '../../lib/local/embeddedStore.ts';
 import { PROJECT_ROOT, startLocalService } from '../../lib/local/service.ts';
 import { tableDefinition } from '../../lib/store/table.ts';
+import { ApiClient } from '../support/service.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -142,10 +143,9 @@ describe('local mode refuses to start unsafely, and says why', () => {
     const service = await startLocalService({ dataDir: dir, port: 0, operatorKey: 'o'.repeat(40) });
     try {
       // Something for the store to write: a tenant.
-      const reply = await fetch(`${service.url}/v1/tenants`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${'o'.repeat(40)}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ tenantId: 'perms' }),
+      const reply = await new ApiClient(service.url).call('POST', '/v1/tenants', {
+        key: 'o'.repeat(40),
+        body: { tenantId: 'perms' },
       });
       assert.equal(reply.status, 201);
     } finally {

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { startEmbeddedStore } from '../../lib/local/embeddedStore.ts';
 import { PROJECT_ROOT, startLocalService } from '../../lib/local/service.ts';
+import type { RetryPolicy } from '../../client/retry.ts';
+import { type Scope, tfaClient } from '../../client/tfaClient.ts';
+import { checkResponse, contractFetch } from './contract.ts';
 import { startFaultProxy } from './faultProxy.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -104,7 +107,8 @@ function captureOutput(): () => string {
   return () => lines.join('');
 }
 
-// Replies are read as the contract says they are; a test asserts their shape.
+// Replies are read as the contract says they are, and every one is held to openapi.yaml
+// (test/support/contract.ts) before a test sees it.
 export interface Reply<T = any> {
   status: number;
   headers: Headers;
@@ -145,22 +149,25 @@ export class ApiClient {
     } catch {
       parsed = undefined;
     }
+    // The path as sent: fetch resolves `.` and `..` segments.
+    checkResponse(method, new URL(response.url).pathname, response.status, response.headers, parsed, text);
     return { status: response.status, headers: response.headers, body: parsed, text };
+  }
+
+  /** The typed client (client/) on this service, its answers held to openapi.yaml. */
+  typed(key?: string, retry: Partial<RetryPolicy> = { retries: 0 }) {
+    return tfaClient({ url: this.url, key, retry, fetch: contractFetch });
   }
 
   /** A new tenant and its bootstrap admin key. */
   async tenant(operatorKey: string, tenantId: string, issuer?: string) {
-    const reply = await this.call('POST', '/v1/tenants', {
-      key: operatorKey,
-      body: issuer === undefined ? { tenantId } : { tenantId, issuer },
-    });
-    if (reply.status !== 201) throw new Error(`tenant creation failed: ${reply.status} ${reply.text}`);
-    return reply.body.apiKey.secret as string;
+    const created = await this.typed(operatorKey).tenants.create(
+      issuer === undefined ? { tenantId } : { tenantId, issuer },
+    );
+    return created.apiKey.secret;
   }
 
-  async key(adminKey: string, scopes: string[], name = scopes.join('+')) {
-    const reply = await this.call('POST', '/v1/keys', { key: adminKey, body: { name, scopes } });
-    if (reply.status !== 201) throw new Error(`key creation failed: ${reply.status} ${reply.text}`);
-    return reply.body.secret as string;
+  async key(adminKey: string, scopes: Scope[], name = scopes.join('+')) {
+    return (await this.typed(adminKey).keys.create({ name, scopes })).secret;
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { codeFor, freshStep } from './otp.ts';
+import type { Schemas } from '../../client/tfaClient.ts';
 import type { ApiClient, Reply } from './service.ts';
 
 /**
@@ -32,18 +33,13 @@ export async function enrol(
   client: ApiClient,
   key: string,
   userId: string,
-  setupBody?: unknown,
+  setupBody?: Schemas['SetupRequest'],
 ): Promise<Enrolled> {
   await freshStep();
-  const path = `/v1/users/${encodeURIComponent(userId)}`;
-  const setup = await client.call('POST', `${path}/setup`, {
-    key,
-    ...(setupBody === undefined ? {} : { body: setupBody }),
-  });
-  assert.equal(setup.status, 201, setup.text);
-  const confirm = await client.call('POST', `${path}/confirm`, { key, body: { code: codeFor(setup.body) } });
-  assert.equal(confirm.status, 200, confirm.text);
-  return { setup: setup.body, recoveryCodes: confirm.body.recoveryCodes };
+  const users = client.typed(key).users;
+  const setup = await users.setup(userId, setupBody);
+  const confirmed = await users.confirm(userId, codeFor(setup));
+  return { setup, recoveryCodes: confirmed.recoveryCodes };
 }
 
 export interface TenantKeys {
@@ -61,11 +57,10 @@ export async function tenantWith(
   client: ApiClient,
   operatorKey: string,
   id: string,
-  settings: object,
+  settings: Schemas['SettingsChange'],
 ): Promise<TenantKeys> {
   const admin = await client.tenant(operatorKey, id);
-  const patched = await client.call('PATCH', '/v1/settings', { key: admin, body: settings });
-  assert.equal(patched.status, 200, patched.text);
+  await client.typed(admin).settings.change(settings);
   return {
     id,
     admin,

@@ -28,8 +28,13 @@ function importsOf(file: string): string[] {
 }
 
 describe('layers', () => {
-  it('no import cycle among the modules of lib/ and functions/', () => {
-    const graph = new Map([...sources('lib'), ...sources('functions')].map((f) => [f, importsOf(f)]));
+  it('no import cycle among the modules of lib/, functions/, client/ and cli/', () => {
+    const graph = new Map(
+      [...sources('lib'), ...sources('functions'), ...sources('client'), ...sources('cli')].map((f) => [
+        f,
+        importsOf(f),
+      ]),
+    );
     const state = new Map<string, 'visiting' | 'done'>();
     const cycles: string[] = [];
     const visit = (file: string, path: string[]) => {
@@ -77,8 +82,20 @@ describe('layers', () => {
       refused('lib/store/x.ts', "import { verifyCode } from '../usecases/verify.ts';").join(),
       /adapters import no use case/,
     );
+    assert.match(
+      refused('client/x.ts', "import { ERROR_STATUS } from '../lib/errors.ts';").join(),
+      /the client knows the service only through openapi.yaml/,
+    );
+    assert.match(
+      refused('client/x.ts', "import { readFileSync } from 'node:fs';").join(),
+      /runs in browsers too/,
+    );
+    assert.match(
+      refused('cli/x.ts', "import { tenantStore } from '../lib/store/dynamoStore.ts';").join(),
+      /the CLI is a caller/,
+    );
     // And the tree itself passes them.
-    for (const file of sources('lib')) {
+    for (const file of [...sources('lib'), ...sources('client'), ...sources('cli')]) {
       assert.deepEqual(refused(file, readFileSync(join(ROOT, file), 'utf8')), [], relative(ROOT, file));
     }
   });

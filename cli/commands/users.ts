@@ -1,0 +1,180 @@
+import { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { pages, type Schemas } from '../../client/tfaClient.ts';
+import { bulkRemove, readFile, readReport, readUserIds } from '../bulkRemove.ts';
+import { type Cli, EXIT, Exit, integer, UsageError } from '../common.ts';
+import { fields, show, table } from '../output.ts';
+import { more } from './tenants.ts';
+
+const userRows = (users: Schemas['UserSummary'][]) =>
+  table(
+    ['USER', 'ENABLED', 'PENDING', 'CONFIRMED', 'LAST VERIFIED', 'LOCKED UNTIL'],
+    users.map((u) => [
+      u.userId,
+      u.enabled ? 'yes' : 'no',
+      u.pending ? 'yes' : 'no',
+      u.confirmedAt,
+      u.lastVerifiedAt,
+      u.lockedUntil,
+    ]),
+  );
+
+const statusView = (s: Schemas['Status']) =>
+  fields([
+    ['user', s.userId],
+    ['enabled', s.enabled ? 'yes' : 'no'],
+    ['pending setup', s.pending ? 'yes' : 'no'],
+    ['enforced', s.enforced ? 'yes' : 'no'],
+    ['confirmed', s.confirmedAt],
+    ['last verified', s.lastVerifiedAt],
+    ['failed attempts', s.failedAttempts],
+    ['locked until', s.lockedUntil],
+    ['disabled', s.disabled ? 'yes: 100 failures in a row; a reconfigure or removal lifts it' : 'no'],
+    ['recovery codes left', s.recoveryCodesRemaining],
+  ]);
+
+interface RemoveOptions {
+  reason: string;
+  fromFile?: string;
+  report?: string;
+  resume?: string;
+  concurrency: number;
+}
+
+/** `tfa users ...`: the users of the tenant (support key; status also with a users key). */
+export function usersCommand(cli: Cli): Command {
+  const users = new Command('users').description(
+    "The tenant's users: list, status, unlock, remove (support key).",
+  );
+
+  users
+    .command('list')
+    .description('List the users with two-factor authentication, in user-id order.')
+    .option('--status <status>', 'only enabled or only pending users')
+    .option('--all', 'every page')
+    .option('--limit <n>', 'users per page (1 to 100)', integer)
+    .option('--cursor <cursor>', 'the page after a previous one')
+    .action(
+      async (options: { status?: 'enabled' | 'pending'; all?: boolean; limit?: number; cursor?: string }) => {
+        if (options.status !== undefined && options.status !== 'enabled' && options.status !== 'pending') {
+          throw new UsageError('--status must be enabled or pending');
+        }
+        const client = cli.client();
+        const output = cli.output();
+        const status = options.status === undefined ? {} : { status: options.status };
+        if (options.all) {
+          const all: Schemas['UserSummary'][] = [];
+          for await (const page of pages((cursor) =>
+            client.users.list({ ...status, limit: options.limit ?? 100, cursor }),
+          ))
+            all.push(...page.users);
+          show(output, { users: all }, (u) => userRows(u.users));
+          return;
+        }
+        const page = await client.users.list({ ...status, limit: options.limit, cursor: options.cursor });
+        show(output, page, (p) => userRows(p.users) + more(p.nextCursor, 'tfa users list'));
+      },
+    );
+
+  users
+    .command('status')
+    .description("A user's two-factor status; never a secret.")
+    .argument('<userId>')
+    .action(async (userId: string) => {
+      show(cli.output(), await cli.client().users.status(userId), statusView);
+    });
+
+  users
+    .command('unlock')
+    .description('Lift the timed lock after failed attempts (not a disable).')
+    .argument('<userId>')
+    .action(async (userId: string) => {
+      show(
+        cli.output(),
+        await cli.client().users.unlock(userId),
+        (s) => `Unlocked ${s.userId}.\n${statusView(s)}`,
+      );
+    });
+
+  users
+    .command('remove')
+    .description('Remove two-factor authentication for one user, or for every user of a file.')
+    .argument('[userId]', 'the user (or give --from-file)')
+    .requiredOption('--reason <reason>', 'why, for the audit trail (1 to 256 characters)')
+    .option('--from-file <file>', 'CSV or text, one user id per line, optional header "userId"')
+    .option('--report <file>', "where each user's outcome is written (default: tfa-remove-<time>.csv)")
+    .option('--resume <report>', 'skip the users an earlier report shows as removed or not enrolled')
+    .option('--concurrency <n>', 'removals in flight at once', integer, 8)
+    .action(async (userId: string | undefined, options: RemoveOptions) => {
+      if ((userId === undefined) === (options.fromFile === undefined)) {
+        throw new UsageError('give a userId or --from-file FILE, not both');
+      }
+      if (options.reason.trim() === '') throw new UsageError('--reason must not be empty');
+      if (userId !== undefined) {
+        if (options.report || options.resume)
+          throw new UsageError('--report and --resume go with --from-file');
+        const answer = await cli.client().users.remove(userId, options.reason);
+        show(cli.output(), answer, (a) =>
+          a.removed
+            ? `Removed two-factor authentication for ${a.userId}.`
+            : `${a.userId} had no two-factor authentication.`,
+        );
+        return;
+      }
+      await removeFromFile(cli, options as RemoveOptions & { fromFile: string });
+    });
+
+  return users;
+}
+
+async function removeFromFile(cli: Cli, options: RemoveOptions & { fromFile: string }) {
+  if (options.concurrency < 1 || options.concurrency > 64)
+    throw new UsageError('--concurrency must be 1 to 64');
+  const client = cli.client();
+  const output = cli.output();
+  let ids: string[];
+  let resumed = new Map<string, string>();
+  try {
+    ids = readUserIds(readFile(options.fromFile));
+    if (options.resume) resumed = readReport(readFile(options.resume));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const report = options.report ?? `tfa-remove-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`;
+
+  // Ctrl-C: no new removal starts; those in flight finish and are reported. A second one quits at once.
+  const stop = new AbortController();
+  const onInterrupt = () => {
+    if (stop.signal.aborted) process.exit(EXIT.interrupted);
+    stop.abort();
+    output.warn('\ninterrupted: finishing the removals in flight (Ctrl-C again to quit now)');
+  };
+  process.on('SIGINT', onInterrupt);
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ stream: process.stderr, format: '{bar} {value}/{total} users' })
+    : undefined;
+  bar?.start(ids.length, 0);
+  try {
+    const summary = await bulkRemove(
+      client,
+      { ids, reason: options.reason, report, resumed, concurrency: options.concurrency },
+      { onOutcome: () => bar?.increment(), stop: stop.signal },
+    );
+    bar?.stop();
+    show(output, summary, (s) =>
+      [
+        `Removed ${s.removed}, not enrolled ${s.notEnrolled}, failed ${s.failed}, skipped ${s.skipped} (of ${ids.length}).`,
+        ...s.failures.map((f) => `  ${f.userId}: ${f.code}: ${f.message}`),
+      ].join('\n'),
+    );
+    output.warn(`report: ${report}`);
+    if (stop.signal.aborted) {
+      output.warn(`stopped before the end: resume with --resume ${report}`);
+      throw new Exit(EXIT.interrupted);
+    }
+    if (summary.failed > 0) throw new Exit(EXIT.refused);
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onInterrupt);
+  }
+}

@@ -1,0 +1,136 @@
+import createClient from 'openapi-fetch';
+import { DEFAULT_RETRY, type RetryPolicy, retryingFetch } from './retry.ts';
+import type { components, paths } from './schema.ts';
+
+/**
+ * The typed client of the API: the CLI, the console and the tests call the service
+ * through it. Its types are generated from openapi.yaml (client/schema.ts, by
+ * `npm run generate:client`; a test fails when they are stale), so a route, a field
+ * or an error code the spec does not have does not compile. Each method answers the
+ * API's body, or throws a `TfaApiError` carrying the contract's code.
+ */
+
+export type Schemas = components['schemas'];
+export type ErrorCode = Schemas['Error']['error']['code'];
+export type Scope = Schemas['Scope'];
+
+/** An answer that is not a success: the contract's error code and message, with the request id. */
+export class TfaApiError extends Error {
+  override readonly name = 'TfaApiError';
+
+  constructor(
+    readonly status: number,
+    /** The contract's code; `unexpected_response` when the body is not the contract's error shape. */
+    readonly code: ErrorCode | 'unexpected_response',
+    message: string,
+    readonly requestId: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  /** The service's base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  /** The operator key or a tenant key, sent as `Authorization: Bearer`. */
+  key?: string | undefined;
+  retry?: Partial<RetryPolicy>;
+  /** The transport under the retries (tests pass one that holds answers to the spec). */
+  fetch?: typeof fetch;
+}
+
+interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+function failure(response: Response, body: unknown): TfaApiError {
+  const requestId = response.headers.get('x-request-id') ?? undefined;
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  if (typeof error?.code === 'string' && typeof error.message === 'string') {
+    return new TfaApiError(response.status, error.code as ErrorCode, error.message, requestId);
+  }
+  return new TfaApiError(
+    response.status,
+    'unexpected_response',
+    `HTTP ${response.status} without the contract's error body`,
+    requestId,
+  );
+}
+
+async function answer<T>(call: Promise<Answer<T>>): Promise<T> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw failure(response, error);
+  return data as T;
+}
+
+type Page = { limit?: number; cursor?: string };
+
+export function tfaClient(options: ClientOptions) {
+  const api = createClient<paths>({
+    baseUrl: options.url.replace(/\/+$/, ''),
+    fetch: retryingFetch(options.fetch ?? globalThis.fetch, { ...DEFAULT_RETRY, ...options.retry }),
+    headers: options.key === undefined ? {} : { authorization: `Bearer ${options.key}` },
+  });
+  const user = (userId: string) => ({ params: { path: { userId } } });
+
+  return {
+    health: () => answer(api.GET('/v1/health')),
+    tenants: {
+      create: (body: Schemas['NewTenant']) => answer(api.POST('/v1/tenants', { body })),
+      list: (query: Page = {}) => answer(api.GET('/v1/tenants', { params: { query } })),
+      get: (tenantId: string) =>
+        answer(api.GET('/v1/tenants/{tenantId}', { params: { path: { tenantId } } })),
+      delete: (tenantId: string, reason: string) =>
+        answer(api.DELETE('/v1/tenants/{tenantId}', { params: { path: { tenantId } }, body: { reason } })),
+      createKey: (tenantId: string, body: Schemas['NewKey']) =>
+        answer(api.POST('/v1/tenants/{tenantId}/keys', { params: { path: { tenantId } }, body })),
+    },
+    settings: {
+      get: () => answer(api.GET('/v1/settings')),
+      change: (body: Schemas['SettingsChange']) => answer(api.PATCH('/v1/settings', { body })),
+    },
+    keys: {
+      create: (body: Schemas['NewKey']) => answer(api.POST('/v1/keys', { body })),
+      list: () => answer(api.GET('/v1/keys')),
+      delete: (id: string) => answer(api.DELETE('/v1/keys/{id}', { params: { path: { id } } })),
+    },
+    users: {
+      list: (query: Page & { status?: 'enabled' | 'pending' } = {}) =>
+        answer(api.GET('/v1/users', { params: { query } })),
+      status: (userId: string) => answer(api.GET('/v1/users/{userId}', user(userId))),
+      remove: (userId: string, reason?: string) =>
+        answer(
+          api.DELETE('/v1/users/{userId}', {
+            ...user(userId),
+            ...(reason === undefined ? {} : { body: { reason } }),
+          }),
+        ),
+      setup: (userId: string, body: Schemas['SetupRequest'] = {}) =>
+        answer(api.POST('/v1/users/{userId}/setup', { ...user(userId), body })),
+      confirm: (userId: string, code: string) =>
+        answer(api.POST('/v1/users/{userId}/confirm', { ...user(userId), body: { code } })),
+      verify: (userId: string, code: string) =>
+        answer(api.POST('/v1/users/{userId}/verify', { ...user(userId), body: { code } })),
+      newRecoveryCodes: (userId: string) =>
+        answer(api.POST('/v1/users/{userId}/recovery-codes', user(userId))),
+      unlock: (userId: string) => answer(api.POST('/v1/users/{userId}/unlock', user(userId))),
+    },
+    audit: (query: Page & { userId?: string } = {}) => answer(api.GET('/v1/audit', { params: { query } })),
+  };
+}
+
+export type TfaClient = ReturnType<typeof tfaClient>;
+
+/** Every page of a listing, in order: `list` is called with each page's `nextCursor` until it is null. */
+export async function* pages<P extends { nextCursor: string | null }>(
+  list: (cursor: string | undefined) => Promise<P>,
+): AsyncGenerator<P> {
+  let cursor: string | undefined;
+  do {
+    const page = await list(cursor);
+    yield page;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+}
