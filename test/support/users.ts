@@ -20,7 +20,7 @@ export function assertError(reply: Reply, status: number, code: string, mentions
 
 export interface Enrolled {
   /** The setup's answer: secret, URI, QR codes, parameters. */
-  setup: { secret: string; digits?: number; period?: number; algorithm?: string; [field: string]: unknown };
+  setup: Schemas['Setup'];
   recoveryCodes: string[];
 }
 
