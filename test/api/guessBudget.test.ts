@@ -61,7 +61,8 @@ function wrongCodes(setup: { secret: string }, count: number): string[] {
   return [...codes];
 }
 
-type Outcome = 'won' | 'invalid_code' | 'locked' | 'disabled';
+/** `settled`: a confirm that came after the right one had activated the setup (and so ended it). */
+type Outcome = 'won' | 'invalid_code' | 'locked' | 'disabled' | 'settled';
 
 const verifyOutcome = (reply: Reply): Outcome => {
   if (reply.status === 200 && reply.body.valid === true) return 'won';
@@ -75,6 +76,7 @@ const confirmOutcome = (reply: Reply): Outcome => {
   if (reply.status === 200) return 'won';
   if (reply.status === 422 && reply.body.error.code === 'invalid_code') return 'invalid_code';
   if (reply.status === 423 && reply.body.error.code === 'locked') return 'locked';
+  if (reply.status === 404 && reply.body.error.code === 'no_pending_setup') return 'settled';
   throw new Error(`unexpected confirm answer ${reply.status} ${reply.text}`);
 };
 
@@ -107,7 +109,7 @@ async function mountBursts(scenario: Scenario) {
       codes.map((code, i) => attempt(servers[i % servers.length] as ApiClient, code)),
     );
     const counts = Object.fromEntries(
-      (['won', 'invalid_code', 'locked', 'disabled'] as const).map((o) => [
+      (['won', 'invalid_code', 'locked', 'disabled', 'settled'] as const).map((o) => [
         o,
         outcomes.filter((x) => x === o).length,
       ]),

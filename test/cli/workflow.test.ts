@@ -1,0 +1,313 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../../lib/local/service.ts';
+import { startFaultProxy } from '../support/faultProxy.ts';
+import { codeFor } from '../support/otp.ts';
+import { startTestService } from '../support/service.ts';
+import { enrol } from '../support/users.ts';
+
+/**
+ * A support shift with the `tfa` command, spawned as a person runs it, against the
+ * real local service: the operator makes a tenant, its admin makes keys, support
+ * lists users, removes 2FA in bulk from a file with a report, is interrupted,
+ * resumes, unlocks a user, and reads the audit trail.
+ */
+
+const service = await startTestService();
+const { client, operatorKey } = service;
+const work = mkdtempSync(join(tmpdir(), 'tfa-cli-'));
+const BIN = join(PROJECT_ROOT, 'bin/tfa.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function tfa(args: string[], options: { key?: string; url?: string } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: work,
+      env: { PATH: process.env.PATH, TFA_URL: options.url ?? service.url, TFA_KEY: options.key ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A `--json` run: it succeeded and printed exactly one JSON document. */
+async function tfaJson(args: string[], key: string) {
+  const run = await tfa([...args, '--json'], { key });
+  assert.equal(run.code, 0, run.stderr);
+  return JSON.parse(run.stdout);
+}
+
+const reportRows = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(','));
+
+describe('a support workflow with the tfa CLI', () => {
+  let admin: string;
+  let support: string;
+  let panel: string;
+  const enrolled = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
+
+  it('the operator creates a tenant, and reads it back', async () => {
+    const created = await tfaJson(['tenants', 'create', 'acme', '--issuer', 'Acme Hosting'], operatorKey);
+    assert.equal(created.tenantId, 'acme');
+    assert.equal(created.apiKey.name, 'bootstrap');
+    admin = created.apiKey.secret;
+
+    const listed = await tfa(['tenants', 'list'], { key: operatorKey });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^TENANT\s+ISSUER\s+POLICY\s+CREATED\n/);
+    assert.match(listed.stdout, /^acme\s+Acme Hosting\s+enabled\s+20\d\d-/m);
+    const shown = await tfa(['tenants', 'show', 'acme'], { key: operatorKey });
+    assert.match(shown.stdout, /issuer:\s+Acme Hosting/);
+    assert.deepEqual(
+      (await tfaJson(['tenants', 'list', '--all'], operatorKey)).tenants.map((t: any) => t.tenantId),
+      ['acme'],
+    );
+  });
+
+  it('the admin makes keys, lists them, and sets the lockout', async () => {
+    support = (await tfaJson(['keys', 'create', '--name', 'support-desk', '--scopes', 'support'], admin))
+      .secret;
+    panel = (await tfaJson(['keys', 'create', '--name', 'panel', '--scopes', 'users'], admin)).secret;
+    const human = await tfa(['keys', 'create', '--name', 'spare', '--scopes', 'users,support'], {
+      key: admin,
+    });
+    assert.match(
+      human.stdout,
+      /^Created key (\S+) \(spare; users, support\)\.\nSecret, shown only now: tfa\.acme\./,
+    );
+    const spareId = /^Created key (\S+)/.exec(human.stdout)?.[1] as string;
+
+    const listed = await tfa(['keys', 'list'], { key: admin });
+    assert.match(listed.stdout, /support-desk\s+support\s/);
+    assert.doesNotMatch(listed.stdout, /tfa\.acme\./, 'a listing never shows a secret');
+    assert.deepEqual(await tfaJson(['keys', 'delete', spareId], admin), { id: spareId, deleted: true });
+
+    const settings = await tfaJson(
+      ['settings', 'set', '--max-failures', '3', '--lock-seconds', '600'],
+      admin,
+    );
+    assert.deepEqual(settings.lockout, { maxFailures: 3, lockSeconds: 600 });
+    const human2 = await tfa(['settings', 'get'], { key: admin });
+    assert.match(human2.stdout, /max failures:\s+3/);
+  });
+
+  it('support lists the enrolled users, every page', async () => {
+    for (const userId of enrolled) await enrol(client, panel, userId);
+    await client.typed(panel).users.setup('pending-paul');
+    const all = await tfaJson(['users', 'list', '--all', '--limit', '2'], support);
+    assert.deepEqual(
+      all.users.map((u: any) => u.userId),
+      [...enrolled, 'pending-paul'].sort(),
+    );
+    const pending = await tfaJson(['users', 'list', '--status', 'pending'], support);
+    assert.deepEqual(
+      pending.users.map((u: any) => u.userId),
+      ['pending-paul'],
+    );
+    const human = await tfa(['users', 'list', '--limit', '2'], { key: support });
+    assert.match(human.stdout, /^USER\s+ENABLED/);
+    assert.match(human.stdout, /More: tfa users list --cursor \S+/);
+  });
+
+  it('support unlocks a locked user', async () => {
+    const { setup } = await enrol(client, panel, 'locked-lou');
+    for (let i = 0; i < 3; i++) await client.typed(panel).users.verify('locked-lou', '000000');
+    const locked = await tfa(['users', 'status', 'locked-lou'], { key: support });
+    assert.match(locked.stdout, /locked until:\s+20\d\d-/);
+    const unlocked = await tfaJson(['users', 'unlock', 'locked-lou'], support);
+    assert.equal(unlocked.lockedUntil, null);
+    assert.deepEqual(await client.typed(panel).users.verify('locked-lou', codeFor(setup, 1)), {
+      valid: true,
+      method: 'totp',
+    });
+  });
+
+  it('support removes 2FA for a file of users, with a report naming each outcome', async () => {
+    const file = join(work, 'offboard.csv');
+    writeFileSync(file, ['userId', 'alice', 'bob', 'nobody', 'bad user', 'alice', ''].join('\n'));
+    const report = join(work, 'offboard-report.csv');
+    const run = await tfa(
+      ['users', 'remove', '--from-file', file, '--reason', 'ticket 4711', '--report', report, '--json'],
+      {
+        key: support,
+      },
+    );
+    assert.equal(run.code, 1, 'one user failed, so the run exits 1');
+    const summary = JSON.parse(run.stdout);
+    assert.deepEqual(
+      { ...summary, failures: summary.failures.map((f: any) => [f.userId, f.code]) },
+      { removed: 2, notEnrolled: 1, failed: 1, skipped: 0, failures: [['bad user', 'invalid_user_id']] },
+    );
+    assert.match(run.stderr, /report: .*offboard-report\.csv/);
+    assert.deepEqual(
+      reportRows(report)
+        .map(([id, outcome]) => `${id}=${outcome}`)
+        .sort(),
+      ['alice=removed', 'bad user=invalid_user_id', 'bob=removed', 'nobody=not_enrolled'],
+    );
+    assert.equal((await client.typed(support).users.status('alice')).enabled, false);
+  });
+
+  it('Ctrl-C writes the report; --resume skips what it shows as done', async () => {
+    const many = Array.from({ length: 24 }, (_, i) => `staff${String(i).padStart(2, '0')}`);
+    for (const userId of many) await enrol(client, panel, userId);
+    const file = join(work, 'staff.txt');
+    writeFileSync(file, many.join('\n') + '\n');
+    const report = join(work, 'staff-report.csv');
+    // A slow link, so that the interrupt lands in the middle of the run.
+    const slow = await startFaultProxy(service.url);
+    slow.add({ target: '', fault: { delayMs: 120 } });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'users',
+        'remove',
+        '--from-file',
+        file,
+        '--reason',
+        'leavers',
+        '--report',
+        report,
+        '--concurrency',
+        '2',
+      ],
+      {
+        cwd: work,
+        env: { PATH: process.env.PATH, TFA_URL: slow.url, TFA_KEY: support },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    while (!existsSync(report) || reportRows(report).length < 4)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /resume with --resume .*staff-report\.csv/);
+    const done = reportRows(report);
+    assert.ok(done.length >= 4 && done.length < many.length, `${done.length} done before the interrupt`);
+    assert.ok(done.every(([, outcome]) => outcome === 'removed'));
+
+    const resumed = await tfaJson(
+      ['users', 'remove', '--from-file', file, '--reason', 'leavers', '--resume', report, '--report', report],
+      support,
+    );
+    assert.deepEqual(resumed, {
+      removed: many.length - done.length,
+      notEnrolled: 0,
+      failed: 0,
+      skipped: done.length,
+      failures: [],
+    });
+    assert.deepEqual(
+      reportRows(report)
+        .map(([id]) => id)
+        .sort(),
+      many,
+      'the resumed report is the whole record',
+    );
+    const left = await client.typed(support).users.list({ limit: 100 });
+    assert.deepEqual(
+      left.users.filter((u) => u.userId.startsWith('staff')),
+      [],
+    );
+  });
+
+  it('the audit trail shows each removal with its reason and who did it', async () => {
+    const alice = await tfaJson(['audit', '--user', 'alice'], support);
+    const removal = alice.events.find((e: any) => e.action === 'remove');
+    assert.equal(removal.reason, 'ticket 4711');
+    assert.equal(removal.actor.name, 'support-desk');
+    const all = await tfaJson(['audit', '--all', '--limit', '50'], support);
+    const removals = all.events.filter((e: any) => e.action === 'remove' && e.reason === 'leavers');
+    assert.equal(removals.length, 24, 'each staff removal once, across pages');
+    const human = await tfa(['audit', '--user', 'alice', '--limit', '3'], { key: support });
+    assert.match(human.stdout, /^AT\s+ACTION\s+USER\s+ACTOR\s+OUTCOME\s+REASON\n/);
+    assert.match(human.stdout, /remove\s+alice\s+support-desk\s+success\s+ticket 4711/);
+  });
+
+  it('the operator makes a way back in, and deletes a tenant', async () => {
+    const key = await tfaJson(
+      ['tenants', 'key', 'acme', '--name', 'recovery', '--scopes', 'admin'],
+      operatorKey,
+    );
+    assert.deepEqual(key.scopes, ['admin']);
+    await tfaJson(['tenants', 'create', 'leaving'], operatorKey);
+    const deleted = await tfa(['tenants', 'delete', 'leaving', '--reason', 'contract ended'], {
+      key: operatorKey,
+    });
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, /Deleted tenant leaving/);
+  });
+
+  it('exit codes: 1 when the API refuses, naming its code on stderr; 2 for usage errors', async () => {
+    const refused = await tfa(['keys', 'list'], { key: support });
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, '');
+    assert.match(refused.stderr, /^error: forbidden: this key may not use this route \(request \S+\)\n$/);
+    const unknown = await tfa(['users', 'status', 'bad user'], { key: support });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /invalid_user_id/);
+
+    for (const args of [
+      ['users', 'remove', 'bob'],
+      ['users', 'remove', 'bob', '--from-file', 'x', '--reason', 'r'],
+      ['bogus'],
+      ['users', 'list', '--limit', 'ten'],
+      ['settings', 'set', '--policy', 'sometimes'],
+      ['settings', 'set'],
+    ]) {
+      const run = await tfa(args, { key: admin });
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.notEqual(run.stderr, '');
+    }
+    const keyless = await tfa(['users', 'list']);
+    assert.equal(keyless.code, 2);
+    assert.match(keyless.stderr, /no key: set TFA_KEY or pass --key/);
+  });
+
+  it('help for every command, without the key in it', async () => {
+    for (const args of [
+      [],
+      ['tenants'],
+      ['users', 'remove'],
+      ['settings', 'set'],
+      ['audit'],
+      ['keys', 'create'],
+    ]) {
+      const run = await tfa([...args, '--help'], { key: admin });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^Usage: tfa/);
+      assert.ok(!run.stdout.includes(admin), 'help never prints the key');
+    }
+  });
+
+  it('runs as `npx tfa` from the project', async () => {
+    const { stdout } = await promisify(execFile)('npx', ['--no-install', 'tfa', '--help'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, npm_config_offline: 'true' },
+    });
+    assert.match(stdout, /^Usage: tfa \[options\] \[command\]/);
+  });
+});
