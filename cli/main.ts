@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { TfaApiError, tfaClient } from '../client/tfaClient.ts';
 import { auditCommand } from './commands/audit.ts';
+import { importCommand } from './commands/import.ts';
 import { keysCommand } from './commands/keys.ts';
 import { settingsCommand } from './commands/settings.ts';
 import { tenantsCommand } from './commands/tenants.ts';
@@ -38,7 +39,14 @@ export function program(env: NodeJS.ProcessEnv = process.env): Command {
     output: () => consoleOutput(globals().json === true),
   };
 
-  for (const make of [tenantsCommand, settingsCommand, keysCommand, usersCommand, auditCommand]) {
+  for (const make of [
+    tenantsCommand,
+    settingsCommand,
+    keysCommand,
+    usersCommand,
+    auditCommand,
+    importCommand,
+  ]) {
     root.addCommand(make(cli));
   }
   // Every subcommand refuses bad usage the same way: an exception main() maps to exit 2.

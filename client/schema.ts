@@ -315,6 +315,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/import/cpanel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Move cPanel & WHM enrolments here with their secrets, so users scan nothing (admin) */
+    post: operations['importCpanel'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -551,6 +568,13 @@ export interface components {
       /** @description 100 consecutive failures disabled the authenticator */
       disabled: boolean;
       recoveryCodesRemaining: number;
+      /**
+       * @description `setup` (enrolled here) or `import` (from cPanel); null without an active authenticator
+       * @enum {unknown}
+       */
+      source: 'setup' | 'import' | null;
+      /** @description the active secret is shorter than 128 bits (RFC 4226 §4), as cPanel's 80-bit ones are; null without one */
+      weakSecret: boolean | null;
     };
     UserSummary: {
       userId: components['schemas']['UserId'];
@@ -577,6 +601,44 @@ export interface components {
     NewRecoveryCodes: {
       recoveryCodes: components['schemas']['RecoveryCodes'];
     };
+    /** @description At most 1 MiB and 1,000 logins. */
+    CpanelImport: {
+      /** @description What cPanel wrote, in either shape: the WHM API 1 `twofactorauth_get_tfa_config_for_user` answer (its `data` object, or the whole answer holding it), or the raw `tfa_userdata.json` file `{"<login>": {"secret"}}`. */
+      source: {
+        [key: string]: unknown;
+      };
+      /** @description stored with each imported enrolment; the tenant's issuer by default */
+      issuer?: components['schemas']['Issuer'];
+      /**
+       * @description what would happen; nothing changes
+       * @default false
+       */
+      dryRun?: boolean;
+      /**
+       * @description replace an active authenticator with another secret
+       * @default false
+       */
+      overwrite?: boolean;
+    };
+    CpanelImportResult: {
+      dryRun: boolean;
+      counts: {
+        imported: number;
+        unchanged: number;
+        conflict: number;
+        /** @description invalid_secret and invalid_user_id */
+        invalid: number;
+      };
+      /** @description In the order of the source; never a secret. */
+      results: {
+        /** @description the login, as the source has it */
+        userId: string;
+        /** @enum {unknown} */
+        outcome: 'imported' | 'unchanged' | 'conflict' | 'invalid_secret' | 'invalid_user_id';
+        /** @description for imported and unchanged: shorter than 128 bits */
+        weakSecret?: boolean;
+      }[];
+    };
     /** @description Never a secret or a code. */
     AuditEvent: {
       at: components['schemas']['Timestamp'];
@@ -591,7 +653,8 @@ export interface components {
         | 'lockout'
         | 'settings'
         | 'key_create'
-        | 'key_delete';
+        | 'key_delete'
+        | 'import';
       /** @description null for tenant-level events (settings, keys) */
       userId: components['schemas']['UserId'] | null;
       actor: {
@@ -1440,7 +1503,9 @@ export interface operations {
            *       "failedAttempts": 0,
            *       "lockedUntil": null,
            *       "disabled": false,
-           *       "recoveryCodesRemaining": 10
+           *       "recoveryCodesRemaining": 10,
+           *       "source": "setup",
+           *       "weakSecret": false
            *     }
            */
           'application/json': components['schemas']['Status'];
@@ -1730,7 +1795,9 @@ export interface operations {
            *       "failedAttempts": 0,
            *       "lockedUntil": null,
            *       "disabled": false,
-           *       "recoveryCodesRemaining": 10
+           *       "recoveryCodesRemaining": 10,
+           *       "source": "setup",
+           *       "weakSecret": false
            *     }
            */
           'application/json': components['schemas']['Status'];
@@ -1785,6 +1852,77 @@ export interface operations {
            *     }
            */
           'application/json': components['schemas']['AuditPage'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  importCpanel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "source": {
+         *         "bob": {
+         *           "primary_account": {
+         *             "secret": "JBSWY3DPEHPK3PXP"
+         *           },
+         *           "email": {
+         *             "bob@example.com": {
+         *               "secret": "KRSXG5CTMVRXEZLU"
+         *             }
+         *           }
+         *         }
+         *       },
+         *       "issuer": "Acme Hosting",
+         *       "dryRun": false,
+         *       "overwrite": false
+         *     }
+         */
+        'application/json': components['schemas']['CpanelImport'];
+      };
+    };
+    responses: {
+      /** @description What happened to each login, in source order; each imported login is one `import` audit event. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "dryRun": false,
+           *       "counts": {
+           *         "imported": 1,
+           *         "unchanged": 0,
+           *         "conflict": 0,
+           *         "invalid": 1
+           *       },
+           *       "results": [
+           *         {
+           *           "userId": "bob",
+           *           "outcome": "imported",
+           *           "weakSecret": true
+           *         },
+           *         {
+           *           "userId": "bad user",
+           *           "outcome": "invalid_user_id"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['CpanelImportResult'];
         };
       };
       400: components['responses']['BadRequest'];

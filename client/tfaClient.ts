@@ -118,6 +118,7 @@ export function tfaClient(options: ClientOptions) {
       unlock: (userId: string) => answer(api.POST('/v1/users/{userId}/unlock', user(userId))),
     },
     audit: (query: Page & { userId?: string } = {}) => answer(api.GET('/v1/audit', { params: { query } })),
+    importCpanel: (body: Schemas['CpanelImport']) => answer(api.POST('/v1/import/cpanel', { body })),
   };
 }
 

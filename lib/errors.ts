@@ -57,6 +57,8 @@ export const invalidUserId = () =>
   new ApiError('invalid_user_id', 'userId must be 1 to 128 characters of A-Z a-z 0-9 . _ @ + -');
 export const invalidTenantId = () =>
   new ApiError('invalid_tenant_id', 'tenantId must be 1 to 63 characters of a-z 0-9 -, not starting with -');
+export const invalidIssuer = () =>
+  new ApiError('invalid_issuer', 'issuer must be 1 to 64 printable characters without ":"');
 export const invalidCursor = () => new ApiError('invalid_cursor', 'the cursor is not valid for this listing');
 export const tenantNotFound = () => new ApiError('tenant_not_found', 'no such tenant');
 export const notEnrolled = () => new ApiError('not_enrolled', 'the user has no active authenticator');

@@ -9,7 +9,8 @@ export type AuditAction =
   | 'lockout'
   | 'settings'
   | 'key_create'
-  | 'key_delete';
+  | 'key_delete'
+  | 'import';
 
 /** What a use case says happened. Never a secret or a code: only names, ids and outcomes. */
 export interface AuditEntry {

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { createGuardrails } from '@otplib/core';
 import { base32 } from '@otplib/plugin-base32-scure';
 import { crypto as nodeCrypto } from '@otplib/plugin-crypto-node';
 import { generateSync } from '@otplib/totp';
@@ -12,6 +13,13 @@ export const encodeSecret = (secret: Uint8Array): string => base32.encode(secret
 /** The time step (RFC 6238 T) that a Unix time in milliseconds falls in. */
 export const timeStep = (nowMs: number, period: number): number => Math.floor(nowMs / 1000 / period);
 
+/**
+ * otplib refuses secrets under 128 bits; cPanel's are 80, and an imported user's
+ * app holds one. They are verified as they are (and flagged `weakSecret`), since
+ * refusing them would lock the user out; setup never makes one (SECRET_BYTES).
+ */
+const GUARDRAILS = createGuardrails({ MIN_SECRET_BYTES: 10 });
+
 /** The code for one time step. otplib does the arithmetic (RFC 6238 / RFC 4226 truncation). */
 export const totpAt = (secret: Uint8Array, step: number, params: TotpParams): string =>
   generateSync({
@@ -21,6 +29,7 @@ export const totpAt = (secret: Uint8Array, step: number, params: TotpParams): st
     digits: params.digits,
     algorithm: params.algorithm.toLowerCase() as 'sha1' | 'sha256' | 'sha512',
     crypto: nodeCrypto,
+    guardrails: GUARDRAILS,
   });
 
 /**

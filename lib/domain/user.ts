@@ -1,4 +1,5 @@
 import { isDisabled, type FailureCounts, type LockoutSettings, lockedUntil } from './lockout.ts';
+import { isWeak } from './cpanel.ts';
 import type { Policy, TotpParams } from './settings.ts';
 
 /** One authenticator: a sealed secret and the parameters and issuer it was made with. */
@@ -9,6 +10,10 @@ export interface Enrolment extends TotpParams {
   issuer: string;
   accountName: string;
   createdAt: number;
+  /** `import`: moved here from cPanel; absent: made by setup here. */
+  source?: 'import';
+  /** The secret's length in bytes; absent for setup's, which are always 20. */
+  secretBytes?: number;
 }
 
 export interface PendingEnrolment extends Enrolment {
@@ -51,6 +56,9 @@ export const emptyUser = (tenantId: string, userId: string): UserRecord => ({
   consecutiveFailures: 0,
 });
 
+/** Shorter than RFC 4226's 128 bits, as cPanel's 80-bit secrets are. */
+export const isWeakSecret = (enrolment: Enrolment) => isWeak(enrolment.secretBytes ?? 20);
+
 /** A pending enrolment counts only until it expires; the store's TTL may be late. */
 export const livePending = (user: UserRecord, nowMs: number): PendingEnrolment | undefined =>
   user.pending && user.pending.expiresAt > nowMs ? user.pending : undefined;
@@ -76,5 +84,7 @@ export function userStatus(
     lockedUntil: iso(lockedUntil(record, settings.lockout, nowMs)),
     disabled: isDisabled(record),
     recoveryCodesRemaining: enabled ? record.recoveryHashes.length : 0,
+    source: record.active ? (record.active.source ?? 'setup') : null,
+    weakSecret: record.active ? isWeakSecret(record.active) : null,
   };
 }

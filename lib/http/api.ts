@@ -7,7 +7,7 @@ import { powertoolsMetrics } from '../observability/metrics.ts';
 import { type TenantContext, tenantContext } from '../usecases/context.ts';
 import { authenticate } from './authenticate.ts';
 import { errorMapper } from './errorMapper.ts';
-import { jsonBody } from './jsonBody.ts';
+import { jsonBody, MAX_BODY_BYTES } from './jsonBody.ts';
 import { publishMetrics } from './publishMetrics.ts';
 import { requestId } from './requestId.ts';
 import { requestLog } from './requestLog.ts';
@@ -35,6 +35,8 @@ interface Served {
 
 interface Route {
   access: Access;
+  /** The largest body the route reads; none for a public route, which reads no body. */
+  maxBodyBytes?: number;
   serve: (served: Served) => Promise<Result>;
 }
 
@@ -45,6 +47,8 @@ interface Route {
 export interface Inputs<Body, Query> {
   body: (raw: RawBody) => Body;
   query: (raw: RawQuery) => Query;
+  /** 16 KiB unless the route says otherwise (the cPanel import takes 1 MiB). */
+  maxBodyBytes?: number;
 }
 
 function request<Body, Query>(
@@ -66,6 +70,7 @@ export const operatorRoute = <Body, Query>(
   handle: (request: ApiRequest<Body, Query>, deps: Deps) => Promise<Result>,
 ): Route => ({
   access: 'operator',
+  maxBodyBytes: inputs.maxBodyBytes ?? MAX_BODY_BYTES,
   serve: (served) => handle(request(served, inputs), served.deps),
 });
 
@@ -76,6 +81,7 @@ export const tenantRoute = <Body, Query>(
   handle: (request: TenantRequest<Body, Query>, context: TenantContext) => Promise<Result>,
 ): Route => ({
   access: scopes,
+  maxBodyBytes: inputs.maxBodyBytes ?? MAX_BODY_BYTES,
   serve: (served) => {
     const caller = tenantCaller(served.state);
     const tenantRequest = { ...request(served, inputs), caller };
@@ -90,6 +96,7 @@ export const userRoute = <Body, Query>(
   handle: (request: UserRequest<Body, Query>, context: TenantContext) => Promise<Result>,
 ): Route => ({
   access: scopes,
+  maxBodyBytes: inputs.maxBodyBytes ?? MAX_BODY_BYTES,
   serve: (served) => {
     const caller = tenantCaller(served.state);
     // authenticate() has checked the user id by now, and read the user if it exists.
@@ -126,7 +133,7 @@ export function api(routes: Record<string, Route>, getDeps: () => Deps = default
     .use(httpHeaderNormalizer())
     // Authentication before the body: without a valid key, 401 whatever the body.
     .use(authenticate((routeKey) => routes[routeKey]?.access, getDeps))
-    .use(jsonBody((routeKey) => routes[routeKey]?.access !== 'public'))
+    .use(jsonBody((routeKey) => routes[routeKey]?.maxBodyBytes))
     .handler(async (event, context) => {
       const route = routes[event.routeKey];
       if (!route) throw new Error(`no route ${event.routeKey}`);

@@ -1,7 +1,9 @@
-import { isPrintable, isTenantId, isUserId } from '../domain/identifiers.ts';
+import { cpanelLogins, MAX_IMPORT_LOGINS } from '../domain/cpanel.ts';
+import { isIssuer, isPrintable, isTenantId, isUserId } from '../domain/identifiers.ts';
 import { SCOPES, type Scope } from '../domain/records.ts';
-import { invalidRequest, invalidTenantId, invalidUserId } from '../errors.ts';
+import { invalidIssuer, invalidRequest, invalidTenantId, invalidUserId } from '../errors.ts';
 import type { AuditQuery } from '../usecases/audit.ts';
+import type { CpanelImport } from '../usecases/importCpanel.ts';
 import type { NewKey } from '../usecases/keys.ts';
 import type { UserListQuery } from '../usecases/list.ts';
 import type { SetupRequest } from '../usecases/setup.ts';
@@ -122,4 +124,26 @@ export function auditQuery(query: RawQuery): AuditQuery {
   const limit = parseLimit(query.limit);
   if (query.userId !== undefined && !isUserId(query.userId)) throw invalidUserId();
   return { limit, userId: query.userId, cursor: query.cursor };
+}
+
+/** POST /v1/import/cpanel: cPanel's export in either shape, at most 1,000 logins. */
+export function importBody(body: RawBody): CpanelImport {
+  if (body?.source === undefined) throw invalidRequest('source is required: what cPanel wrote');
+  let logins;
+  try {
+    logins = cpanelLogins(body.source);
+  } catch (error) {
+    throw invalidRequest((error as Error).message);
+  }
+  if (logins.length > MAX_IMPORT_LOGINS) {
+    throw invalidRequest(`source holds ${logins.length} logins; at most ${MAX_IMPORT_LOGINS} per import`);
+  }
+  const issuer = optionalString(body, 'issuer');
+  if (issuer !== undefined && !isIssuer(issuer)) throw invalidIssuer();
+  return {
+    logins,
+    issuer,
+    dryRun: optionalBoolean(body, 'dryRun') ?? false,
+    overwrite: optionalBoolean(body, 'overwrite') ?? false,
+  };
 }

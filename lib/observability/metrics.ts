@@ -11,6 +11,7 @@ export type MetricName =
   | 'Disable'
   | 'Setup'
   | 'Confirm'
+  | 'Imported'
   | 'DataKeyCacheHit'
   | 'DataKeyCacheMiss'
   | 'AuditWriteFailed';

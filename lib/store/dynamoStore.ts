@@ -15,7 +15,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { DISABLE_AFTER, type FailurePlan } from '../domain/lockout.ts';
-import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
+import { type ActiveEnrolment, emptyUser, type PendingEnrolment, type UserRecord } from '../domain/user.ts';
 import { serviceUnavailable } from '../errors.ts';
 import {
   auditFromItem,
@@ -479,6 +479,34 @@ export class DynamoStore implements Store {
       ),
     );
     return userFromItem(out.Item);
+  }
+
+  async getUsers(tenantId: string, userIds: string[]): Promise<UserRecord[]> {
+    if (userIds.length === 0) return [];
+    const found = await this.batchGet(userIds.map((userId) => userKey(tenantId, userId)));
+    return (found.get(this.table) ?? []).flatMap((item) => userFromItem(item) ?? []);
+  }
+
+  async importActive(
+    tenantId: string,
+    userId: string,
+    active: ActiveEnrolment,
+    expectActiveId: string | null,
+  ): Promise<WriteResult> {
+    return this.updateUser(emptyUser(tenantId, userId), {
+      UpdateExpression: [
+        `SET active = :active, ${resetFailures}, listTenant = :tenant, listUser = :user`,
+        `REMOVE recovery, lastStep, lastStepToken, lastRecoveryToken, lastRecoveryHash, ${TTL_ATTRIBUTE}`,
+      ].join(' '),
+      ConditionExpression: expectActiveId === null ? noActive : activeIs,
+      ExpressionAttributeValues: {
+        ':active': enrolmentToMap(active),
+        ':zero': N(0),
+        ':tenant': { S: tenantId },
+        ':user': { S: userId },
+        ...(expectActiveId === null ? {} : { ':activeId': { S: expectActiveId } }),
+      },
+    });
   }
 
   async savePending(

@@ -25,12 +25,16 @@ export function enrolmentToMap(e: Enrolment & { expiresAt?: number; confirmedAt?
     accountName: { S: e.accountName },
     createdAt: N(e.createdAt),
   };
+  if (e.source !== undefined) map.source = { S: e.source };
+  if (e.secretBytes !== undefined) map.secretBytes = N(e.secretBytes);
   if (e.expiresAt !== undefined) map.expiresAt = N(e.expiresAt);
   if (e.confirmedAt !== undefined) map.confirmedAt = N(e.confirmedAt);
   return { M: map };
 }
 
 const enrolmentFromMap = (m: Item): Enrolment => ({
+  ...(m.source?.S === 'import' ? { source: 'import' as const } : {}),
+  ...(m.secretBytes?.N === undefined ? {} : { secretBytes: Number(m.secretBytes.N) }),
   id: str(m.id),
   sealedSecret: m.secret?.B ?? new Uint8Array(),
   algorithm: str(m.algorithm) as Enrolment['algorithm'],

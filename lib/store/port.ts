@@ -83,6 +83,20 @@ export interface Store {
   deleteKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
 
   getUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
+  /** The users of `userIds` that exist, consistently read, in as few round trips as the store allows. */
+  getUsers(tenantId: string, userIds: string[]): Promise<UserRecord[]>;
+  /**
+   * Makes `active` the user's authenticator if the active one is still
+   * `expectActiveId` (none: null), as a confirmed reconfigure would: no recovery
+   * codes, no used step, the failure counts and the disable reset; a pending
+   * enrolment stays. The item is created if there is none.
+   */
+  importActive(
+    tenantId: string,
+    userId: string,
+    active: ActiveEnrolment,
+    expectActiveId: string | null,
+  ): Promise<WriteResult>;
   /** Stores a pending enrolment if the active one is still `expectActiveId` (none: null). */
   savePending(
     user: UserRecord,

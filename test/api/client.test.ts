@@ -133,7 +133,8 @@ describe('the typed client retries', () => {
   it('429 from the gateway: Retry-After as seconds and as an HTTP date, then the answer', async () => {
     const gateway = await front((n, _req, res) => {
       if (n > 1) return 'forward';
-      const retryAfter = n === 0 ? '0' : new Date(Date.now() + 1000).toUTCString();
+      // An HTTP date has whole seconds: two from now is at least one second's wait.
+      const retryAfter = n === 0 ? '0' : new Date(Date.now() + 2000).toUTCString();
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': retryAfter });
       res.end('{"message":"Too Many Requests"}');
       return 'done';
@@ -142,7 +143,7 @@ describe('the typed client retries', () => {
     const settings = await tfaClient({ url: gateway.url, key: admin, retry: FAST }).settings.get();
     assert.equal(settings.issuer, 'Typed Hosting');
     assert.equal(gateway.requests(), 3);
-    assert.ok(Date.now() - started >= 200, 'the HTTP date was waited for');
+    assert.ok(Date.now() - started >= 950, 'the HTTP date was waited for');
   });
 
   it('gives up after its retries, with the status and a code saying the body was not the contract', async () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { DEFAULT_ROUTE, readRoutes } from '../../lib/local/routes.ts';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
@@ -35,21 +34,7 @@ after(() =>
   ),
 );
 
-/** The whole table, in a stable order: what "stored data unchanged" is measured against. */
-async function snapshot(): Promise<string> {
-  const items: unknown[] = [];
-  let start: Record<string, any> | undefined;
-  do {
-    const out = await raw.db.send(
-      new ScanCommand({ TableName: raw.TableName, ExclusiveStartKey: start, ConsistentRead: true }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  const text = (value: unknown) =>
-    JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
-  return items.map(text).sort().join('\n');
-}
+const snapshot = () => raw.snapshot();
 
 const printable = fc.string({
   unit: fc.constantFrom(...' !"#$%&\'()*+,-./0123456789:;<=>?@ABCXYZ[\\]^_`abcxyz{|}~'.split('')),

@@ -30,6 +30,7 @@ const ALLOWED: Record<string, Kind[]> = {
   'POST /v1/users/{userId}/unlock': ['admin', 'support', 'otherAdmin'],
   'GET /v1/users': ['admin', 'support', 'otherAdmin'],
   'GET /v1/audit': ['admin', 'support', 'otherAdmin'],
+  'POST /v1/import/cpanel': ['admin', 'otherAdmin'],
   // Unknown routes answer 404 not_found to everyone: no key is asked for, none is told more.
   [DEFAULT_ROUTE]: ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
 };
@@ -42,6 +43,7 @@ const BODIES: Record<string, unknown> = {
   'DELETE /v1/tenants/{tenantId}': { reason: 'scope matrix' },
   'POST /v1/users/{userId}/confirm': { code: '000000' },
   'POST /v1/users/{userId}/verify': { code: '000000' },
+  'POST /v1/import/cpanel': { source: {}, dryRun: true },
 };
 
 const service = await startTestService();

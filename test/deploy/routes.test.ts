@@ -32,6 +32,7 @@ const CONTRACT = [
   'POST /v1/users/{userId}/unlock',
   'GET /v1/users',
   'GET /v1/audit',
+  'POST /v1/import/cpanel',
 ];
 
 describe('routes', () => {

@@ -2,6 +2,7 @@ import {
   type AttributeValue,
   DynamoDBClient,
   GetItemCommand,
+  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { localClientConfig } from '../../lib/local/embeddedStore.ts';
@@ -19,6 +20,21 @@ export function rawStore(endpoint: string) {
         new GetItemCommand({ TableName, Key: userKey(tenantId, userId), ConsistentRead: true }),
       );
       return out.Item;
+    },
+    /** The whole table, in a stable order: what "stored data unchanged" is measured against. */
+    async snapshot(): Promise<string> {
+      const items: unknown[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await db.send(
+          new ScanCommand({ TableName, ExclusiveStartKey: start, ConsistentRead: true }),
+        );
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      const text = (value: unknown) =>
+        JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+      return items.map(text).sort().join('\n');
     },
     async setUser(tenantId: string, userId: string, update: string, values: Record<string, AttributeValue>) {
       await db.send(

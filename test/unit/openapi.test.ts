@@ -82,6 +82,8 @@ describe('the judge of answers (test/support/contract.ts)', () => {
     lockedUntil: null,
     disabled: false,
     recoveryCodesRemaining: 10,
+    source: 'setup',
+    weakSecret: false,
   };
   const check = (method: string, path: string, code: number, body: unknown, headers = json()) =>
     checkResponse(method, path, code, headers, body, JSON.stringify(body));

@@ -1,0 +1,106 @@
+/**
+ * What cPanel & WHM hold of a user's 2FA, read into logins and secrets. cPanel
+ * keeps only the secret per login (no timestamps, no used step, no pending state),
+ * in one of two shapes:
+ *
+ * - the raw file `/var/cpanel/authn/twofactor_auth/tfa_userdata.json`:
+ *   `{"<login>": {"secret": "<BASE32>"}}`;
+ * - WHM API 1 `twofactorauth_get_tfa_config_for_user`: `{"<cpuser>": {"primary_account":
+ *   {"secret"}, "email": {"<address>": {"secret"}}, "team": {"<team>@<cpuser>": {"secret"}}}}`,
+ *   as its `data` object or as the whole answer holding it.
+ *
+ * Its codes are always SHA1, 6 digits, 30 s.
+ */
+
+export const CPANEL_TOTP = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
+export const MAX_IMPORT_LOGINS = 1000;
+/** RFC 4226 §4 requires at least 128 bits and recommends 160; cPanel's are 80. */
+const STRONG_SECRET_BYTES = 16;
+export const isWeak = (secretBytes: number) => secretBytes < STRONG_SECRET_BYTES;
+const MIN_SECRET_BYTES = 10;
+
+/** One login of the source, in source order; `secret` is as cPanel wrote it (not yet checked). */
+export interface CpanelLogin {
+  login: string;
+  secret: unknown;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A WHM API 1 answer (`{"data": {...}, "metadata": {...}}`) rather than a file whose login is "data". */
+function unwrapWhmAnswer(source: Json): Json {
+  const { data, ...rest } = source;
+  const answer =
+    isObject(data) && !('secret' in data) && Object.keys(rest).every((key) => key === 'metadata');
+  return answer ? data : source;
+}
+
+const ACCOUNT_PARTS = ['primary_account', 'email', 'team'];
+
+/**
+ * Every login of a source of either shape, in source order. Throws a message naming
+ * what is wrong when the source is not one of the shapes at all; a login whose
+ * secret is malformed is still listed, for the caller to refuse on its own.
+ */
+export function cpanelLogins(source: unknown): CpanelLogin[] {
+  if (!isObject(source)) throw new Error('source must be a JSON object');
+  const logins: CpanelLogin[] = [];
+  for (const [name, entry] of Object.entries(unwrapWhmAnswer(source))) {
+    // An account without 2FA: nothing to import, and nothing wrong.
+    if (isObject(entry) && Object.keys(entry).length === 0) continue;
+    if (isObject(entry) && ACCOUNT_PARTS.some((part) => part in entry) && !('secret' in entry)) {
+      // The WHM shape: the account, then its e-mail and team users; any part may be absent.
+      const primary = entry.primary_account;
+      if (isObject(primary) && 'secret' in primary) logins.push({ login: name, secret: primary.secret });
+      for (const part of ['email', 'team'] as const) {
+        const users = entry[part];
+        if (users === undefined || users === null) continue;
+        if (!isObject(users)) throw new Error(`source.${name}.${part} must be an object of logins`);
+        for (const [login, user] of Object.entries(users)) {
+          logins.push({ login, secret: isObject(user) ? user.secret : undefined });
+        }
+      }
+    } else {
+      logins.push({ login: name, secret: isObject(entry) ? entry.secret : undefined });
+    }
+  }
+  return logins;
+}
+
+/**
+ * A cPanel secret as bytes: ASCII whitespace at either end dropped, upper-cased,
+ * then only `A-Z2-7` (no `=` pad, which cPanel's own validator refuses) and at
+ * least 80 bits. Null when it is not one.
+ */
+export function cpanelSecret(raw: unknown): Uint8Array | null {
+  if (typeof raw !== 'string') return null;
+  const text = raw.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '').toUpperCase();
+  if (!/^[A-Z2-7]+$/.test(text)) return null;
+  const bytes = decodeBase32(text);
+  return bytes.length >= MIN_SECRET_BYTES ? bytes : null;
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/**
+ * RFC 4648 base32 without padding, of any length: the bits that do not fill a
+ * last byte are dropped, as cPanel's decoder and authenticator apps drop them (a
+ * strict decoder refuses such lengths, which cPanel's validator lets through).
+ */
+function decodeBase32(text: string): Uint8Array {
+  const out = new Uint8Array(Math.floor((text.length * 5) / 8));
+  let buffer = 0;
+  let bits = 0;
+  let at = 0;
+  for (const char of text) {
+    buffer = ((buffer << 5) | ALPHABET.indexOf(char)) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = (buffer >> bits) & 0xff;
+    }
+  }
+  return out;
+}
