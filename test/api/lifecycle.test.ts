@@ -509,8 +509,12 @@ describe('status and removal', () => {
         'lockedUntil',
         'pending',
         'recoveryCodesRemaining',
+        'source',
         'userId',
+        'weakSecret',
       ]);
+      assert.equal(reply.body.source, 'setup');
+      assert.equal(reply.body.weakSecret, false, 'setup makes 160-bit secrets');
       assert.equal(reply.body.enabled, true);
       assert.equal(reply.body.enforced, true);
       assert.match(reply.body.lastVerifiedAt, /Z$/);
@@ -532,6 +536,8 @@ describe('status and removal', () => {
       lockedUntil: null,
       disabled: false,
       recoveryCodesRemaining: 0,
+      source: null,
+      weakSecret: null,
     });
   });
 

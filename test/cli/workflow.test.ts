@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
+import { encodeSecret } from '../../lib/domain/totp.ts';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 import { startFaultProxy } from '../support/faultProxy.ts';
-import { codeFor } from '../support/otp.ts';
+import { codeFor, freshStep } from '../support/otp.ts';
 import { startTestService } from '../support/service.ts';
 import { enrol } from '../support/users.ts';
 
@@ -309,5 +311,83 @@ describe('a support workflow with the tfa CLI', () => {
       env: { ...process.env, npm_config_offline: 'true' },
     });
     assert.match(stdout, /^Usage: tfa \[options\] \[command\]/);
+  });
+});
+
+describe('tfa import cpanel', () => {
+  let admin: string;
+  let panel: string;
+  const secretOf = new Map<string, string>();
+  const secret = (login: string) => {
+    const value = encodeSecret(randomBytes(10));
+    secretOf.set(login, value);
+    return value;
+  };
+
+  it('moves a WHM export here in one call: the codes the apps show keep working', async () => {
+    admin = (await tfaJson(['tenants', 'create', 'moving', '--issuer', 'Moving Hosting'], operatorKey)).apiKey
+      .secret;
+    panel = (await tfaJson(['keys', 'create', '--name', 'panel', '--scopes', 'users'], admin)).secret;
+    const file = join(work, 'whm.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        data: {
+          mona: {
+            primary_account: { secret: secret('mona') },
+            email: { 'mona@example.com': { secret: secret('mona@example.com') } },
+          },
+        },
+        metadata: { result: 1 },
+      }),
+    );
+    const dry = await tfaJson(['import', 'cpanel', file, '--dry-run'], admin);
+    assert.deepEqual(dry.counts, { imported: 2, unchanged: 0, conflict: 0, invalid: 0 });
+    assert.equal(dry.dryRun, true);
+    assert.equal(
+      (await client.typed(admin).users.status('mona')).enabled,
+      false,
+      'a dry run changed nothing',
+    );
+
+    const human = await tfa(['import', 'cpanel', file], { key: admin });
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^Imported 2, unchanged 0, conflict 0, invalid 0\.\n/);
+    assert.match(human.stdout, /2 with secrets under 128 bits: rotate them with a reconfigure/);
+    await freshStep();
+    const code = codeFor({
+      secret: secretOf.get('mona') as string,
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+    });
+    assert.deepEqual(await client.typed(panel).users.verify('mona', code), { valid: true, method: 'totp' });
+  });
+
+  it('splits a file of 1,500 logins into calls of at most 1,000, and merges one summary in order', async () => {
+    const logins = Array.from({ length: 1500 }, (_, i) => `login${String(i).padStart(4, '0')}`);
+    const file = join(work, 'tfa_userdata.json');
+    const source = Object.fromEntries(logins.map((login) => [login, { secret: secret(login) }]));
+    source['bad user'] = { secret: secret('bad user') };
+    writeFileSync(file, JSON.stringify(source));
+    const run = await tfa(['import', 'cpanel', file, '--json', '--issuer', 'Old cPanel'], { key: admin });
+    assert.equal(run.code, 1, 'an invalid login: exit 1');
+    const summary = JSON.parse(run.stdout);
+    assert.deepEqual(summary.counts, { imported: 1500, unchanged: 0, conflict: 0, invalid: 1 });
+    assert.deepEqual(
+      summary.results.map((r: any) => r.userId),
+      [...logins, 'bad user'],
+    );
+    assert.ok(!run.stdout.includes(secretOf.get('login0001') as string), 'no secret in the summary');
+    const again = await tfaJson(['import', 'cpanel', join(work, 'whm.json')], admin);
+    assert.equal(again.counts.unchanged, 2, 'a second run changes nothing');
+  });
+
+  it('refuses a file that is not JSON as a usage error', async () => {
+    const file = join(work, 'broken.json');
+    writeFileSync(file, '{"bob": ');
+    const run = await tfa(['import', 'cpanel', file], { key: admin });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /broken\.json/);
   });
 });
