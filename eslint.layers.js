@@ -72,6 +72,23 @@ export const layers = [
     },
   },
   {
+    files: ['console/**/*.ts'],
+    ignores: ['console/vite.config.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../lib/*', '../../lib/*', '../functions/*', '../../functions/*', 'node:*'],
+              message: 'the console is a page: it reaches the service through client/, over HTTP',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['cli/**/*.ts'],
     rules: {
       'no-restricted-imports': [

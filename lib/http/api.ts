@@ -63,7 +63,11 @@ function request<Body, Query>(
   };
 }
 
-export const publicRoute = (handle: () => Promise<Result>): Route => ({ access: 'public', serve: handle });
+/** A route without a key (health, the 404, the console's files); it reads no body. */
+export const publicRoute = (handle: (event: Event) => Promise<Result>): Route => ({
+  access: 'public',
+  serve: ({ event }) => handle(event),
+});
 
 export const operatorRoute = <Body, Query>(
   inputs: Inputs<Body, Query>,
@@ -137,7 +141,14 @@ export function api(routes: Record<string, Route>, getDeps: () => Deps = default
     .handler(async (event, context) => {
       const route = routes[event.routeKey];
       if (!route) throw new Error(`no route ${event.routeKey}`);
-      return route.serve({ state: context.api, event, deps: getDeps() });
+      // Built on first use: a public route (health, the 404, the console) needs none.
+      return route.serve({
+        state: context.api,
+        event,
+        get deps() {
+          return getDeps();
+        },
+      });
     });
   // As Lambda sees it: a plain context goes in (the stack adds `api` to it), and the
   // route keys it serves are attached so a test can hold them against serverless.yml.

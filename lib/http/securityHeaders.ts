@@ -14,7 +14,9 @@ const HEADERS = {
 
 export const securityHeaders = (): MiddlewareObj<Event, Result, Error, ApiContext> => {
   const add = (request: { response: Result | null }) => {
-    if (request.response) request.response.headers = { ...request.response.headers, ...HEADERS };
+    // A route may set its own policy and caching (the console's page and files);
+    // every JSON answer gets these.
+    if (request.response) request.response.headers = { ...HEADERS, ...request.response.headers };
   };
   return { after: add, onError: add };
 };

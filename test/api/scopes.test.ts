@@ -31,6 +31,8 @@ const ALLOWED: Record<string, Kind[]> = {
   'GET /v1/users': ['admin', 'support', 'otherAdmin'],
   'GET /v1/audit': ['admin', 'support', 'otherAdmin'],
   'POST /v1/import/cpanel': ['admin', 'otherAdmin'],
+  'GET /console': ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
+  'GET /console/{file}': ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
   // Unknown routes answer 404 not_found to everyone: no key is asked for, none is told more.
   [DEFAULT_ROUTE]: ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
 };

@@ -33,6 +33,8 @@ const CONTRACT = [
   'GET /v1/users',
   'GET /v1/audit',
   'POST /v1/import/cpanel',
+  'GET /console',
+  'GET /console/{file}',
 ];
 
 describe('routes', () => {

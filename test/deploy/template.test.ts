@@ -96,6 +96,7 @@ const EXPECTED: Record<
     keys: ['dynamodb:DeleteItem'],
   },
   settings: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  console: { table: [], keys: [] },
   importCpanel: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
   keys: {
     table: [
@@ -242,6 +243,29 @@ describe('the packaged template', () => {
     }
   });
 
+  it('the console function carries the built console and serves it from its package', async () => {
+    const dir = join(out, 'unzipped-console');
+    const built = readdirSync(join(PROJECT_ROOT, 'console/dist')).sort();
+    assert.deepEqual(readdirSync(join(dir, 'console/dist')).sort(), built);
+    const { handler } = await import(pathToFileURL(join(dir, 'functions/console.mjs')).href);
+    const event = (routeKey: string, file?: string) => ({
+      version: '2.0',
+      routeKey,
+      rawPath: file ? `/console/${file}` : '/console',
+      headers: {},
+      ...(file ? { pathParameters: { file } } : {}),
+      requestContext: { requestId: 'template', http: { method: 'GET' } },
+    });
+    const page = await handler(event('GET /console'), { awsRequestId: 'template' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<script type="module" crossorigin src="\/console\/index-[\w-]+\.js">/);
+    assert.match(page.headers['content-security-policy'], /script-src 'self'.*frame-ancestors 'none'/);
+    const script = built.find((f) => f.endsWith('.js')) as string;
+    const file = await handler(event('GET /console/{file}', script), { awsRequestId: 'template' });
+    assert.equal(file.statusCode, 200);
+    assert.equal(file.headers['content-type'], 'text/javascript; charset=utf-8');
+  });
+
   it('only the tenants function may generate data keys', () => {
     const generators = Object.keys(EXPECTED).filter((fn) =>
       statementsOf(fn).some((s) => actions(s).includes('kms:GenerateDataKey')),
@@ -302,7 +326,7 @@ describe('the packaged template', () => {
     const routes = Object.values(resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties.RouteKey);
-    assert.equal(routes.length, 22);
+    assert.equal(routes.length, 24);
     assert.ok(routes.includes('POST /v1/users/{userId}/verify'));
     // Unmatched requests reach our stack, and its 404, not API Gateway's own answer.
     const fallback = Object.values(resources).find(

@@ -1,0 +1,135 @@
+import { TfaApiError, type Schemas, type TfaClient } from '../../client/tfaClient.ts';
+import { field, h, POLICY_OFF, select, statusArea } from '../ui.ts';
+
+/** Settings: the issuer apps show, the policy, TOTP parameters and the lockout. */
+export function settingsTab(api: TfaClient): HTMLElement {
+  const status = statusArea();
+  const root = h('section', {}, h('h2', {}, 'Settings'), status.element);
+  status.loading();
+  api.settings.get().then(
+    (settings) => root.append(form(api, settings)),
+    (error) => status.error(error),
+  );
+  return root;
+}
+
+const number = (value: number) => h('input', { type: 'number', value: String(value), inputmode: 'numeric' });
+
+function form(api: TfaClient, current: Schemas['Settings']) {
+  const issuer = field('Issuer', h('input', { value: current.issuer, autocomplete: 'off' }));
+  const policy = field(
+    'Policy',
+    select(
+      [
+        ['enabled', 'Enabled'],
+        ['disabled', 'Disabled'],
+      ],
+      current.policy,
+    ),
+  );
+  const algorithm = field(
+    'Algorithm',
+    select(
+      [
+        ['SHA1', 'SHA1'],
+        ['SHA256', 'SHA256'],
+        ['SHA512', 'SHA512'],
+      ],
+      current.totp.algorithm,
+    ),
+  );
+  const digits = field(
+    'Digits',
+    select(
+      [
+        ['6', '6'],
+        ['8', '8'],
+      ],
+      String(current.totp.digits),
+    ),
+  );
+  const period = field('Period (seconds)', number(current.totp.period));
+  const window = field('Window (time steps either side)', number(current.totp.window));
+  const maxFailures = field('Failures before a lock', number(current.lockout.maxFailures));
+  const lockSeconds = field('Lock (seconds)', number(current.lockout.lockSeconds));
+  const setupTtl = field('Setup lifetime (seconds)', number(current.setupTtlSeconds));
+  const all = { issuer, policy, algorithm, digits, period, window, maxFailures, lockSeconds, setupTtl };
+  const policyNotice = h('p', { class: 'notice' }, POLICY_OFF);
+  const showPolicy = () => (policyNotice.hidden = policy.control.value !== 'disabled');
+  policy.control.addEventListener('change', showPolicy);
+  showPolicy();
+  const status = statusArea();
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    Object.values(all).forEach((f) => f.setError(''));
+    status.loading('Saving…');
+    const int = (f: { control: HTMLInputElement | HTMLSelectElement }) => Number(f.control.value);
+    try {
+      const saved = await api.settings.change({
+        issuer: issuer.control.value,
+        policy: policy.control.value as Schemas['Policy'],
+        totp: {
+          algorithm: algorithm.control.value as 'SHA1',
+          digits: int(digits) as 6,
+          period: int(period),
+          window: int(window),
+        },
+        lockout: { maxFailures: int(maxFailures), lockSeconds: int(lockSeconds) },
+        setupTtlSeconds: int(setupTtl),
+      });
+      issuer.control.value = saved.issuer;
+      status.ok('Settings saved.');
+    } catch (error) {
+      // The API names the field in its message: the message goes beside that field.
+      const target = error instanceof TfaApiError ? fieldOf(error, all) : undefined;
+      if (target) {
+        target.setError(error instanceof Error ? error.message : '');
+        target.control.focus();
+        status.clear();
+      } else status.error(error);
+    }
+  };
+
+  return h(
+    'form',
+    { onsubmit: save, novalidate: true },
+    issuer.element,
+    h('p', {}, 'The name authenticator apps show beside the code; by default, the server’s name.'),
+    policy.element,
+    policyNotice,
+    h('h3', {}, 'Codes of new enrolments'),
+    h(
+      'p',
+      { class: 'notice' },
+      'Google Authenticator and several other apps ignore everything but SHA1, 6 digits and 30 seconds: other values give them wrong codes.',
+    ),
+    algorithm.element,
+    digits.element,
+    period.element,
+    window.element,
+    h('h3', {}, 'Lockout'),
+    maxFailures.element,
+    lockSeconds.element,
+    setupTtl.element,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save')),
+    status.element,
+  );
+}
+
+type Field = ReturnType<typeof field>;
+function fieldOf(error: TfaApiError, all: Record<string, Field>): Field | undefined {
+  if (error.code === 'invalid_issuer') return all.issuer;
+  const names: [RegExp, keyof typeof all][] = [
+    [/algorithm/, 'algorithm'],
+    [/digits/, 'digits'],
+    [/period/, 'period'],
+    [/window/, 'window'],
+    [/maxFailures/, 'maxFailures'],
+    [/lockSeconds/, 'lockSeconds'],
+    [/setupTtlSeconds/, 'setupTtl'],
+    [/policy/, 'policy'],
+    [/issuer/, 'issuer'],
+  ];
+  return all[names.find(([pattern]) => pattern.test(error.message))?.[1] ?? ''];
+}

@@ -1,0 +1,84 @@
+import { TfaApiError } from '../client/tfaClient.ts';
+
+/** A small element builder: the console needs no framework. Text is always text, never HTML. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, string | boolean | ((event: Event) => void)> = {},
+  ...children: (Node | string | null | undefined | false)[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (typeof value === 'function') element.addEventListener(name.replace(/^on/, ''), value);
+    else if (value === true) element.setAttribute(name, '');
+    else if (value !== false) element.setAttribute(name, value);
+  }
+  for (const child of children) if (child) element.append(child);
+  return element;
+}
+
+let fieldIds = 0;
+/** A labelled field, with a place for the API's message about it. */
+export function field(label: string, control: HTMLInputElement | HTMLSelectElement) {
+  control.id ||= `field-${++fieldIds}`;
+  const error = h('p', { class: 'field-error', id: `${control.id}-error` });
+  control.setAttribute('aria-describedby', error.id);
+  const wrapper = h('div', {}, h('label', { for: control.id }, label), control, error);
+  return {
+    element: wrapper,
+    control,
+    setError(message: string) {
+      error.textContent = message;
+      if (message) control.setAttribute('aria-invalid', 'true');
+      else control.removeAttribute('aria-invalid');
+    },
+  };
+}
+
+export function select(options: [string, string][], value: string) {
+  const element = h('select');
+  for (const [optionValue, text] of options) {
+    const option = h('option', { value: optionValue }, text);
+    if (optionValue === value) option.selected = true;
+    element.append(option);
+  }
+  return element;
+}
+
+/** Says a result to assistive technology too. */
+export function announce(text: string) {
+  const announcer = document.getElementById('announcer');
+  if (announcer) announcer.textContent = text;
+}
+
+/** An area that shows loading, an error, or a result, for one panel. */
+export function statusArea() {
+  const element = h('div', { 'aria-live': 'polite' });
+  return {
+    element,
+    loading(text = 'Loading…') {
+      element.replaceChildren(h('p', {}, text));
+    },
+    clear() {
+      element.replaceChildren();
+    },
+    ok(text: string) {
+      // The area is a live region: this is said once, by it.
+      element.replaceChildren(h('p', { class: 'ok' }, text));
+    },
+    error(error: unknown) {
+      element.replaceChildren(h('p', { class: 'error', role: 'alert' }, describe(error)));
+    },
+  };
+}
+
+export const POLICY_OFF = 'The two-factor authentication security policy is disabled.';
+
+export function describe(error: unknown): string {
+  if (error instanceof TfaApiError) {
+    if (error.code === 'policy_disabled') return POLICY_OFF;
+    if (error.code === 'unauthorized') return 'The API key is not valid. Sign out and sign in with another.';
+    if (error.code === 'forbidden') return 'This API key may not do that: it lacks the scope.';
+    return `${error.message} (${error.code})`;
+  }
+  return 'The service could not be reached. Try again.';
+}
