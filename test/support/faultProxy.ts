@@ -113,6 +113,7 @@ export async function startFaultProxy(
     const input = JSON.parse(request.toString() || '{}');
     if (!String(error.__type ?? '').endsWith('ConditionalCheckFailedException')) return payload;
     if (input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return payload;
+    if (error.Item) return payload; // the store sent it itself (DynamoDB Local)
     const got = await fetch(upstream, {
       method: 'POST',
       headers: {

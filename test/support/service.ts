@@ -4,12 +4,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { startEmbeddedStore } from '../../lib/local/embeddedStore.ts';
 import { PROJECT_ROOT, startLocalService } from '../../lib/local/service.ts';
 import type { RetryPolicy } from '../../client/retry.ts';
 import { type Scope, tfaClient } from '../../client/tfaClient.ts';
 import { checkResponse, contractFetch } from './contract.ts';
 import { startFaultProxy } from './faultProxy.ts';
+import { startTestStore } from './testStore.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -25,7 +25,7 @@ export async function startTestService(
   const dataDir = mkdtempSync(join(tmpdir(), 'tfa-test-'));
   // The store is reached through a proxy that can inject faults on the wire; with no
   // fault rule it passes every request through untouched.
-  const store = await startEmbeddedStore(undefined);
+  const store = await startTestStore();
   after(() => store.close());
   const storeProxy = await startFaultProxy(store.endpoint);
   const service = await startLocalService({
