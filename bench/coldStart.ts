@@ -38,7 +38,12 @@ export async function measureColdStarts() {
       logLevel: 'silent',
     });
     const file = join(outdir, typeof entry === 'string' ? 'index.mjs' : 'stdin.mjs');
-    return { file, bytes: result.metafile ? staticClosureBytes(result.metafile, file) : 0 };
+    if (!result.metafile) throw new Error(`${name}: esbuild gave no metafile`);
+    return {
+      file,
+      bytes: closureBytes(result.metafile, file, false),
+      withLazyChunksBytes: closureBytes(result.metafile, file, true),
+    };
   };
   /** One fresh node process importing `file`: milliseconds until the import resolved. */
   const importOnce = (file: string) => {
@@ -71,7 +76,7 @@ export async function measureColdStarts() {
     );
   };
 
-  const built: Record<string, { file: string; bytes: number }> = {};
+  const built: Record<string, { file: string; bytes: number; withLazyChunksBytes: number }> = {};
   const refs = {
     emptyModule: { contents: 'export const handler = async () => ({});' },
     dynamodbClientOnly: {
@@ -94,7 +99,11 @@ export async function measureColdStarts() {
     built[name] = await bundle(name, `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`);
   }
   const times = measureAll(Object.fromEntries(Object.entries(built).map(([name, b]) => [name, b.file])));
-  const entry = (name: string) => ({ bytes: built[name]?.bytes ?? 0, importMs: times[name] ?? Number.NaN });
+  const entry = (name: string) => ({
+    bytes: built[name]?.bytes ?? 0,
+    withLazyChunksBytes: built[name]?.withLazyChunksBytes ?? 0,
+    importMs: times[name] ?? Number.NaN,
+  });
   return {
     nodeOptions,
     runs: RUNS,
@@ -103,19 +112,26 @@ export async function measureColdStarts() {
   };
 }
 
-/** Bytes loaded at start: the entry and every chunk it imports statically, not the lazy ones. */
-function staticClosureBytes(metafile: Metafile, entry: string): number {
+/**
+ * Bytes of the entry and every chunk it imports statically: what a cold start loads.
+ * With `lazy`, the chunks it imports dynamically too (the KMS and SSM clients, on a
+ * data-key cache miss). Throws if the entry is not among esbuild's outputs, so a size
+ * is never a silent 0.
+ */
+function closureBytes(metafile: Metafile, entry: string, lazy: boolean): number {
   const outputs = metafile.outputs;
   const find = (path: string) => Object.keys(outputs).find((key) => path.endsWith(key) || key.endsWith(path));
   const seen = new Set<string>();
-  const stack = [find(entry)];
+  const root = find(entry);
+  if (root === undefined) throw new Error(`${entry} is not among esbuild's outputs`);
+  const stack: (string | undefined)[] = [root];
   while (stack.length > 0) {
     const key = stack.pop();
     if (key === undefined || seen.has(key)) continue;
     seen.add(key);
     for (const imported of outputs[key]?.imports ?? []) {
-      if (imported.kind === 'import-statement' && !imported.external)
-        stack.push(find(imported.path.split('/').pop() ?? ''));
+      const followed = imported.kind === 'import-statement' || (lazy && imported.kind === 'dynamic-import');
+      if (followed && !imported.external) stack.push(find(imported.path.split('/').pop() ?? ''));
     }
   }
   return [...seen].reduce((total, key) => total + (outputs[key]?.bytes ?? 0), 0);

@@ -19,6 +19,9 @@ interface Input {
 
 const input = JSON.parse(await new Response(process.stdin as unknown as ReadableStream).text()) as Input;
 let next = 0;
+/** Every answer, by kind: a verify's `valid` or `reason`, or the HTTP status when it was no verdict. */
+const answers: Record<string, number> = {};
+const tally = (kind: string) => (answers[kind] = (answers[kind] ?? 0) + 1);
 
 const result = await autocannon({
   url: input.url,
@@ -37,6 +40,15 @@ const result = await autocannon({
           body: JSON.stringify({ code }),
         };
       },
+      onResponse: (status: number, body: string) => {
+        if (status !== 200) return tally(`http_${status}`);
+        try {
+          const verdict = JSON.parse(body) as { valid?: boolean; reason?: string };
+          tally(verdict.valid === true ? 'valid' : (verdict.reason ?? 'unreadable'));
+        } catch {
+          tally('unreadable');
+        }
+      },
     },
   ],
 });
@@ -48,6 +60,13 @@ process.stdout.write(
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     total: result.requests.total,
-    errors: result.errors + result.timeouts + result.non2xx,
+    answers,
+    // Every request carries the code an app shows at that moment, for a user whose
+    // last step is older: anything but `valid` is a valid code not accepted, an error.
+    errors:
+      result.errors +
+      result.timeouts +
+      Object.values(answers).reduce((n, v) => n + v, 0) -
+      (answers.valid ?? 0),
   }),
 );
