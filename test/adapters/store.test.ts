@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { defaultSettings } from '../../lib/domain/settings.ts';
 import { emptyUser, type PendingEnrolment, type UserRecord } from '../../lib/domain/user.ts';
 import { ensureTable, localClientConfig } from '../../lib/local/embeddedStore.ts';
 import { DynamoStore } from '../../lib/store/dynamoStore.ts';
+import { auditToItem } from '../../lib/store/items.ts';
+import type { AuditPosition } from '../../lib/store/port.ts';
 import type { TenantRecord } from '../../lib/domain/records.ts';
 import { startFaultProxy } from '../support/faultProxy.ts';
 import { startTestStore } from '../support/testStore.ts';
@@ -342,5 +344,81 @@ describe('DynamoStore against dynalite', () => {
     await activeUser('removed');
     assert.equal((await store.removeUser('acme', 'removed'))?.active?.id, 'a1');
     assert.equal(await store.removeUser('acme', 'removed'), undefined);
+  });
+
+  it('tenant-wide audit pages merge the 16 shards: newest first, every event exactly once, at any page size', async () => {
+    const db = new DynamoDBClient(localClientConfig(embedded.endpoint));
+    const base = 1_800_000_000_000;
+    const written: string[] = [];
+    for (let i = 0; i < 240; i++) {
+      // Many events in the same millisecond: the key's random part orders them.
+      const event = {
+        tenantId: 'sharded',
+        at: base + Math.floor(i / 7),
+        action: 'verify' as const,
+        ...(i % 5 === 0 ? {} : { userId: `u${i % 11}` }),
+        actor: { keyId: 'k', name: 'panel' },
+        outcome: 'success',
+        requestId: `r${i}`,
+      };
+      await store.putAuditEvent(event, 2_000_000_000);
+      written.push(`r${i}`);
+    }
+    // An event of an earlier version, in the index under the tenant id alone; and another tenant's.
+    await db.send(
+      new PutItemCommand({
+        TableName: 'tfa-store-test',
+        Item: {
+          ...auditToItem(
+            {
+              tenantId: 'sharded',
+              at: base + 3,
+              action: 'settings',
+              actor: { keyId: 'k', name: 'a' },
+              outcome: 'success',
+              requestId: 'legacy',
+            },
+            2_000_000_000,
+          ),
+          auditTenant: { S: 'sharded' },
+        },
+      }),
+    );
+    await store.putAuditEvent(
+      {
+        tenantId: 'sharded-not',
+        at: base,
+        action: 'verify',
+        actor: { keyId: 'k', name: 'p' },
+        outcome: 'success',
+        requestId: 'other',
+      },
+      2_000_000_000,
+    );
+    written.push('legacy');
+
+    // Every event as the table holds it, newest first by its key.
+    const scanned = await db.send(new ScanCommand({ TableName: 'tfa-store-test', ConsistentRead: true }));
+    const all = (scanned.Items ?? []).filter((item) => item.auditTenant?.S?.split('#')[0] === 'sharded');
+    assert.ok(new Set(all.map((item) => item.auditTenant?.S)).size >= 12, 'spread over the shards');
+    const expected = all
+      .sort((a, b) => ((a.auditAt?.S ?? '') < (b.auditAt?.S ?? '') ? 1 : -1))
+      .map((item) => item.requestId?.S);
+    assert.deepEqual([...expected].sort(), [...written].sort());
+
+    for (const limit of [1, 7, 50, 100]) {
+      const seen: string[] = [];
+      let after: AuditPosition | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listAuditEvents('sharded', undefined, after, limit);
+        assert.ok(page.events.length <= limit);
+        seen.push(...page.events.map((e) => e.requestId));
+        after = page.next;
+        assert.ok(++pages < 400);
+      } while (after);
+      assert.deepEqual(seen, expected, `limit ${limit}: newest first, each once`);
+    }
+    db.destroy();
   });
 });

@@ -285,6 +285,27 @@ describe('the packaged template', () => {
       t.Properties.GlobalSecondaryIndexes.map((i: any) => i.IndexName),
       ['byTenant', 'auditByTenant', 'tenantDirectory'],
     );
+    // The tenant-wide audit index is keyed by shard (`<tenant>#<0..15>`), newest last.
+    const audit = t.Properties.GlobalSecondaryIndexes.find((i: any) => i.IndexName === 'auditByTenant');
+    assert.deepEqual(audit.KeySchema, [
+      { AttributeName: 'auditTenant', KeyType: 'HASH' },
+      { AttributeName: 'auditAt', KeyType: 'RANGE' },
+    ]);
+    assert.deepEqual(audit.Projection, { ProjectionType: 'ALL' });
+  });
+
+  it('audit events of one tenant go to 16 partitions of the index, not one', async () => {
+    const { auditToItem } = await import('../../lib/store/items.ts');
+    const event = {
+      tenantId: 'busy',
+      at: 0,
+      action: 'verify' as const,
+      actor: { keyId: 'k', name: 'n' },
+      outcome: 'success',
+      requestId: 'same',
+    };
+    const partitions = new Set(Array.from({ length: 400 }, () => auditToItem(event, 1).auditTenant?.S));
+    assert.deepEqual([...partitions].sort(), Array.from({ length: 16 }, (_, i) => `busy#${i}`).sort());
   });
 
   it('the key table: the data keys alone, retained, protected, and never backed up', () => {
