@@ -112,8 +112,14 @@ export function buildDeps({ env, use = {}, observeAwsCalls: observer }: DepsOpti
     vault,
     purgeQueue,
     purgeSettleSeconds: Number(env.TFA_PURGE_SETTLE_SECONDS ?? 30),
-    keyring: new TenantKeyring(vault, now, undefined, (hit) =>
-      counters.count(hit ? 'DataKeyCacheHit' : 'DataKeyCacheMiss'),
+    // The cache ages on this process's monotonic clock, not the service's clock: how
+    // long a plaintext data key has been held is a matter of process time, and a moved
+    // business clock (a test's, the benchmark's accelerated one) must not age it.
+    keyring: new TenantKeyring(
+      vault,
+      () => performance.now(),
+      undefined,
+      (hit) => counters.count(hit ? 'DataKeyCacheHit' : 'DataKeyCacheMiss'),
     ),
     audit: new AuditLog(store, counters, logger, Number(env.TFA_AUDIT_RETENTION_DAYS ?? 400)),
     counters,

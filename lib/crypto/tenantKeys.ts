@@ -34,6 +34,7 @@ export class TenantKeyring {
 
   constructor(
     private readonly vault: KeyVault,
+    /** A monotonic clock in milliseconds (lib/deps.ts gives performance.now). */
     private readonly now: () => number,
     private readonly maxAgeMs = 5 * 60_000,
     private readonly observe: (hit: boolean) => void = () => undefined,
