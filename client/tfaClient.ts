@@ -135,3 +135,13 @@ export async function* pages<P extends { nextCursor: string | null }>(
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined);
 }
+
+/** Every item of every page of a listing, in order (`items` picks them out of a page). */
+export async function allItems<P extends { nextCursor: string | null }, T>(
+  list: (cursor: string | undefined) => Promise<P>,
+  items: (page: P) => T[],
+): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of pages(list)) all.push(...items(page));
+  return all;
+}

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { pages, type Schemas } from '../../client/tfaClient.ts';
+import { allItems, type Schemas } from '../../client/tfaClient.ts';
 import { type Cli, integer } from '../common.ts';
 import { show, table } from '../output.ts';
 import { more } from './tenants.ts';
@@ -23,11 +23,10 @@ export function auditCommand(cli: Cli): Command {
       const output = cli.output();
       const query = { ...(options.user === undefined ? {} : { userId: options.user }), limit: options.limit };
       if (options.all) {
-        const events: Schemas['AuditEvent'][] = [];
-        for await (const page of pages((cursor) =>
-          client.audit({ ...query, limit: options.limit ?? 100, cursor }),
-        ))
-          events.push(...page.events);
+        const events = await allItems(
+          (cursor) => client.audit({ ...query, limit: options.limit ?? 100, cursor }),
+          (page) => page.events,
+        );
         show(output, { events }, (a) => eventRows(a.events));
         return;
       }

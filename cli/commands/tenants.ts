@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { pages, type Schemas } from '../../client/tfaClient.ts';
+import { allItems, type Schemas } from '../../client/tfaClient.ts';
 import { type Cli, integer, list } from '../common.ts';
 import { fields, show, table } from '../output.ts';
 
@@ -44,11 +44,10 @@ export function tenantsCommand(cli: Cli): Command {
       const client = cli.client();
       const output = cli.output();
       if (options.all) {
-        const all: Schemas['Tenant'][] = [];
-        for await (const page of pages((cursor) =>
-          client.tenants.list({ limit: options.limit ?? 100, cursor }),
-        ))
-          all.push(...page.tenants);
+        const all = await allItems(
+          (cursor) => client.tenants.list({ limit: options.limit ?? 100, cursor }),
+          (page) => page.tenants,
+        );
         show(output, { tenants: all }, (t) => tenantRows(t.tenants));
         return;
       }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { pages, type Schemas } from '../../client/tfaClient.ts';
+import { allItems, type Schemas } from '../../client/tfaClient.ts';
 import { bulkRemove, readFile, readReport, readUserIds } from '../bulkRemove.ts';
 import { type Cli, EXIT, Exit, integer, UsageError } from '../common.ts';
 import { fields, show, table } from '../output.ts';
@@ -63,11 +63,10 @@ export function usersCommand(cli: Cli): Command {
         const output = cli.output();
         const status = options.status === undefined ? {} : { status: options.status };
         if (options.all) {
-          const all: Schemas['UserSummary'][] = [];
-          for await (const page of pages((cursor) =>
-            client.users.list({ ...status, limit: options.limit ?? 100, cursor }),
-          ))
-            all.push(...page.users);
+          const all = await allItems(
+            (cursor) => client.users.list({ ...status, limit: options.limit ?? 100, cursor }),
+            (page) => page.users,
+          );
           show(output, { users: all }, (u) => userRows(u.users));
           return;
         }
