@@ -16,6 +16,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
+/** A table with a caption for assistive technology and column headers; rows go in `body`. */
+export function dataTable(caption: string, columns: string[]) {
+  const body = h('tbody');
+  const table = h(
+    'table',
+    {},
+    h('caption', { class: 'visually-hidden' }, caption),
+    h('thead', {}, h('tr', {}, ...columns.map((text) => h('th', { scope: 'col' }, text)))),
+    body,
+  );
+  return { table, body };
+}
+
 let fieldIds = 0;
 /** A labelled field, with a place for the API's message about it. */
 export function field(label: string, control: HTMLInputElement | HTMLSelectElement) {

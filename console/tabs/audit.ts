@@ -1,26 +1,18 @@
 import { type Schemas, type TfaClient } from '../../client/tfaClient.ts';
-import { field, h, statusArea } from '../ui.ts';
+import { dataTable, field, h, statusArea } from '../ui.ts';
 
 /** Audit: one user's history, newest first, a page at a time. */
 export function auditTab(api: TfaClient): HTMLElement {
   const user = field('User', h('input', { autocomplete: 'off', spellcheck: 'false' }));
   const status = statusArea();
-  const body = h('tbody');
-  const table = h(
-    'table',
-    {},
-    h('caption', { class: 'visually-hidden' }, 'Audit events, newest first'),
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        ...['When', 'Action', 'User', 'Outcome', 'By', 'Reason'].map((t) => h('th', { scope: 'col' }, t)),
-      ),
-    ),
-    body,
-  );
+  const { table, body } = dataTable('Audit events, newest first', [
+    'When',
+    'Action',
+    'User',
+    'Outcome',
+    'By',
+    'Reason',
+  ]);
   table.hidden = true;
   const more = h('button', { type: 'button', class: 'secondary' }, 'More');
   more.hidden = true;

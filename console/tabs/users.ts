@@ -1,5 +1,5 @@
 import type { Schemas, TfaClient } from '../../client/tfaClient.ts';
-import { announce, field, h, select, statusArea } from '../ui.ts';
+import { announce, dataTable, field, h, select, statusArea } from '../ui.ts';
 
 /** Manage Users: who has 2FA, their state, Unlock, and Disable with a reason. */
 export function usersTab(api: TfaClient): HTMLElement {
@@ -15,18 +15,12 @@ export function usersTab(api: TfaClient): HTMLElement {
     ),
   );
   const status = statusArea();
-  const body = h('tbody');
-  const table = h(
-    'table',
-    {},
-    h('caption', { class: 'visually-hidden' }, 'Users with two-factor authentication'),
-    h(
-      'thead',
-      {},
-      h('tr', {}, ...['User', 'Status', 'Lock', 'Actions'].map((text) => h('th', { scope: 'col' }, text))),
-    ),
-    body,
-  );
+  const { table, body } = dataTable('Users with two-factor authentication', [
+    'User',
+    'Status',
+    'Lock',
+    'Actions',
+  ]);
   const confirmArea = h('div');
   const next = h('button', { type: 'button', class: 'secondary' }, 'Next page');
   const first = h('button', { type: 'button', class: 'secondary' }, 'First page');
