@@ -2,14 +2,15 @@
  * `npm run bench`: what a verify costs, measured in one run (a script, not a test).
  *
  * 1. Verify overhead against the floor: the verify handler in-process against the
- *    embedded store, beside the bare storage operations a verify must do, issued
- *    directly with the SDK against the same store.
+ *    embedded store (in a process of its own), beside the bare storage operations a
+ *    verify must do, issued directly with the SDK against the same store; the time
+ *    and the CPU time of each.
  * 2. HTTP throughput and latency with autocannon (in its own process) at 1, 8, 32
  *    connections: real verifies with fresh time steps, on an accelerated clock.
  * 3. AWS calls per warm verify, counted by SDK middleware.
  * 4. Cold start: each function bundled as deployed, its size and import time,
  *    beside an empty module, the DynamoDB client alone, and a naive bundle.
- * 5. Cost per million verifies from the measured counts and published prices.
+ * 5. Cost per million verifies from the measured counts and CPU time, and published prices.
  * 6. A cPanel import of 1,000 logins (the most one call takes), over HTTP: new
  *    ones, then the same again (all unchanged).
  *
@@ -17,9 +18,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import {
   BatchGetItemCommand,
   DynamoDBClient,
@@ -64,9 +67,12 @@ process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
   /^\{"(level|_aws)"/.test(String(chunk)) ? true : write(chunk, ...rest)) as typeof process.stdout.write;
 
 const kms = await startFakeKms();
-// The store in memory: the floor should be the fastest store there is, not a disk.
+// The store in memory (the floor should be the fastest store there is, not a disk), in
+// its own process: what this process spends is then the client's alone (part 1's CPU).
+const store = await startStoreProcess();
 const service = await startLocalService({
   dataDir: undefined,
+  storeEndpoint: store.endpoint,
   port: 0,
   operatorKey: 'bench-operator-key-0123456789abcdef',
   kms: { endpoint: kms.url, keyId: kms.keyId },
@@ -208,12 +214,23 @@ const handlerLatencies: number[] = [];
 const floor2: number[] = [];
 const floor3: number[] = [];
 const handlerCalls = new Map<string, number>();
+// CPU time of this process per verify (all its threads: the collector's too), with the
+// store elsewhere: the handler's is our code and the SDK's, the floor's the SDK's alone.
+const handlerCpu: number[] = [];
+const floorCpu: number[] = [];
+const cpuPerVerify = async (into: number[], run: () => Promise<number[]>) => {
+  const before = process.cpuUsage();
+  const latencies = await run();
+  const used = process.cpuUsage(before);
+  into.push((used.user + used.system) / 1000 / latencies.length);
+  return latencies;
+};
 for (let round = 0; round < ROUNDS; round++) {
   calls.clear();
-  handlerLatencies.push(...(await handlerRun(1)));
+  handlerLatencies.push(...(await cpuPerVerify(handlerCpu, () => handlerRun(1))));
   for (const [k, v] of calls) handlerCalls.set(k, (handlerCalls.get(k) ?? 0) + v);
   floor2.push(...(await floorRun(1, false)));
-  floor3.push(...(await floorRun(1, true)));
+  floor3.push(...(await cpuPerVerify(floorCpu, () => floorRun(1, true))));
 }
 calls.clear();
 for (const [k, v] of handlerCalls) calls.set(k, v);
@@ -228,8 +245,11 @@ const roundTrips = {
 
 if (process.env.BENCH_ONLY === 'overhead') {
   // For profiling part 1 alone: node --cpu-prof --import tsx bench/bench.ts
-  write(`${JSON.stringify({ handler: percentile(handlerLatencies, 50), floor: percentile(floor3, 50) })}\n`);
+  write(
+    `${JSON.stringify({ handler: percentile(handlerLatencies, 50), floor: percentile(floor3, 50), handlerCpu: percentile(handlerCpu, 50), floorCpu: percentile(floorCpu, 50) })}\n`,
+  );
   await service.close();
+  store.close();
   await kms.close();
   process.exit(0);
 }
@@ -253,7 +273,7 @@ const importRuns = await importRun(Number(process.env.BENCH_IMPORTS ?? 3));
 
 // 5: cost.
 const verifyMs = percentile(handlerLatencies, 50);
-const cost = costPerMillion({ roundTrips, handlerMs: verifyMs });
+const cost = costPerMillion({ roundTrips, clientCpuMs: percentile(handlerCpu, 50) });
 
 const results = {
   date: new Date().toISOString(),
@@ -265,6 +285,8 @@ const results = {
     floorDecideAndAudit: summary(floor3),
     ratioToDecideFloor: round(verifyMs / percentile(floor2, 50)),
     ratioToFloor: round(verifyMs / percentile(floor3, 50)),
+    // Per verify, median over the rounds: the handler's (our code and the SDK's), the floor's (the SDK's).
+    cpuMs: { handler: round(percentile(handlerCpu, 50)), floor: round(percentile(floorCpu, 50)) },
   },
   http,
   roundTrips,
@@ -293,6 +315,7 @@ const report = { ...results, budgets };
 await writeFile(join(PROJECT_ROOT, 'bench/results.json'), `${JSON.stringify(report, null, 2)}\n`);
 printReport(report);
 await service.close();
+store.close();
 await kms.close();
 const notAccepted = http.filter((h) => h.errors > 0);
 if (notAccepted.length > 0) {
@@ -303,6 +326,15 @@ if (notAccepted.length > 0) {
   process.exit(1);
 }
 process.exit(0);
+
+async function startStoreProcess() {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bench/storeProcess.ts')], {
+    cwd: PROJECT_ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  return { endpoint: (JSON.parse(line) as { endpoint: string }).endpoint, close: () => child.stdin.end() };
+}
 
 async function importRun(runs: number) {
   const fresh: number[] = [];
@@ -378,6 +410,7 @@ function printReport(r: typeof report) {
     `   handler in-process        p50 ${o.handler.p50Ms} ms   p99 ${o.handler.p99Ms} ms`,
     `   floor: batch read + write p50 ${o.floorDecide.p50Ms} ms   p99 ${o.floorDecide.p99Ms} ms   ratio ${o.ratioToDecideFloor}`,
     `   floor: + audit put        p50 ${o.floorDecideAndAudit.p50Ms} ms   p99 ${o.floorDecideAndAudit.p99Ms} ms   ratio ${o.ratioToFloor}`,
+    `   CPU per verify (store in its own process): handler ${o.cpuMs.handler} ms, floor ${o.cpuMs.floor} ms`,
     '',
     '2. HTTP verify (autocannon, own process)',
     ...r.http.map(
@@ -393,7 +426,7 @@ function printReport(r: typeof report) {
         `   ${name.padEnd(20)} ${String(Math.round(b.bytes / 1024)).padStart(5)} KB (${String(Math.round(b.withLazyChunksBytes / 1024)).padStart(4)} KB with the cache-miss chunks)  ${b.importMs} ms`,
     ),
     '',
-    `5. Cost per million verifies (${r.cost.pricesAsOf}): $${r.cost.total}`,
+    `5. Cost per million verifies (${r.cost.pricesAsOf}): $${r.cost.total} (CPU ${r.cost.clientCpuMs} ms per verify; $${r.cost.ifCpuAtMemoryShare} if it ran at 256 MB's CPU share)`,
     ...Object.entries(r.cost.lines).map(([k, v]) => `   ${k.padEnd(34)} $${v}`),
     '',
     `6. cPanel import, 1,000 logins in one call: new p50 ${r.cpanelImport.new.p50Ms} ms, unchanged p50 ${r.cpanelImport.unchanged.p50Ms} ms`,
