@@ -7,7 +7,7 @@ import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../lib/local/service.ts';
 
-const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
+const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 41);
 
 /** The esbuild options serverless.yml deploys with, read from it so the two cannot drift. */
 function deployedOptions(): { options: BuildOptions; nodeOptions: string } {
