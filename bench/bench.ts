@@ -44,6 +44,7 @@ import { ApiClient } from '../test/support/service.ts';
 import { measureColdStarts } from './coldStart.ts';
 import { type SharedClock, virtualNow } from './clock.ts';
 import { costPerMillion } from './cost.ts';
+import { percentile } from './percentile.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
@@ -386,11 +387,6 @@ async function load(connections: number) {
     answers: Record<string, number>;
     errors: number;
   };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 function summary(values: number[]) {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../lib/local/service.ts';
+import { percentile } from './percentile.ts';
 
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 41);
 
@@ -70,10 +71,8 @@ export async function measureColdStarts() {
     }
     return Object.fromEntries(
       Object.entries(times).map(([name, t]) => {
-        t.sort((a, b) => a - b);
-        const at = (p: number) =>
-          Number((t[Math.min(t.length - 1, Math.floor(p * t.length))] ?? 0).toFixed(1));
-        return [name, { p50: at(0.5), p99: at(0.99) }];
+        const at = (p: number) => Number(percentile(t, p).toFixed(1));
+        return [name, { p50: at(50), p99: at(99) }];
       }),
     );
   };

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { startLocalService } from '../lib/local/service.ts';
 import { codeFor } from '../test/support/otp.ts';
 import { ApiClient } from '../test/support/service.ts';
+import { percentile } from './percentile.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.TFA_LOG_LEVEL = 'error';
@@ -64,10 +65,7 @@ for (let i = 0; i < SAMPLES; i++) {
   for (const [k, p] of cases) times.get(`${k} ${p}`)?.push(await sample(k, paths[p]));
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
+const median = (xs: number[]) => percentile(xs, 50);
 function bootstrap(a: number[], b: number[], rounds = 2000): [number, number] {
   const pick = (xs: number[]) => xs.map(() => xs[Math.floor(Math.random() * xs.length)] as number);
   const diffs = Array.from({ length: rounds }, () => median(pick(b)) - median(pick(a))).sort((x, y) => x - y);
