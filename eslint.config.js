@@ -2,7 +2,7 @@
 // catches real bugs (floating promises in handlers), over the whole project.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { layers } from './eslint.layers.js';
+import { layers, untrustedKeys } from './eslint.layers.js';
 
 export default tseslint.config(
   {
@@ -30,6 +30,7 @@ export default tseslint.config(
     },
   },
   ...layers,
+  untrustedKeys,
   {
     files: ['bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly' } },

@@ -105,3 +105,26 @@ export const layers = [
     },
   },
 ];
+
+// Keys of input (a request body, an export, a CSV file) are data: `'constructor' in {}`
+// is true, so a check that reads the prototype chain lets a file's "__proto__" or
+// "constructor" pass for something else. test/unit/untrustedKeys.test.ts shows it biting.
+export const untrustedKeys = {
+  files: [
+    'lib/**/*.ts',
+    'functions/**/*.ts',
+    'client/**/*.ts',
+    'cli/**/*.ts',
+    'console/**/*.ts',
+    'bin/**/*.js',
+  ],
+  rules: {
+    'no-restricted-syntax': [
+      'error',
+      {
+        selector: 'BinaryExpression[operator="in"]',
+        message: 'the in operator reads the prototype chain: use Object.hasOwn (lib/domain/untrusted.ts)',
+      },
+    ],
+  },
+};

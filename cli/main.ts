@@ -27,7 +27,13 @@ export function program(env: NodeJS.ProcessEnv = process.env): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  const globals = (): GlobalOptions => root.opts<GlobalOptions>();
+  // Own properties only: where the key is sent must never come from an inherited value.
+  const globals = (): GlobalOptions => {
+    const options = root.opts<GlobalOptions>();
+    const own = <K extends keyof GlobalOptions>(name: K) =>
+      Object.hasOwn(options, name) ? options[name] : undefined;
+    return { url: own('url'), key: own('key'), json: own('json') };
+  };
   const cli: Cli = {
     client: () => {
       const options = globals();

@@ -1,4 +1,4 @@
-import { tfaClient, type TfaClient } from '../client/tfaClient.ts';
+import { TfaApiError, tfaClient, type TfaClient } from '../client/tfaClient.ts';
 import { accountTab } from './tabs/account.ts';
 import { auditTab } from './tabs/audit.ts';
 import { settingsTab } from './tabs/settings.ts';
@@ -37,7 +37,7 @@ function signIn() {
           await tfaClient({ url: location.origin, key: value, retry: { retries: 1 } }).settings.get();
         } catch (error) {
           // A key without the admin scope may still use the tabs its scopes allow.
-          if (!(error instanceof Error && 'code' in error && error.code === 'forbidden'))
+          if (!(error instanceof TfaApiError && error.code === 'forbidden'))
             return status.error(error);
         }
         sessionStorage.setItem(KEY, value);

@@ -12,6 +12,8 @@
  * Its codes are always SHA1, 6 digits, 30 s.
  */
 
+import { has, isObject, type Json, own } from './untrusted.ts';
+
 export const CPANEL_TOTP = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
 export const MAX_IMPORT_LOGINS = 1000;
 /** RFC 4226 §4 requires at least 128 bits and recommends 160; cPanel's are 80. */
@@ -25,15 +27,13 @@ export interface CpanelLogin {
   secret: unknown;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** A WHM API 1 answer (`{"data": {...}, "metadata": {...}}`) rather than a file whose login is "data". */
 function unwrapWhmAnswer(source: Json): Json {
-  const { data, ...rest } = source;
+  const data = own(source, 'data');
   const answer =
-    isObject(data) && !('secret' in data) && Object.keys(rest).every((key) => key === 'metadata');
+    isObject(data) &&
+    !has(data, 'secret') &&
+    Object.keys(source).every((key) => key === 'data' || key === 'metadata');
   return answer ? data : source;
 }
 
@@ -50,20 +50,20 @@ export function cpanelLogins(source: unknown): CpanelLogin[] {
   for (const [name, entry] of Object.entries(unwrapWhmAnswer(source))) {
     // An account without 2FA: nothing to import, and nothing wrong.
     if (isObject(entry) && Object.keys(entry).length === 0) continue;
-    if (isObject(entry) && ACCOUNT_PARTS.some((part) => part in entry) && !('secret' in entry)) {
+    if (isObject(entry) && ACCOUNT_PARTS.some((part) => has(entry, part)) && !has(entry, 'secret')) {
       // The WHM shape: the account, then its e-mail and team users; any part may be absent.
-      const primary = entry.primary_account;
-      if (isObject(primary) && 'secret' in primary) logins.push({ login: name, secret: primary.secret });
+      const primary = own(entry, 'primary_account');
+      if (isObject(primary) && has(primary, 'secret')) logins.push({ login: name, secret: primary.secret });
       for (const part of ['email', 'team'] as const) {
-        const users = entry[part];
+        const users = own(entry, part);
         if (users === undefined || users === null) continue;
         if (!isObject(users)) throw new Error(`source.${name}.${part} must be an object of logins`);
         for (const [login, user] of Object.entries(users)) {
-          logins.push({ login, secret: isObject(user) ? user.secret : undefined });
+          logins.push({ login, secret: isObject(user) ? own(user, 'secret') : undefined });
         }
       }
     } else {
-      logins.push({ login: name, secret: isObject(entry) ? entry.secret : undefined });
+      logins.push({ login: name, secret: isObject(entry) ? own(entry, 'secret') : undefined });
     }
   }
   return logins;

@@ -1,5 +1,6 @@
 import { cpanelLogins, MAX_IMPORT_LOGINS } from '../domain/cpanel.ts';
 import { isIssuer, isPrintable, isTenantId, isUserId } from '../domain/identifiers.ts';
+import { own } from '../domain/untrusted.ts';
 import { SCOPES, type Scope } from '../domain/records.ts';
 import { invalidIssuer, invalidRequest, invalidTenantId, invalidUserId } from '../errors.ts';
 import type { AuditQuery } from '../usecases/audit.ts';
@@ -13,14 +14,15 @@ import type { RawBody, RawQuery } from './types.ts';
 /**
  * The input of every route, parsed and checked at the edge (named in each route's
  * declaration in functions/), so a use case receives typed values. A wrong type is
- * `400 invalid_request` naming the field; unknown fields are ignored.
+ * `400 invalid_request` naming the field; unknown fields are ignored. Fields are read
+ * as the body's own properties only (lib/domain/untrusted.ts).
  */
 
 /** For a route that takes no body, or no query. */
 export const none = (): undefined => undefined;
 
 function optionalString(body: RawBody, field: string): string | undefined {
-  const value = body?.[field];
+  const value = own(body, field);
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw invalidRequest(`${field} must be a string`);
   return value;
@@ -33,7 +35,7 @@ function requiredString(body: RawBody, field: string): string {
 }
 
 function optionalBoolean(body: RawBody, field: string): boolean | undefined {
-  const value = body?.[field];
+  const value = own(body, field);
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') throw invalidRequest(`${field} must be true or false`);
   return value;
@@ -73,12 +75,12 @@ export function reasonBody(body: RawBody): { reason: string | undefined } {
 }
 
 export function keyBody(body: RawBody): NewKey {
-  const name = body?.name;
+  const name = own(body, 'name');
   if (typeof name !== 'string') throw invalidRequest('name is required and must be a string');
   if (name.length === 0 || !isPrintable(name, 64)) {
     throw invalidRequest('name must be 1 to 64 printable characters');
   }
-  const scopes = body?.scopes;
+  const scopes = own(body, 'scopes');
   if (!Array.isArray(scopes) || scopes.length === 0) throw invalidRequest('scopes must be a non-empty array');
   const known = (scope: unknown): scope is Scope => SCOPES.includes(scope as Scope);
   if (!scopes.every(known)) throw invalidRequest(`scopes may hold only ${SCOPES.join(', ')}`);
@@ -105,10 +107,10 @@ export function tenantListQuery(query: RawQuery): TenantListQuery {
 }
 
 export function tenantBody(body: RawBody): NewTenant {
-  const tenantId = body?.tenantId;
+  const tenantId = own(body, 'tenantId');
   if (typeof tenantId !== 'string') throw invalidRequest('tenantId is required and must be a string');
   if (!isTenantId(tenantId)) throw invalidTenantId();
-  return { tenantId, issuer: body?.issuer };
+  return { tenantId, issuer: own(body, 'issuer') };
 }
 
 export function listQuery(query: RawQuery): UserListQuery {
@@ -128,10 +130,11 @@ export function auditQuery(query: RawQuery): AuditQuery {
 
 /** POST /v1/import/cpanel: cPanel's export in either shape, at most 1,000 logins. */
 export function importBody(body: RawBody): CpanelImport {
-  if (body?.source === undefined) throw invalidRequest('source is required: what cPanel wrote');
+  const source = own(body, 'source');
+  if (source === undefined) throw invalidRequest('source is required: what cPanel wrote');
   let logins;
   try {
-    logins = cpanelLogins(body.source);
+    logins = cpanelLogins(source);
   } catch (error) {
     throw invalidRequest((error as Error).message);
   }

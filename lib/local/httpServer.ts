@@ -96,13 +96,14 @@ function toEvent(
   pathParameters: Record<string, string>,
   body: Buffer,
 ): Event {
-  const headers: Record<string, string> = {};
+  // Names come from the request: objects without a prototype keep `__proto__` as data.
+  const headers: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
-  const query: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null);
   for (const [name, value] of url.searchParams)
-    query[name] = name in query ? `${query[name]},${value}` : value;
+    query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
   const requestId = randomUUID();
   return {
     version: '2.0',
@@ -158,7 +159,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function send(res: ServerResponse, result: Result) {
-  const headers: Record<string, string> = {};
+  // Names come from the request: objects without a prototype keep `__proto__` as data.
+  const headers: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
   const body = result.isBase64Encoded
     ? Buffer.from(result.body ?? '', 'base64')

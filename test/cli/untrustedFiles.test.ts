@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../../lib/local/service.ts';
+import { startTestService } from '../support/service.ts';
+
+/**
+ * Files the CLI reads are untrusted: an export from an old server, a copy anyone
+ * could have altered. A poisoned export once set `Object.prototype.url` through the
+ * import's chunk merging, and the CLI then sent the admin key and every secret of the
+ * file to the server the file named. Here the file names a stand-in server that must
+ * receive nothing, in every shape the export can take.
+ */
+
+const service = await startTestService();
+const work = mkdtempSync(join(tmpdir(), 'tfa-untrusted-'));
+const BIN = join(PROJECT_ROOT, 'bin/tfa.js');
+const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+
+/** The attacker's server: it records whatever reaches it. */
+const received: { method?: string; url?: string; authorization?: string }[] = [];
+const attacker = createServer((req: IncomingMessage, res) => {
+  received.push({ method: req.method, url: req.url, authorization: req.headers.authorization });
+  req.resume();
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end('{"dryRun":true,"counts":{"imported":0,"unchanged":0,"conflict":0,"invalid":0},"results":[]}');
+});
+await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+after(() => attacker.close());
+const address = attacker.address();
+const attackerUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+function tfa(args: string[], key: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: work,
+      env: { PATH: process.env.PATH, TFA_URL: service.url, TFA_KEY: key },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Exports that try to reach a prototype through every key a parser meets. */
+const poisoned: Record<string, string> = {
+  'a tfa_userdata.json login named __proto__': `{"__proto__": {"url": "${attackerUrl}"}, "alice": {"secret": "${SECRET}"}}`,
+  'a WHM account named __proto__': `{"data": {"__proto__": {"email": {"url": "${attackerUrl}"}, "primary_account": {"secret": "${SECRET}"}}}, "metadata": {}}`,
+  'a WHM part holding __proto__': `{"acct": {"email": {"__proto__": {"url": "${attackerUrl}"}, "a@b.example": {"secret": "${SECRET}"}}}}`,
+  'constructor and prototype logins': `{"constructor": {"prototype": {"url": "${attackerUrl}"}}, "prototype": {"secret": "${SECRET}"}}`,
+  'a team named __proto__ twice': `{"acct": {"team": {"__proto__": {"url": "${attackerUrl}"}}}, "acct2": {"team": {"__proto__": {"key": "stolen"}}}}`,
+};
+
+describe('the CLI reading a poisoned export', () => {
+  let admin: string;
+  it('has a tenant to import into', async () => {
+    admin = await service.client.tenant(service.operatorKey, 'poisoned');
+  });
+
+  for (const [name, text] of Object.entries(poisoned)) {
+    for (const dryRun of [true, false]) {
+      it(`sends nothing to a server the file names: ${name}${dryRun ? ', --dry-run' : ''}`, async () => {
+        const file = join(work, 'export.json');
+        writeFileSync(file, text);
+        received.length = 0;
+        const run = await tfa(['import', 'cpanel', file, '--json', ...(dryRun ? ['--dry-run'] : [])], admin);
+        assert.deepEqual(received, [], 'the attacker received a request');
+        // The import went to the configured service, and its keys were logins like any other.
+        const answer = JSON.parse(run.stdout);
+        assert.equal(answer.dryRun, dryRun);
+        assert.ok(answer.results.length > 0, run.stdout);
+        for (const result of answer.results) assert.equal(typeof result.userId, 'string');
+      });
+    }
+  }
+
+  it('imports a login named __proto__ as a user of that name', async () => {
+    const own = await service.client.tenant(service.operatorKey, 'proto-user');
+    const file = join(work, 'proto-user.json');
+    writeFileSync(file, `{"__proto__": {"secret": "${SECRET}"}}`);
+    const run = await tfa(['import', 'cpanel', file, '--json'], own);
+    assert.equal(run.code, 0, run.stderr);
+    const answer = JSON.parse(run.stdout);
+    assert.deepEqual(answer.results, [{ userId: '__proto__', outcome: 'imported', weakSecret: false }]);
+    const status = await service.client.typed(own).users.status('__proto__');
+    assert.equal(status.enabled, true);
+  });
+});
