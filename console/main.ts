@@ -37,8 +37,7 @@ function signIn() {
           await tfaClient({ url: location.origin, key: value, retry: { retries: 1 } }).settings.get();
         } catch (error) {
           // A key without the admin scope may still use the tabs its scopes allow.
-          if (!(error instanceof TfaApiError && error.code === 'forbidden'))
-            return status.error(error);
+          if (!(error instanceof TfaApiError && error.code === 'forbidden')) return status.error(error);
         }
         sessionStorage.setItem(KEY, value);
         render();
