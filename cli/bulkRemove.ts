@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { TfaApiError, type TfaClient } from '../client/tfaClient.ts';
 import { describeFailure } from './common.ts';
+import { csvCell, fromCsvCell } from './safeText.ts';
 
 /**
  * `tfa users remove --from-file`: removes 2FA for many users with bounded
@@ -61,7 +62,9 @@ export function readReport(text: string): Map<string, Outcome> {
   if (!header || header[0] !== 'userId' || header[1] !== 'outcome') {
     throw new Error('not a report of tfa users remove: its header must be userId,outcome,message');
   }
-  return new Map(body.map((row) => [row[0] ?? '', row[1] ?? ''] as const).filter(([id]) => id !== ''));
+  return new Map(
+    body.map((row) => [fromCsvCell(row[0] ?? ''), row[1] ?? ''] as const).filter(([id]) => id !== ''),
+  );
 }
 
 export const readFile = (path: string) => readFileSync(path, 'utf8');
@@ -78,7 +81,7 @@ export async function bulkRemove(
 ): Promise<Summary> {
   const summary: Summary = { removed: 0, notEnrolled: 0, failed: 0, skipped: 0, failures: [] };
   const record = (userId: string, outcome: Outcome, message = '') =>
-    appendFileSync(job.report, stringify([[userId, outcome, message]]), { mode: 0o600 });
+    appendFileSync(job.report, stringify([[userId, outcome, message].map(csvCell)]), { mode: 0o600 });
 
   // The new report starts with what the resumed one settled, so it is always the whole record.
   writeFileSync(job.report, stringify([REPORT_HEADER]), { mode: 0o600 });

@@ -1,3 +1,5 @@
+import { terminalCell, terminalText } from './safeText.ts';
+
 /**
  * What the CLI prints. For people: tables and sentences on stdout, errors on stderr.
  * With `--json`: exactly one JSON document on stdout, and nothing else there.
@@ -16,12 +18,12 @@ export function consoleOutput(json: boolean, streams = { out: process.stdout, er
   return {
     json,
     say: (text) => {
-      if (!json) streams.out.write(`${text}\n`);
+      if (!json) streams.out.write(`${terminalText(text)}\n`);
     },
     document: (value) => {
       if (json) streams.out.write(`${JSON.stringify(value, null, 2)}\n`);
     },
-    warn: (text) => streams.err.write(`${text}\n`),
+    warn: (text) => streams.err.write(`${terminalText(text)}\n`),
   };
 }
 
@@ -35,7 +37,9 @@ export function show<T>(output: Output, value: T, forPeople: (value: T) => strin
 export function table(headers: string[], rows: unknown[][]): string {
   const cells = [
     headers,
-    ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell)))),
+    ...rows.map((row) =>
+      row.map((cell) => (cell === null || cell === undefined ? '-' : terminalCell(String(cell)))),
+    ),
   ];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
   return cells
@@ -54,7 +58,7 @@ export function fields(entries: [string, unknown][]): string {
   return entries
     .map(
       ([label, value]) =>
-        `${`${label}:`.padEnd(width + 2)}${value === null || value === undefined ? '-' : String(value)}`,
+        `${`${label}:`.padEnd(width + 2)}${value === null || value === undefined ? '-' : terminalCell(String(value))}`,
     )
     .join('\n');
 }

@@ -1,9 +1,12 @@
 /**
  * Retries for the typed client: only where trying again cannot do harm and may help.
  *
- * - `503` (the store or the key service failed; the service answered nothing wrong)
- *   and `429` (API Gateway's throttling): every method, after `Retry-After` when the
- *   answer gives it, else after a backoff with full jitter.
+ * - `429` (API Gateway's throttling, which answers before the service sees the
+ *   request): every method. `503`: the idempotent methods, and the POSTs that are
+ *   idempotent by their contract (an import: the same one twice changes nothing the
+ *   second time). A 503 may come after the service acted (its time ran out after a
+ *   write), so another POST sent again could mint a second key. Each retry waits for
+ *   `Retry-After` when the answer gives it, else a backoff with full jitter.
  * - A network error: idempotent methods always; other methods only when the request
  *   cannot have reached a server (the connection was refused, the name did not
  *   resolve). A POST whose connection broke mid-flight may have been served: sending
@@ -28,8 +31,17 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxRetryAfterMs: 30_000,
 };
 
-const RETRIED_STATUS = new Set([429, 503]);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+/** POSTs whose contract makes them idempotent: `POST /v1/import/{format}`. */
+const IDEMPOTENT_POST = /\/v1\/import\/[^/]+$/;
+
+const idempotent = (request: Request) =>
+  IDEMPOTENT.has(request.method) ||
+  (request.method === 'POST' && IDEMPOTENT_POST.test(new URL(request.url).pathname));
+
+/** Whether an answer of `status` may be met by sending `request` again. */
+const retriedStatus = (status: number, request: Request) =>
+  status === 429 || (status === 503 && idempotent(request));
 /** Errors raised before a request left this machine (undici's and the OS's codes). */
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -66,12 +78,12 @@ export function retryingFetch(inner: typeof fetch, policy: RetryPolicy): typeof 
         response = await inner(request.clone());
       } catch (error) {
         const code = errorCode(error);
-        const safe = IDEMPOTENT.has(request.method) || (code !== undefined && NEVER_SENT.has(code));
+        const safe = idempotent(request) || (code !== undefined && NEVER_SENT.has(code));
         if (last || !safe || request.signal.aborted) throw error;
         await sleep(backoffMs(policy, attempt));
         continue;
       }
-      if (last || !RETRIED_STATUS.has(response.status)) return response;
+      if (last || !retriedStatus(response.status, request)) return response;
       const asked = retryAfterMs(response.headers.get('retry-after'));
       if (asked !== undefined && asked > policy.maxRetryAfterMs) return response;
       await response.body?.cancel();

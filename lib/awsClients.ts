@@ -3,8 +3,8 @@
  * not hang on a slow store or key service; few attempts, then a 503). The fault tests
  * (test/api/faults.test.ts) hold the bound.
  */
-export const boundedRequests = (requestTimeoutMs: number) => ({
-  connectionTimeout: 1000,
+export const boundedRequests = (requestTimeoutMs: number, connectionTimeoutMs = 1000) => ({
+  connectionTimeout: connectionTimeoutMs,
   requestTimeout: requestTimeoutMs,
   // Without it, @smithy/node-http-handler only logs a warning when the time is up and
   // keeps waiting.

@@ -59,6 +59,15 @@ export function deps(): Deps {
 }
 
 /**
+ * The dependencies as one request uses them: its store calls (and so its audit
+ * writes) carry the request's deadline, and none starts once `signal` has aborted.
+ */
+export function forRequest(deps: Deps, signal: AbortSignal): Deps {
+  const store = deps.store.within(signal);
+  return { ...deps, store, audit: deps.audit.onStore(store) };
+}
+
+/**
  * Rebuilds the handlers' dependencies from the environment, with `options.use` in
  * place (the seam above); local mode calls it once it has set the environment.
  */
@@ -133,7 +142,10 @@ function dynamoStore(env: NodeJS.ProcessEnv, register: (client: DynamoDBClient) 
   const db = new DynamoDBClient({
     ...(endpoint ? { endpoint } : {}),
     maxAttempts: 3,
-    requestHandler: boundedRequests(Number(env.TFA_DYNAMODB_TIMEOUT_MS ?? 2000)),
+    requestHandler: boundedRequests(
+      Number(env.TFA_DYNAMODB_TIMEOUT_MS ?? 2000),
+      Number(env.TFA_DYNAMODB_CONNECT_TIMEOUT_MS ?? 1000),
+    ),
   });
   register(db);
   return new DynamoStore(db, required(env, 'TFA_TABLE'), required(env, 'TFA_KEYS_TABLE'));

@@ -80,3 +80,15 @@ export const serviceUnavailable = (what: string, cause?: unknown) => {
   if (cause !== undefined) error.cause = cause;
   return error;
 };
+
+/**
+ * The request's time was up before its work was done: no store call starts after
+ * this, so what is stored is as a lost reply would leave it, and a retry finishes it.
+ */
+export const outOfTime = (cause?: unknown) => {
+  const error = new ApiError('service_unavailable', 'the service is busy and ran out of time; retry later', {
+    'retry-after': '2',
+  });
+  if (cause !== undefined) error.cause = cause;
+  return error;
+};

@@ -26,6 +26,12 @@ export interface AuditEvent extends AuditEntry {
   at: number;
   actor: { keyId: string; name: string };
   requestId: string;
+  /**
+   * Makes the event's key its own rather than random: writing it again changes
+   * nothing. An import's event has one, so a rerun can write the event a crashed
+   * import left unwritten, and never a second.
+   */
+  eventId?: string;
 }
 
 /** An event as the API shows it (GET /v1/audit) and as a failed write logs it. */
@@ -37,4 +43,30 @@ export const auditView = (event: AuditEvent) => ({
   outcome: event.outcome,
   ...(event.reason === undefined ? {} : { reason: event.reason }),
   requestId: event.requestId,
+});
+
+/** Who imported an authenticator, kept on it so that its `import` event can always be written. */
+export interface ImportOrigin {
+  requestId: string;
+  keyId: string;
+  keyName: string;
+  /** `overwrite` when it replaced another authenticator. */
+  reason?: 'overwrite';
+}
+
+/** The `import` event of an imported authenticator, the same every time it is built. */
+export const importEvent = (
+  tenantId: string,
+  userId: string,
+  enrolment: { id: string; confirmedAt: number; origin: ImportOrigin },
+): AuditEvent => ({
+  tenantId,
+  userId,
+  action: 'import',
+  outcome: 'success',
+  ...(enrolment.origin.reason === undefined ? {} : { reason: enrolment.origin.reason }),
+  at: enrolment.confirmedAt,
+  actor: { keyId: enrolment.origin.keyId, name: enrolment.origin.keyName },
+  requestId: enrolment.origin.requestId,
+  eventId: enrolment.id,
 });

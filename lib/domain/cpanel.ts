@@ -69,25 +69,34 @@ export function cpanelLogins(source: unknown): CpanelLogin[] {
   return logins;
 }
 
+/** No authenticator app needs more (RFC 6238's SHA-512 seed is 64 bytes); a longer one is refused. */
+export const MAX_SECRET_BYTES = 64;
+/** Unpadded base32 ends on a whole byte only after 0, 2, 4, 5 or 7 characters of a group of 8. */
+const WHOLE_BYTE_REMAINDERS = new Set([0, 2, 4, 5, 7]);
+
 /**
- * A cPanel secret as bytes: ASCII whitespace at either end dropped, upper-cased,
- * then only `A-Z2-7` (no `=` pad, which cPanel's own validator refuses) and at
- * least 80 bits. Null when it is not one.
+ * An imported secret as bytes: ASCII whitespace at either end dropped, upper-cased,
+ * then only `A-Z2-7`, optionally padded with `=` to a multiple of 8 characters, of a
+ * length that decodes to whole bytes (17 characters, say, is no encoder's output and
+ * is refused rather than cut), from 80 bits to MAX_SECRET_BYTES. Null when it is not one.
  */
 export function cpanelSecret(raw: unknown): Uint8Array | null {
-  if (typeof raw !== 'string') return null;
+  if (typeof raw !== 'string' || raw.length > 4 * MAX_SECRET_BYTES) return null;
   const text = raw.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '').toUpperCase();
-  if (!/^[A-Z2-7]+$/.test(text)) return null;
-  const bytes = decodeBase32(text);
-  return bytes.length >= MIN_SECRET_BYTES ? bytes : null;
+  const match = /^([A-Z2-7]+)(=*)$/.exec(text);
+  const data = match?.[1];
+  const padding = match?.[2] ?? '';
+  if (data === undefined || !WHOLE_BYTE_REMAINDERS.has(data.length % 8)) return null;
+  if (padding.length > 0 && (text.length % 8 !== 0 || padding.length > 6)) return null;
+  const bytes = decodeBase32(data);
+  return bytes.length >= MIN_SECRET_BYTES && bytes.length <= MAX_SECRET_BYTES ? bytes : null;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /**
- * RFC 4648 base32 without padding, of any length: the bits that do not fill a
- * last byte are dropped, as cPanel's decoder and authenticator apps drop them (a
- * strict decoder refuses such lengths, which cPanel's validator lets through).
+ * RFC 4648 base32 without padding, of a whole-byte length: the few bits past the
+ * last byte (zero from any encoder) are dropped, as authenticator apps drop them.
  */
 function decodeBase32(text: string): Uint8Array {
   const out = new Uint8Array(Math.floor((text.length * 5) / 8));

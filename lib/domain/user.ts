@@ -1,4 +1,5 @@
 import { isDisabled, type FailureCounts, type LockoutSettings, lockedUntil } from './lockout.ts';
+import type { ImportOrigin } from './audit.ts';
 import { isWeak } from './cpanel.ts';
 import type { Policy, TotpParams } from './settings.ts';
 
@@ -14,6 +15,8 @@ export interface Enrolment extends TotpParams {
   source?: 'import';
   /** The secret's length in bytes; absent for setup's, which are always 20. */
   secretBytes?: number;
+  /** An import's: who imported it, in which request (its audit event is built from it). */
+  origin?: ImportOrigin;
 }
 
 export interface PendingEnrolment extends Enrolment {

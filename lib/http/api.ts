@@ -2,10 +2,12 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Scope } from '../domain/records.ts';
-import { type Deps, deps as defaultDeps } from '../deps.ts';
+import { type Deps, deps as defaultDeps, forRequest } from '../deps.ts';
+import { outOfTime } from '../errors.ts';
 import { powertoolsMetrics } from '../observability/metrics.ts';
 import { type TenantContext, tenantContext } from '../usecases/context.ts';
 import { authenticate } from './authenticate.ts';
+import { deadline, LAST_RESORT_MS } from './deadline.ts';
 import { errorMapper } from './errorMapper.ts';
 import { jsonBody, MAX_BODY_BYTES } from './jsonBody.ts';
 import { publishMetrics } from './publishMetrics.ts';
@@ -122,31 +124,43 @@ function tenantCaller(state: RequestState): TenantCaller {
 /**
  * A Lambda handler serving `routes`, keyed by API Gateway route key
  * ("POST /v1/users/{userId}/verify"). The middleware stack is the same for every
- * handler: request id, request log, security headers, error mapping, metrics,
- * header normalisation, authentication, JSON body. `before` runs in that order;
- * `after` and `onError` in reverse, so the error mapper shapes an error before the
- * headers are added and the request is logged with its final status.
+ * handler: request id, deadline, request log, security headers, error mapping,
+ * metrics, header normalisation, authentication, JSON body. `before` runs in that
+ * order; `after` and `onError` in reverse, so the error mapper shapes an error before
+ * the headers are added and the request is logged with its final status.
+ *
+ * Every store call of the request carries its deadline's signal (`forRequest`): when
+ * the time is up none starts and those in flight are cancelled, and the answer is a
+ * 503 with Retry-After. middy's own timeout, later still, answers the same.
  */
 export function api(routes: Record<string, Route>, getDeps: () => Deps = defaultDeps) {
-  const handler = middy<Event, Result, Error, ApiContext>()
+  const depsOf = (state: RequestState) => (state.signal ? forRequest(getDeps(), state.signal) : getDeps());
+  const handler = middy<Event, Result, Error, ApiContext>({
+    timeoutEarlyInMillis: LAST_RESORT_MS,
+    timeoutEarlyResponse: () => {
+      throw outOfTime(new Error('the handler did not finish before the last-resort timeout'));
+    },
+  })
     .use(requestId())
+    .use(deadline())
     .use(requestLog())
     .use(securityHeaders())
     .use(errorMapper())
     .use(publishMetrics(powertoolsMetrics()))
     .use(httpHeaderNormalizer())
     // Authentication before the body: without a valid key, 401 whatever the body.
-    .use(authenticate((routeKey) => routes[routeKey]?.access, getDeps))
+    .use(authenticate((routeKey) => routes[routeKey]?.access, depsOf))
     .use(jsonBody((routeKey) => routes[routeKey]?.maxBodyBytes))
     .handler(async (event, context) => {
       const route = routes[event.routeKey];
       if (!route) throw new Error(`no route ${event.routeKey}`);
       // Built on first use: a public route (health, the 404, the console) needs none.
+      let deps: Deps | undefined;
       return route.serve({
         state: context.api,
         event,
         get deps() {
-          return getDeps();
+          return (deps ??= depsOf(context.api));
         },
       });
     });

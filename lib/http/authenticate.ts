@@ -13,7 +13,7 @@ import type { Access, ApiContext, Event, Result } from './types.ts';
  */
 export const authenticate = (
   accessFor: (routeKey: string) => Access | undefined,
-  deps: () => Deps,
+  deps: (state: ApiContext['api']) => Deps,
 ): MiddlewareObj<Event, Result, Error, ApiContext> => ({
   before: async (request) => {
     const { event, context } = request;
@@ -25,7 +25,7 @@ export const authenticate = (
     }
     const token = bearerToken(event.headers?.authorization);
     if (token === undefined) throw unauthorized();
-    const { operatorKey, store } = deps();
+    const { operatorKey, store } = deps(context.api);
     const parsed = parseApiKey(token);
     if (parsed === undefined) {
       // Not a tenant key: it may be the operator's, which may only create and read tenants.

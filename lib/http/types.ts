@@ -41,6 +41,8 @@ export type Access = 'public' | 'operator' | Scope[];
 
 export interface RequestState {
   requestId: string;
+  /** Aborts when the request's time is up (lib/http/deadline.ts): its store calls stop. */
+  signal?: AbortSignal;
   body?: Record<string, unknown>;
   caller?: Caller;
   user?: UserRecord;

@@ -82,7 +82,8 @@ async function serve(
   const context = {
     awsRequestId: randomUUID(),
     functionName: match.route.functionName,
-    getRemainingTimeInMillis: () => 10_000 - (Date.now() - started),
+    // As long as the function has in Lambda: the handler's deadline (lib/http/deadline.ts) runs on it.
+    getRemainingTimeInMillis: () => match.route.timeoutSeconds * 1000 - (Date.now() - started),
   } as unknown as Context;
   send(res, await handler(event, context));
 }

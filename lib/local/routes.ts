@@ -9,6 +9,8 @@ export interface RouteDeclaration {
   path: string;
   /** API Gateway's route key, `POST /v1/users/{userId}/verify`. */
   routeKey: string;
+  /** The function's timeout (its own, else the provider's): local mode gives a request as long. */
+  timeoutSeconds: number;
 }
 
 /** API Gateway's catch-all route (`httpApi: '*'` in serverless.yml): what no other route matches. */
@@ -17,17 +19,30 @@ export const DEFAULT_ROUTE = '$default';
 /** The routes declared in serverless.yml: local mode keeps no second list. */
 export function readRoutes(serverlessYml: string): RouteDeclaration[] {
   const config = parse(readFileSync(serverlessYml, 'utf8')) as {
+    provider: { timeout?: number };
     functions: Record<
       string,
-      { handler: string; events?: { httpApi?: string | { method: string; path: string }; sqs?: unknown }[] }
+      {
+        handler: string;
+        timeout?: number;
+        events?: { httpApi?: string | { method: string; path: string }; sqs?: unknown }[];
+      }
     >;
   };
   const routes: RouteDeclaration[] = [];
   for (const [functionName, fn] of Object.entries(config.functions)) {
+    const timeoutSeconds = fn.timeout ?? config.provider.timeout ?? 6;
     for (const event of fn.events ?? []) {
       if (!event.httpApi) continue;
       if (event.httpApi === '*') {
-        routes.push({ functionName, handler: fn.handler, method: '*', path: '*', routeKey: DEFAULT_ROUTE });
+        routes.push({
+          functionName,
+          handler: fn.handler,
+          method: '*',
+          path: '*',
+          routeKey: DEFAULT_ROUTE,
+          timeoutSeconds,
+        });
         continue;
       }
       const [method = '', path = ''] =
@@ -40,6 +55,7 @@ export function readRoutes(serverlessYml: string): RouteDeclaration[] {
         method: method.toUpperCase(),
         path,
         routeKey: `${method.toUpperCase()} ${path}`,
+        timeoutSeconds,
       });
     }
   }

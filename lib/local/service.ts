@@ -26,6 +26,8 @@ export interface LocalOptions {
   /** Per-attempt store timeout; default 10 s: the embedded store shares one event loop
    * with the server and queues under bursts, where DynamoDB (2 s in Lambda) would not. */
   storeTimeoutMs?: number | undefined;
+  /** Every function's timeout, in place of serverless.yml's: tests starve requests of time with it. */
+  functionTimeoutSeconds?: number | undefined;
 }
 
 const TABLE = 'tfa-local';
@@ -147,6 +149,9 @@ export async function startLocalService(options: LocalOptions) {
     ...vault,
     TFA_OPERATOR_KEY: operatorKey,
     TFA_DYNAMODB_TIMEOUT_MS: String(options.storeTimeoutMs ?? process.env.TFA_DYNAMODB_TIMEOUT_MS ?? 10_000),
+    // Lambda serves one request at a time; here hundreds share one connection pool, and
+    // a request queued for a socket counts its wait as connecting: 1 s is too short.
+    TFA_DYNAMODB_CONNECT_TIMEOUT_MS: process.env.TFA_DYNAMODB_CONNECT_TIMEOUT_MS ?? '5000',
     // No request is in flight for long here: the purge's last look need not wait 30 s.
     TFA_PURGE_SETTLE_SECONDS: process.env.TFA_PURGE_SETTLE_SECONDS ?? '1',
   });
@@ -160,11 +165,12 @@ export async function startLocalService(options: LocalOptions) {
     throw error;
   }
   await consumeQueueInProcess();
-  const http = await startHttpServer(
-    readRoutes(join(PROJECT_ROOT, 'serverless.yml')),
-    PROJECT_ROOT,
-    options.port,
+  const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml')).map((route) =>
+    options.functionTimeoutSeconds === undefined
+      ? route
+      : { ...route, timeoutSeconds: options.functionTimeoutSeconds },
   );
+  const http = await startHttpServer(routes, PROJECT_ROOT, options.port);
   return {
     url: http.url,
     storeEndpoint: store.endpoint,

@@ -13,12 +13,14 @@ import {
   ResourceNotFoundException,
   UpdateItemCommand,
   type UpdateItemCommandInput,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DISABLE_AFTER, type FailurePlan } from '../domain/lockout.ts';
 import { type ActiveEnrolment, emptyUser, type PendingEnrolment, type UserRecord } from '../domain/user.ts';
-import { serviceUnavailable } from '../errors.ts';
+import { ApiError, outOfTime, serviceUnavailable } from '../errors.ts';
 import {
   auditFromItem,
+  auditKey,
   auditToItem,
   apiKeyFromItem,
   apiKeyToItem,
@@ -53,6 +55,9 @@ import {
 } from './table.ts';
 
 type Item = Record<string, AttributeValue>;
+
+/** Errors of a request the store will refuse however often it is sent. */
+const REFUSED_AS_MALFORMED = new Set(['ValidationException', 'SerializationException']);
 
 /** DynamoDB's limit on the keys of one BatchGetItem call. */
 const BATCH_GET_LIMIT = 100;
@@ -109,11 +114,46 @@ export class DynamoStore implements Store {
    * point-in-time recovery and no backup, so that deleting a tenant's key there is
    * crypto-shredding: no restored backup of `table` holds a key that opens its secrets.
    */
+  /** `db.send`, with the request's signal (see `within`). */
+  private readonly call: DynamoDBClient['send'];
+
   constructor(
     private readonly db: DynamoDBClient,
     private readonly table: string,
     private readonly keysTable: string,
-  ) {}
+    private readonly signal?: AbortSignal,
+  ) {
+    this.call = ((command: Parameters<DynamoDBClient['send']>[0]) =>
+      this.callWithin(command)) as DynamoDBClient['send'];
+  }
+
+  within(signal: AbortSignal): DynamoStore {
+    return new DynamoStore(this.db, this.table, this.keysTable, signal);
+  }
+
+  /**
+   * One AWS call, bounded by the request's deadline: none starts once the signal has
+   * aborted, and one in flight is cancelled. Either way the request answers 503, and
+   * the log names the call that was waiting and for how long.
+   */
+  private async callWithin(command: Parameters<DynamoDBClient['send']>[0]) {
+    const signal = this.signal;
+    const name = command.constructor.name.replace(/Command$/, '');
+    const cutShort = (waitedMs: number) =>
+      outOfTime(
+        new Error(
+          `${name} cut short after ${Math.round(waitedMs)} ms: ${(signal?.reason as Error | undefined)?.message ?? 'time is up'}`,
+        ),
+      );
+    if (signal?.aborted) throw cutShort(0);
+    const started = performance.now();
+    try {
+      return await this.db.send(command, signal ? { abortSignal: signal } : {});
+    } catch (error) {
+      if (signal?.aborted) throw cutShort(performance.now() - started);
+      throw error;
+    }
+  }
 
   async checkReady(): Promise<void> {
     let indexes: string[];
@@ -178,7 +218,7 @@ export class DynamoStore implements Store {
         const request: Record<string, { Keys: Item[]; ConsistentRead: true }> = {};
         for (const [table, key] of pending)
           (request[table] ??= { Keys: [], ConsistentRead: true }).Keys.push(key);
-        const out = await this.send(this.db.send(new BatchGetItemCommand({ RequestItems: request })));
+        const out = await this.send(this.call(new BatchGetItemCommand({ RequestItems: request })));
         for (const [table, items] of Object.entries(out.Responses ?? {})) {
           found.set(table, [...(found.get(table) ?? []), ...items]);
         }
@@ -203,7 +243,7 @@ export class DynamoStore implements Store {
     );
     if (put) return wrapped;
     const out = await this.send(
-      this.db.send(
+      this.call(
         new GetItemCommand({
           TableName: this.keysTable,
           Key: { pk: tenantKey(tenantId).pk },
@@ -228,7 +268,7 @@ export class DynamoStore implements Store {
 
   async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
     const out = await this.send(
-      this.db.send(
+      this.call(
         new GetItemCommand({ TableName: this.table, Key: tenantKey(tenantId), ConsistentRead: true }),
       ),
     );
@@ -240,7 +280,7 @@ export class DynamoStore implements Store {
     limit: number,
   ): Promise<{ tenants: TenantRecord[]; more: boolean }> {
     const out = await this.send(
-      this.db.send(
+      this.call(
         new QueryCommand({
           TableName: this.table,
           IndexName: TENANT_INDEX,
@@ -282,7 +322,7 @@ export class DynamoStore implements Store {
     );
     if (!marked) return false;
     await this.send(
-      this.db.send(new DeleteItemCommand({ TableName: this.keysTable, Key: { pk: tenantKey(tenantId).pk } })),
+      this.call(new DeleteItemCommand({ TableName: this.keysTable, Key: { pk: tenantKey(tenantId).pk } })),
     );
     return true;
   }
@@ -318,7 +358,7 @@ export class DynamoStore implements Store {
     for (const page of pages) {
       while (deleted < max) {
         const out = await this.send(
-          this.db.send(
+          this.call(
             new QueryCommand({
               ...page,
               Limit: Math.min(100, max - deleted),
@@ -339,24 +379,30 @@ export class DynamoStore implements Store {
     // Nothing of the tenant is left but its own item (and, were the shred interrupted,
     // its data key): the id is free again.
     await this.send(
-      this.db.send(new DeleteItemCommand({ TableName: this.keysTable, Key: { pk: tenantKey(tenantId).pk } })),
+      this.call(new DeleteItemCommand({ TableName: this.keysTable, Key: { pk: tenantKey(tenantId).pk } })),
     );
-    await this.send(this.db.send(new DeleteItemCommand({ TableName: this.table, Key: tenantKey(tenantId) })));
+    await this.send(this.call(new DeleteItemCommand({ TableName: this.table, Key: tenantKey(tenantId) })));
     return { deleted, done: true };
   }
 
   /** BatchWriteItem deletes, 25 keys a call; what the store leaves unprocessed is sent again, with backoff. */
-  private async batchDelete(keys: Item[]): Promise<void> {
-    for (let offset = 0; offset < keys.length; offset += 25) {
-      let pending = keys.slice(offset, offset + 25).map((Key) => ({ DeleteRequest: { Key } }));
+  private batchDelete(keys: Item[]): Promise<void> {
+    return this.batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+  }
+
+  /**
+   * BatchWriteItem in calls of the 25 requests one may carry; requests the store left
+   * unprocessed (throttling) are sent again, with backoff.
+   */
+  private async batchWrite(requests: WriteRequest[]): Promise<void> {
+    for (let offset = 0; offset < requests.length; offset += 25) {
+      let pending = requests.slice(offset, offset + 25);
       for (let round = 0; pending.length > 0; round++) {
         if (round === 4) throw serviceUnavailable('the database');
         const out = await this.send(
-          this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } })),
+          this.call(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } })),
         );
-        pending = (out.UnprocessedItems?.[this.table] ?? []).flatMap((r) =>
-          r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : [],
-        );
+        pending = out.UnprocessedItems?.[this.table] ?? [];
         if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
       }
     }
@@ -404,7 +450,7 @@ export class DynamoStore implements Store {
   async revokeAdmin(tenantId: string, keyId: string): Promise<'revoked' | 'last' | 'absent'> {
     try {
       await this.send(
-        this.db.send(
+        this.call(
           new UpdateItemCommand({
             TableName: this.table,
             Key: tenantKey(tenantId),
@@ -441,7 +487,7 @@ export class DynamoStore implements Store {
     let start: Item | undefined;
     do {
       const out = await this.send(
-        this.db.send(
+        this.call(
           new QueryCommand({
             TableName: this.table,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -462,7 +508,7 @@ export class DynamoStore implements Store {
 
   async deleteKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined> {
     const out = await this.send(
-      this.db.send(
+      this.call(
         new DeleteItemCommand({
           TableName: this.table,
           Key: apiKeyKey(tenantId, keyId),
@@ -475,7 +521,7 @@ export class DynamoStore implements Store {
 
   async getUser(tenantId: string, userId: string): Promise<UserRecord | undefined> {
     const out = await this.send(
-      this.db.send(
+      this.call(
         new GetItemCommand({ TableName: this.table, Key: userKey(tenantId, userId), ConsistentRead: true }),
       ),
     );
@@ -662,7 +708,7 @@ export class DynamoStore implements Store {
 
   async removeUser(tenantId: string, userId: string): Promise<UserRecord | undefined> {
     const out = await this.send(
-      this.db.send(
+      this.call(
         new DeleteItemCommand({
           TableName: this.table,
           Key: userKey(tenantId, userId),
@@ -675,7 +721,7 @@ export class DynamoStore implements Store {
 
   async listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage> {
     const out = await this.send(
-      this.db.send(
+      this.call(
         new QueryCommand({
           TableName: this.table,
           IndexName: LIST_INDEX,
@@ -707,16 +753,36 @@ export class DynamoStore implements Store {
   }
 
   async putAuditEvent(event: AuditEvent, expiresAtSeconds: number): Promise<void> {
-    // Audit events are written once and never overwritten.
-    await this.send(
-      this.db.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: auditToItem(event, expiresAtSeconds),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
+    // Audit events are written once and never overwritten; one with an id of its own
+    // that is there already was written before (a rerun of an import), and stays.
+    const written = await this.conditional(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: auditToItem(event, expiresAtSeconds),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
     );
+    if (!written && event.eventId === undefined) throw new Error('an audit event key was taken');
+  }
+
+  async putAuditEventsOnce(events: { event: AuditEvent; expiresAtSeconds: number }[]): Promise<void> {
+    // Unconditional puts, so they batch: an event with an id of its own written again is
+    // the same event (only its random index shard may move), never another one's.
+    if (events.some(({ event }) => event.eventId === undefined)) {
+      throw new Error('only events with an id of their own are written in batches');
+    }
+    await this.batchWrite(
+      events.map(({ event, expiresAtSeconds }) => ({
+        PutRequest: { Item: auditToItem(event, expiresAtSeconds) },
+      })),
+    );
+  }
+
+  async unwrittenAuditEvents(events: AuditEvent[]): Promise<AuditEvent[]> {
+    const keyed = events.map((event) => ({ event, key: auditKey(event) }));
+    const found = await this.batchGet(keyed.map(({ key }) => key));
+    const written = new Set((found.get(this.table) ?? []).map((item) => `${item.pk?.S}\n${item.sk?.S}`));
+    return keyed.filter(({ key }) => !written.has(`${key.pk.S}\n${key.sk.S}`)).map(({ event }) => event);
   }
 
   async listAuditEvents(
@@ -728,7 +794,7 @@ export class DynamoStore implements Store {
     if (userId === undefined) return this.listTenantAudit(tenantId, after, limit);
     const start = after && { pk: { S: after.pk }, sk: { S: after.sk } };
     const out = await this.send(
-      this.db.send(
+      this.call(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk',
@@ -758,7 +824,7 @@ export class DynamoStore implements Store {
     const shards = await Promise.all(
       auditIndexPartitions(tenantId).map((partition) =>
         this.send(
-          this.db.send(
+          this.call(
             new QueryCommand({
               TableName: this.table,
               IndexName: AUDIT_INDEX,
@@ -800,7 +866,7 @@ export class DynamoStore implements Store {
   ): Promise<WriteResult & { attributes?: Item }> {
     try {
       const out = await this.send(
-        this.db.send(
+        this.call(
           new UpdateItemCommand({
             TableName: this.table,
             Key: userKey(user.tenantId, user.userId),
@@ -823,7 +889,7 @@ export class DynamoStore implements Store {
     command: PutItemCommand | UpdateItemCommand | DeleteItemCommand,
   ): Promise<boolean> {
     try {
-      await this.send(this.db.send(command as never));
+      await this.send(this.call(command as never));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -831,12 +897,17 @@ export class DynamoStore implements Store {
     }
   }
 
-  /** Every call to the store: AWS trouble becomes 503; a failed condition is the caller's to read. */
+  /**
+   * Every call to the store: a failed condition is the caller's to read; a request the
+   * store refuses as malformed is a defect of ours that no retry fixes (500, logged);
+   * any other trouble (throttling, timeouts, the store down) is a 503 to retry.
+   */
   private async send<T>(request: Promise<T>): Promise<T> {
     try {
       return await request;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw error;
+      if (error instanceof ConditionalCheckFailedException || error instanceof ApiError) throw error;
+      if (error instanceof Error && REFUSED_AS_MALFORMED.has(error.name)) throw error;
       throw serviceUnavailable('the database', error);
     }
   }

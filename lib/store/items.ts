@@ -27,13 +27,35 @@ export function enrolmentToMap(e: Enrolment & { expiresAt?: number; confirmedAt?
   };
   if (e.source !== undefined) map.source = { S: e.source };
   if (e.secretBytes !== undefined) map.secretBytes = N(e.secretBytes);
+  if (e.origin !== undefined) {
+    const origin: Item = {
+      requestId: { S: e.origin.requestId },
+      keyId: { S: e.origin.keyId },
+      keyName: { S: e.origin.keyName },
+    };
+    if (e.origin.reason !== undefined) origin.reason = { S: e.origin.reason };
+    map.origin = { M: origin };
+  }
   if (e.expiresAt !== undefined) map.expiresAt = N(e.expiresAt);
   if (e.confirmedAt !== undefined) map.confirmedAt = N(e.confirmedAt);
   return { M: map };
 }
 
+const originFromMap = (m: Item | undefined): Pick<Enrolment, 'origin'> =>
+  m === undefined
+    ? {}
+    : {
+        origin: {
+          requestId: str(m.requestId),
+          keyId: str(m.keyId),
+          keyName: str(m.keyName),
+          ...(m.reason?.S === 'overwrite' ? { reason: 'overwrite' as const } : {}),
+        },
+      };
+
 const enrolmentFromMap = (m: Item): Enrolment => ({
   ...(m.source?.S === 'import' ? { source: 'import' as const } : {}),
+  ...originFromMap(m.origin?.M),
   ...(m.secretBytes?.N === undefined ? {} : { secretBytes: Number(m.secretBytes.N) }),
   id: str(m.id),
   sealedSecret: m.secret?.B ?? new Uint8Array(),
@@ -116,14 +138,25 @@ export function apiKeyFromItem(item: Item | undefined): ApiKeyRecord | undefined
   };
 }
 
-export function auditToItem(event: AuditEvent, expiresAtSeconds: number): Item {
-  // The request id is the caller's to choose: a random part keeps two events apart.
-  const sk = `${new Date(event.at).toISOString()}#${event.requestId}#${event.action}#${randomBytes(4).toString('hex')}`;
-  const item: Item = {
+/**
+ * An event's key. The request id is the caller's to choose: a random part keeps two
+ * events apart, unless the event has an id of its own (written again, it is the same item).
+ */
+export function auditKey(event: AuditEvent): { pk: AttributeValue; sk: AttributeValue } {
+  const unique = event.eventId ?? randomBytes(4).toString('hex');
+  return {
     pk: { S: auditPartition(event.tenantId, event.userId) },
-    sk: { S: sk },
+    sk: { S: `${new Date(event.at).toISOString()}#${event.requestId}#${event.action}#${unique}` },
+  };
+}
+
+export function auditToItem(event: AuditEvent, expiresAtSeconds: number): Item {
+  const { pk, sk } = auditKey(event);
+  const item: Item = {
+    pk,
+    sk,
     auditTenant: { S: auditShard(event.tenantId, randomInt(AUDIT_SHARDS)) },
-    auditAt: { S: sk },
+    auditAt: sk,
     at: N(event.at),
     action: { S: event.action },
     actorKeyId: { S: event.actor.keyId },

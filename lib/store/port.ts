@@ -32,6 +32,12 @@ export interface Admission {
  * named after the rule it enforces; concurrency is decided by the store.
  */
 export interface Store {
+  /**
+   * This store as one request uses it: every call carries `signal`, none starts once
+   * it has aborted, and those in flight are cancelled (an answer of 503 follows).
+   */
+  within(signal: AbortSignal): Store;
+
   loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<RequestContext>;
 
   /**
@@ -150,7 +156,12 @@ export interface Store {
   /** Enrolled users (active or pending) in user-id order, after `afterUserId`. */
   listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage>;
 
+  /** Writes an event once; one with an `eventId` already written is left as it is. */
   putAuditEvent(event: AuditEvent, expiresAtSeconds: number): Promise<void>;
+  /** Events that each have an `eventId`, written in batches (again: the same event). */
+  putAuditEventsOnce(events: { event: AuditEvent; expiresAtSeconds: number }[]): Promise<void>;
+  /** Of events that each have an `eventId`, those not written yet (batched reads, no write). */
+  unwrittenAuditEvents(events: AuditEvent[]): Promise<AuditEvent[]>;
   /** Newest first; one user's events, or the whole tenant's. */
   listAuditEvents(
     tenantId: string,

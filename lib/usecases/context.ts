@@ -6,6 +6,9 @@ import type { TenantRecord } from '../domain/records.ts';
 export interface TenantContext {
   deps: Deps;
   tenant: TenantRecord;
+  /** Who acts, in which request: what an audit event records. */
+  actor: Actor;
+  requestId: string;
   /** Records what this request did, with its actor and request id; never throws. */
   audit(entry: AuditEntry): Promise<void>;
 }
@@ -28,6 +31,8 @@ export function tenantContext(
   return {
     deps,
     tenant,
+    actor,
+    requestId,
     audit: (entry) =>
       deps.audit.record({ ...entry, tenantId: tenant.tenantId, at: deps.now(), actor, requestId }),
   };

@@ -4,7 +4,8 @@ import type { TenantKeys } from '../crypto/tenantKeys.ts';
 import { CPANEL_TOTP, type CpanelLogin, cpanelSecret, isWeak } from '../domain/cpanel.ts';
 import { isUserId } from '../domain/identifiers.ts';
 import type { ActiveEnrolment, UserRecord } from '../domain/user.ts';
-import { serviceUnavailable } from '../errors.ts';
+import { type AuditEvent, importEvent, type ImportOrigin } from '../domain/audit.ts';
+import { serviceUnavailable, unauthorized } from '../errors.ts';
 import type { TenantContext } from './context.ts';
 
 export interface CpanelImport {
@@ -22,6 +23,8 @@ type Result = { userId: string; outcome: Outcome; weakSecret?: boolean };
 const WRITES_IN_FLIGHT = 16;
 /** A login whose user changed under the import is judged again, this many times. */
 const ATTEMPTS = 3;
+/** Audit events written per call: BatchWriteItem's limit. */
+const BATCH_WRITE = 25;
 
 /**
  * POST /v1/import/cpanel: cPanel's confirmed authenticators become active ones
@@ -30,12 +33,21 @@ const ATTEMPTS = 3;
  * `conflict` (another one is, and `overwrite` is off), or why it was refused. The
  * users are read in batches; the writes are conditional on what was read, so a
  * concurrent setup or import is judged again rather than overwritten.
+ *
+ * Each imported login is whole: the authenticator carries who imported it
+ * (`origin`), and its `import` event is built from that with a key of its own, so a
+ * rerun writes an event a crashed or cut-short import left unwritten, and never a
+ * second. A login named twice is imported once: its first occurrence decides, and a
+ * later one with the same secret shares its outcome (`imported` read as
+ * `unchanged`), with another secret it is a `conflict`.
  */
 export async function importCpanel(ctx: TenantContext, request: CpanelImport) {
   const { deps, tenant } = ctx;
   const issuer = request.issuer ?? tenant.settings.issuer;
   const results: Result[] = [];
-  const candidates: { result: Result; secret: Uint8Array }[] = [];
+  const candidates: Candidate[] = [];
+  const first = new Map<string, Candidate>();
+  const repeats: Candidate[] = [];
   for (const { login, secret: raw } of request.logins) {
     if (!isUserId(login)) {
       results.push({ userId: login, outcome: 'invalid_user_id' });
@@ -44,7 +56,13 @@ export async function importCpanel(ctx: TenantContext, request: CpanelImport) {
     const secret = cpanelSecret(raw);
     const result: Result = { userId: login, outcome: secret ? 'imported' : 'invalid_secret' };
     results.push(result);
-    if (secret) candidates.push({ result, secret });
+    if (!secret) continue;
+    const candidate = { result, secret };
+    if (first.has(login)) repeats.push(candidate);
+    else {
+      first.set(login, candidate);
+      candidates.push(candidate);
+    }
   }
 
   try {
@@ -55,40 +73,54 @@ export async function importCpanel(ctx: TenantContext, request: CpanelImport) {
         candidates.map(({ result }) => result.userId),
       );
       const byId = new Map(users.map((user) => [user.userId, user]));
-      await inParallel(candidates, WRITES_IN_FLIGHT, async ({ result, secret }) => {
-        let user = byId.get(result.userId);
-        for (let attempt = 0; ; attempt++) {
-          if (attempt === ATTEMPTS) throw serviceUnavailable('the database, under concurrent changes,');
-          const judged = judge(keys, tenant.tenantId, user, secret, request.overwrite);
-          result.outcome = judged;
-          if (judged !== 'imported') break;
-          if (request.dryRun) break;
-          const active = enrolment(keys, tenant.tenantId, result.userId, secret, issuer, deps.now());
-          const written = await deps.store.importActive(
-            tenant.tenantId,
-            result.userId,
-            active,
-            user?.active?.id ?? null,
+      // Events of the logins this call wrote, recorded 25 a call; those of logins an
+      // earlier call wrote, checked and written if a crash left them unwritten.
+      const made: AuditEvent[] = [];
+      const flush = () => deps.audit.recordAll(made.splice(0));
+      const earlier: AuditEvent[] = [];
+      try {
+        await inParallel(candidates, WRITES_IN_FLIGHT, async (candidate) => {
+          const login = await importLogin(
+            ctx,
+            keys,
+            request,
+            issuer,
+            candidate,
+            byId.get(candidate.result.userId),
           );
-          if (written.applied) {
-            await ctx.audit({
-              action: 'import',
-              userId: result.userId,
-              outcome: 'success',
-              ...(user?.active ? { reason: 'overwrite' } : {}),
-            });
-            break;
+          if (login?.written) {
+            made.push(login.written);
+            if (made.length >= BATCH_WRITE) await flush();
           }
-          user = written.current ?? (await deps.store.getUser(tenant.tenantId, result.userId));
-        }
-        if (result.outcome === 'imported' || result.outcome === 'unchanged') {
+          if (login?.earlier) earlier.push(login.earlier);
+        });
+      } finally {
+        await flush();
+      }
+      await deps.audit.recordMissing(earlier);
+      for (const { result, secret } of candidates) {
+        if (result.outcome === 'imported' || result.outcome === 'unchanged')
           result.weakSecret = isWeak(secret.length);
-        }
-      });
+      }
+      for (const { result, secret } of repeats) {
+        const firstOne = first.get(result.userId) as Candidate;
+        const same = firstOne.secret.length === secret.length && timingSafeEqual(firstOne.secret, secret);
+        result.outcome = !same
+          ? 'conflict'
+          : firstOne.result.outcome === 'imported'
+            ? 'unchanged'
+            : firstOne.result.outcome;
+        if (result.outcome === 'unchanged') result.weakSecret = isWeak(secret.length);
+      }
     }
   } finally {
-    for (const { secret } of candidates) secret.fill(0);
+    // Only once every write has settled (inParallel waits for them): a write still in
+    // flight would otherwise seal a zeroed secret.
+    for (const { secret } of [...candidates, ...repeats]) secret.fill(0);
   }
+  // A tenant deleted while its import ran: its key is gone, and so is the answer.
+  const live = await deps.store.getTenant(tenant.tenantId);
+  if (!live || live.deletedAt !== undefined) throw unauthorized();
 
   const count = (...outcomes: Outcome[]) => results.filter((r) => outcomes.includes(r.outcome)).length;
   if (!request.dryRun) deps.counters.count('Imported', count('imported'));
@@ -102,6 +134,53 @@ export async function importCpanel(ctx: TenantContext, request: CpanelImport) {
     },
     results,
   };
+}
+
+type Candidate = { result: Result; secret: Uint8Array };
+
+/**
+ * One login: judged, and written if it is to be imported. Answers the event of what
+ * it wrote, or of an earlier import of the same secret (which a crash may have left
+ * unwritten), for the caller to record.
+ */
+async function importLogin(
+  ctx: TenantContext,
+  keys: TenantKeys,
+  request: CpanelImport,
+  issuer: string,
+  { result, secret }: Candidate,
+  read: UserRecord | undefined,
+) {
+  const { deps, tenant } = ctx;
+  let user = read;
+  // The id of this request's own write: a lost reply makes it look like another's.
+  let written: string | undefined;
+  for (let attempt = 0; ; attempt++) {
+    if (attempt === ATTEMPTS) throw serviceUnavailable('the database, under concurrent changes,');
+    const judged = judge(keys, tenant.tenantId, user, secret, request.overwrite);
+    result.outcome = judged === 'unchanged' && user?.active?.id === written ? 'imported' : judged;
+    if (request.dryRun) break;
+    const active = user?.active;
+    if (judged !== 'imported') {
+      // The same secret, imported before: its event may be what a crash left unwritten.
+      if (judged === 'unchanged' && active?.origin) {
+        return { earlier: importEvent(tenant.tenantId, result.userId, { ...active, origin: active.origin }) };
+      }
+      break;
+    }
+    const origin: ImportOrigin = {
+      requestId: ctx.requestId,
+      keyId: ctx.actor.keyId,
+      keyName: ctx.actor.name,
+      ...(active ? { reason: 'overwrite' as const } : {}),
+    };
+    const made = enrolment(keys, tenant.tenantId, result.userId, secret, issuer, deps.now(), origin);
+    written = made.id;
+    const write = await deps.store.importActive(tenant.tenantId, result.userId, made, active?.id ?? null);
+    if (write.applied) return { written: importEvent(tenant.tenantId, result.userId, { ...made, origin }) };
+    user = write.current ?? (await deps.store.getUser(tenant.tenantId, result.userId));
+  }
+  return undefined;
 }
 
 /** What importing `secret` would do to `user` now. */
@@ -136,6 +215,7 @@ function enrolment(
   secret: Uint8Array,
   issuer: string,
   nowMs: number,
+  origin: ImportOrigin,
 ): ActiveEnrolment {
   const id = randomBytes(8).toString('hex');
   return {
@@ -148,14 +228,27 @@ function enrolment(
     confirmedAt: nowMs,
     source: 'import',
     secretBytes: secret.length,
+    origin,
   };
 }
 
-/** Runs `work` on every item, at most `limit` at a time. */
+/**
+ * Runs `work` on every item, at most `limit` at a time. After a failure no new item
+ * starts, and the first error is thrown only once every item in flight has settled:
+ * nothing of the call goes on working after its answer.
+ */
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
+    while (failure === undefined && next < items.length) {
+      try {
+        await work(items[next++] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }

@@ -190,6 +190,46 @@ describe('the typed client retries', () => {
     assert.equal((await client.typed(admin).keys.list()).keys.length, before, 'no second key was made');
   });
 
+  it('a 503 after the service acted: a POST is not sent again (one key, not three), an import is', async () => {
+    // The service makes the key, then its answer is lost behind a 503, as when a
+    // request's time runs out after its write.
+    let seen = 0;
+    const server = createServer(async (req, res) => {
+      seen++;
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const upstream = await fetch(`${service.url}${req.url}`, {
+        method: req.method,
+        headers: { authorization: String(req.headers.authorization), 'content-type': 'application/json' },
+        body: Buffer.concat(chunks),
+      });
+      await upstream.arrayBuffer();
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });
+      res.end('{"error":{"code":"service_unavailable","message":"the service is busy; retry later"}}');
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    after(() => new Promise((resolve) => server.close(resolve)));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const before = (await client.typed(admin).keys.list()).keys.length;
+    await assert.rejects(
+      tfaClient({ url, key: admin, retry: FAST }).keys.create({ name: 'minted-once', scopes: ['users'] }),
+      { status: 503, code: 'service_unavailable' },
+    );
+    assert.equal(seen, 1, 'the POST was sent once');
+    assert.equal((await client.typed(admin).keys.list()).keys.length, before + 1, 'one key was made');
+
+    seen = 0;
+    await assert.rejects(
+      tfaClient({ url, key: admin, retry: { ...FAST, retries: 2 } }).importCpanel({
+        source: { imp: { secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' } },
+      }),
+      { status: 503 },
+    );
+    assert.equal(seen, 3, 'an import, the same twice changing nothing, is tried again');
+  });
+
   it('a refused connection never reached a server: even a POST is tried again', async () => {
     // A port nothing listens on: the first try is refused by the OS, the next goes through.
     const dead = createServer();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,5 +92,59 @@ describe('the CLI reading a poisoned export', () => {
     assert.deepEqual(answer.results, [{ userId: '__proto__', outcome: 'imported', weakSecret: false }]);
     const status = await service.client.typed(own).users.status('__proto__');
     assert.equal(status.enabled, true);
+  });
+});
+
+// Any control character but the newline that ends a line.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f]/;
+
+describe('the CLI writing what came from a file', () => {
+  it('a removal report neutralises formulas and control characters; the terminal shows them escaped; --resume reads it back', async () => {
+    const admin = await service.client.tenant(service.operatorKey, 'csv-injection');
+    const support = await service.client.key(admin, ['support']);
+    // Ids a file may hold: valid ones that start like formulas, and invalid ones that
+    // are formulas or carry a terminal's escape sequence, a CR or a newline.
+    const ids = [
+      '+1+1',
+      '-2',
+      '@admin',
+      '=HYPERLINK("http://attacker.example","x")',
+      '@SUM(1+1)',
+      'evil\u001b[2Jcleared',
+      'line\rover',
+      'two\nlines',
+      '\tTAB',
+    ];
+    const file = join(work, 'users.csv');
+    writeFileSync(file, ['userId', ...ids.map((id) => `"${id.replaceAll('"', '""')}"`)].join('\n'));
+    const report = join(work, 'report.csv');
+    const run = await tfa(
+      ['users', 'remove', '--from-file', file, '--reason', 'test', '--report', report],
+      support,
+    );
+    assert.equal(run.code, 1, 'the invalid ids are refused');
+    const written = readFileSync(report, 'utf8');
+    const lines = written.trimEnd().split('\n');
+    assert.equal(lines.length, ids.length + 1, written);
+    for (const line of lines.slice(1)) {
+      // No cell starts a formula: a quoted cell starts with "', an unquoted one with '.
+      for (const cell of line.match(/("([^"]|"")*"|[^,]*)(,|$)/g) ?? []) {
+        assert.doesNotMatch(cell.replace(/^"/, ''), /^[=+\-@\t\r]/, line);
+      }
+    }
+    assert.doesNotMatch(written, CONTROL, 'no control character in the report');
+    for (const output of [run.stdout, run.stderr]) {
+      assert.doesNotMatch(output, CONTROL, 'no control character on the terminal');
+    }
+    assert.match(run.stdout, /evil\\x1b\[2Jcleared/);
+
+    // Resumed, the ids read back are the ids of the file: the valid ones are settled.
+    const again = join(work, 'report2.csv');
+    const resumed = await tfa(
+      ['users', 'remove', '--from-file', file, '--reason', 'test', '--resume', report, '--report', again],
+      support,
+    );
+    assert.match(resumed.stdout, /skipped 3 \(of 9\)/, resumed.stdout);
   });
 });

@@ -34,7 +34,7 @@ export async function startFaultProxy(
   options: { returnItemOnConditionFailure?: boolean } = {},
 ) {
   const rules: FaultRule[] = [];
-  const seen: { target: string; body: string; fault?: Fault }[] = [];
+  const seen: { target: string; body: string; at: number; fault?: Fault }[] = [];
   const upstreamUrl = new URL(upstream);
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -50,7 +50,7 @@ export async function startFaultProxy(
     );
     if (rule && rule.times !== undefined) rule.times--;
     if (rule) injected++;
-    seen.push({ target, body: body.toString(), ...(rule ? { fault: rule.fault } : {}) });
+    seen.push({ target, body: body.toString(), at: Date.now(), ...(rule ? { fault: rule.fault } : {}) });
     settle(arrivals, target, body);
     const fault = rule?.fault;
     if (fault === 'reset') {

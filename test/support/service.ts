@@ -19,7 +19,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
  * temporary directory, so every file starts from nothing.
  */
 export async function startTestService(
-  options: { kms?: { endpoint: string; keyId: string }; storeTimeoutMs?: number } = {},
+  options: {
+    kms?: { endpoint: string; keyId: string };
+    storeTimeoutMs?: number;
+    functionTimeoutSeconds?: number;
+  } = {},
 ) {
   const logs = captureOutput();
   const dataDir = mkdtempSync(join(tmpdir(), 'tfa-test-'));
@@ -35,6 +39,7 @@ export async function startTestService(
     storeEndpoint: storeProxy.url,
     kms: options.kms,
     storeTimeoutMs: options.storeTimeoutMs,
+    functionTimeoutSeconds: options.functionTimeoutSeconds,
   });
   after(() => service.close());
   // storeEndpoint: the store itself, for tests that read or bend it directly.
@@ -70,7 +75,7 @@ export async function startSecondServer(service: {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   after(async () => {
-    if (child.exitCode !== null) return;
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     await once(child, 'exit');
   });
@@ -83,7 +88,8 @@ export async function startSecondServer(service: {
     });
     child.once('exit', (code) => reject(new Error(`second server exited with ${code}`)));
   });
-  return new ApiClient(url);
+  // The process too: a test may kill it mid-request, as Lambda loses a container.
+  return Object.assign(new ApiClient(url), { process: child });
 }
 
 /**

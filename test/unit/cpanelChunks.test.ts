@@ -67,9 +67,14 @@ describe('cPanel secrets (lib/domain/cpanel.ts)', () => {
       ['a', 'e@c'],
     );
     assert.equal(cpanelSecret(' jbswy3dpehpk3pxp\t')?.length, 10);
-    assert.equal(cpanelSecret('JBSWY3DPEHPK3PXPA')?.length, 10, 'trailing bits dropped, as cPanel does');
+    assert.equal(cpanelSecret('JBSWY3DPEHPK3PXPA'), null, '17 characters: no whole number of bytes');
     assert.equal(cpanelSecret('JBSWY3DPEHPK3PX'), null, 'under 80 bits');
-    assert.equal(cpanelSecret('JBSWY3DPEHPK3PXP===='), null, 'no pad');
+    assert.equal(cpanelSecret('JBSWY3DPEHPK3PXP===='), null, 'padding only up to a multiple of 8');
+    const thirteen = randomBytes(13);
+    assert.deepEqual(cpanelSecret(`${encodeSecret(thirteen)}===`), new Uint8Array(thirteen), 'padded');
+    assert.equal(cpanelSecret(encodeSecret(randomBytes(64)))?.length, 64);
+    assert.equal(cpanelSecret(encodeSecret(randomBytes(65))), null, 'over 64 bytes');
+    assert.equal(cpanelSecret('A'.repeat(400 * 1024)), null, 'any size');
     assert.equal(cpanelSecret('JBSWY3DPEHPK3PX1'), null);
     assert.equal(cpanelSecret(' JBSW Y3DP EHPK 3PXP'), null, 'no inner space');
     for (const bytes of [10, 16, 20, 32]) {

@@ -1,0 +1,49 @@
+import { setMaxListeners } from 'node:events';
+import type { MiddlewareObj } from '@middy/core';
+import type { ApiContext, Event, Result } from './types.ts';
+
+/**
+ * How long before the function's end a request stops starting store calls and
+ * cancels those in flight, so that its answer (a 503 with Retry-After) still goes
+ * out: a Lambda cut off by its timeout answers API Gateway's bare 500, and a handler
+ * that went on writing after its answer would leave work the caller thinks undone.
+ */
+export const ANSWER_RESERVE_MS = 1500;
+/** middy's own last resort, for a handler stuck without a store call to cancel. */
+export const LAST_RESORT_MS = 500;
+
+/** Where the function has no end (a test calling a handler directly), a generous one. */
+const UNBOUNDED_MS = 60_000;
+
+/** The request's deadline: `context.api.signal` aborts when its time is up (see ANSWER_RESERVE_MS). */
+export const deadline = (): MiddlewareObj<Event, Result, Error, ApiContext> => {
+  const timers = new WeakMap<object, NodeJS.Timeout>();
+  const stop = (request: { context: ApiContext }) => clearTimeout(timers.get(request.context));
+  return {
+    before: (request) => {
+      const { context } = request;
+      const remaining = context.getRemainingTimeInMillis?.() ?? UNBOUNDED_MS;
+      const budgetMs = Math.max(0, remaining - ANSWER_RESERVE_MS);
+      const controller = new AbortController();
+      // Every store call of the request listens to it: an import has hundreds.
+      setMaxListeners(0, controller.signal);
+      const timer = setTimeout(
+        () => controller.abort(new RequestTimeUp(budgetMs, request.event.routeKey)),
+        budgetMs,
+      );
+      timer.unref();
+      timers.set(context, timer);
+      context.api.signal = controller.signal;
+    },
+    after: stop,
+    onError: stop,
+  };
+};
+
+/** Why a request's store calls were cut short: logged with the call that was waiting. */
+export class RequestTimeUp extends Error {
+  constructor(budgetMs: number, routeKey: string) {
+    super(`${routeKey} used its ${budgetMs} ms`);
+    this.name = 'RequestTimeUp';
+  }
+}
