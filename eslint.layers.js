@@ -1,4 +1,4 @@
-// The layer rules of the design (README, code map), as ESLint's no-restricted-imports: data
+// The layer rules of the design (docs/development.md, code map), as ESLint's no-restricted-imports: data
 // flows one way, handlers → http → use cases → domain, with adapters at the edge.
 // eslint.config.js applies them; test/unit/layers.test.ts shows each one refusing
 // a wrong import.

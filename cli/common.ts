@@ -4,7 +4,7 @@ import type { Output } from './output.ts';
 
 /** What every command shares: the exit codes, usage errors, option parsers, messages. */
 
-/** Exit codes: the README's CLI section documents them. */
+/** Exit codes: docs/cli.md documents them. */
 export const EXIT = { ok: 0, refused: 1, usage: 2, interrupted: 130 } as const;
 
 /** A command line that cannot be run as given: exit 2, like commander's own. */

@@ -38,7 +38,7 @@ export interface Deps {
 }
 
 export interface DepsOptions {
-  /** Which table, key vault, endpoints and limits (README, Configuration). */
+  /** Which table, key vault, endpoints and limits (docs/operations.md, Configuration). */
   env: NodeJS.ProcessEnv;
   /**
    * The one seam: parts to use in place of those the environment names, before the
@@ -78,7 +78,7 @@ export function useDeps(options: Omit<DepsOptions, 'env'>): Deps {
 
 /**
  * The composition root. The same code runs in Lambda and in local mode; only the
- * environment differs (see README "Configuration").
+ * environment differs (see docs/operations.md, Configuration).
  */
 export function buildDeps({ env, use = {}, observeAwsCalls: observer }: DepsOptions): Deps {
   const register = (client: Parameters<typeof observeAwsCalls>[0]) => {

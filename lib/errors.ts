@@ -1,7 +1,6 @@
 /**
- * The error catalogue: every error code the API answers with (API.md, and the
- * README's decisions where the contract is silent) and its HTTP status, in one
- * place. `test/unit/errors.test.ts` holds it to openapi.yaml and API.md. Nothing
+ * The error catalogue: every error code the API answers with and its HTTP status, in
+ * one place. `test/unit/errors.test.ts` holds it to openapi.yaml and to docs/. Nothing
  * else reaches a response body; any other exception becomes `500 internal_error`
  * in lib/http/errorMapper.ts.
  */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -7,7 +7,13 @@ import { ERROR_STATUS } from '../../lib/errors.ts';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 
 const read = (path: string) => readFileSync(join(PROJECT_ROOT, path), 'utf8');
-const readme = read('README.md');
+/** The prose that names error codes: the README and every page of docs/. */
+const docs = [
+  read('README.md'),
+  ...readdirSync(join(PROJECT_ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => read(join('docs', name))),
+].join('\n');
 const spec = parse(read('openapi.yaml'));
 
 /** Every "`404` `not_enrolled`" (or "`404 not_enrolled`") a document names. */
@@ -18,8 +24,8 @@ const named = (text: string) =>
   }));
 
 describe('the error catalogue', () => {
-  it('holds every code the README names, with the status it gives it', () => {
-    const pairs = named(readme);
+  it('holds every code the docs name, with the status they give it', () => {
+    const pairs = named(docs);
     assert.ok(pairs.length > 5, `${pairs.length} codes named`);
     for (const { status, code } of pairs) {
       assert.equal(ERROR_STATUS[code as keyof typeof ERROR_STATUS], status, `${status} ${code}`);
