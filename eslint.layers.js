@@ -1,6 +1,6 @@
 // The layer rules of the design (docs/development.md, code map), as ESLint's no-restricted-imports: data
 // flows one way, handlers → http → use cases → domain, with adapters at the edge.
-// eslint.config.js applies them; test/unit/layers.test.ts shows each one refusing
+// eslint.config.js applies them; test/static/layers.test.ts shows each one refusing
 // a wrong import.
 const aws = ['@aws-sdk/*', '@aws-lambda-powertools/*', '@middy/*', 'aws-lambda', '@smithy/*'];
 
@@ -40,7 +40,7 @@ export const layers = [
     },
   },
   {
-    files: ['lib/store/**/*.ts', 'lib/crypto/**/*.ts', 'lib/observability/**/*.ts'],
+    files: ['lib/store/**/*.ts', 'lib/crypto/**/*.ts', 'lib/observability/**/*.ts', 'lib/queue/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

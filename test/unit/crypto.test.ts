@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { open, SealError, seal } from '../../lib/crypto/aesGcm.ts';
 import { LocalKeyVault } from '../../lib/crypto/localKeyVault.ts';
@@ -44,17 +41,6 @@ describe('AES-256-GCM sealing', () => {
 });
 
 describe('local key vault', () => {
-  it('creates its key file once, mode 0600, and reuses it', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'tfa-kek-')), 'sub', 'kek.key');
-    const vault = LocalKeyVault.fromFile(path);
-    assert.equal(statSync(path).mode & 0o777, 0o600);
-    const before = readFileSync(path);
-    const { plaintext, wrapped } = await vault.generateDataKey('acme');
-    const again = LocalKeyVault.fromFile(path);
-    assert.deepEqual(readFileSync(path), before);
-    assert.deepEqual(await again.unwrapDataKey('acme', wrapped), plaintext);
-  });
-
   it("binds the data key to its tenant: tenant A's wrapped key does not open as B's", async () => {
     const vault = new LocalKeyVault(Buffer.alloc(32, 1));
     const { wrapped } = await vault.generateDataKey('tenant-a');

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
-import { layers } from '../../eslint.layers.js';
+import { layers, untrustedKeys } from '../../eslint.layers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -105,5 +105,16 @@ describe('layers', () => {
     for (const file of [...sources('lib'), ...sources('client'), ...sources('cli'), ...sources('console')]) {
       assert.deepEqual(refused(file, readFileSync(join(ROOT, file), 'utf8')), [], relative(ROOT, file));
     }
+  });
+
+  it('the in operator, which reads the prototype chain, is refused by the linter', () => {
+    const linter = new Linter();
+    const config = [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, untrustedKeys];
+    const messages = linter
+      .verify("export const f = (o: object) => 'secret' in o;", config, {
+        filename: join(ROOT, 'lib/domain/x.ts'),
+      })
+      .map((m) => m.message);
+    assert.match(messages.join(), /reads the prototype chain/);
   });
 });
