@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { parse } from 'yaml';
@@ -31,6 +31,8 @@ export async function measureColdStarts() {
     const result = await build({
       metafile: true,
       ...options,
+      // The metafile's paths are relative to this folder: fixed, so they are read back right.
+      absWorkingDir: PROJECT_ROOT,
       ...(typeof entry === 'string'
         ? { entryPoints: { index: join(PROJECT_ROOT, entry) } }
         : { stdin: { contents: entry.contents, resolveDir: PROJECT_ROOT, loader: 'ts' } }),
@@ -122,18 +124,18 @@ export async function measureColdStarts() {
  */
 function closureBytes(metafile: Metafile, entry: string, lazy: boolean): number {
   const outputs = metafile.outputs;
-  const find = (path: string) => Object.keys(outputs).find((key) => path.endsWith(key) || key.endsWith(path));
-  const seen = new Set<string>();
-  const root = find(entry);
+  // Output paths are relative to absWorkingDir (PROJECT_ROOT), wherever the bundles are.
+  const root = Object.keys(outputs).find((key) => resolve(PROJECT_ROOT, key) === resolve(entry));
   if (root === undefined) throw new Error(`${entry} is not among esbuild's outputs`);
-  const stack: (string | undefined)[] = [root];
+  const seen = new Set<string>();
+  const stack: string[] = [root];
   while (stack.length > 0) {
-    const key = stack.pop();
-    if (key === undefined || seen.has(key)) continue;
+    const key = stack.pop() as string;
+    if (seen.has(key)) continue;
     seen.add(key);
     for (const imported of outputs[key]?.imports ?? []) {
       const followed = imported.kind === 'import-statement' || (lazy && imported.kind === 'dynamic-import');
-      if (followed && !imported.external) stack.push(find(imported.path.split('/').pop() ?? ''));
+      if (followed && !imported.external && outputs[imported.path] !== undefined) stack.push(imported.path);
     }
   }
   return [...seen].reduce((total, key) => total + (outputs[key]?.bytes ?? 0), 0);
