@@ -64,6 +64,18 @@ export const notEnrolled = () => new ApiError('not_enrolled', 'the user has no a
 export const noPendingSetup = (message = 'the user has no pending setup') =>
   new ApiError('no_pending_setup', message);
 export const invalidCode = () => new ApiError('invalid_code', 'the code is not valid');
+export const setupExpired = () => new ApiError('setup_expired', 'the setup has expired; start a new one');
+export const alreadyEnrolled = () =>
+  new ApiError('already_enrolled', 'the user has an active authenticator; set reconfigure to replace it');
+export const keyNotFound = () => new ApiError('key_not_found', 'no such key');
+export const lastAdminKey = () =>
+  new ApiError('last_admin_key', "this is the tenant's last admin key; make another one first");
+export const tenantExists = () => new ApiError('tenant_exists', 'a tenant with this id exists');
+/** A settings rule refused a value: the domain names the contract's code and the field. */
+export const settingsRefused = (problem: {
+  code: 'invalid_request' | 'invalid_settings' | 'invalid_issuer';
+  message: string;
+}) => new ApiError(problem.code, problem.message);
 
 /** The user is locked (confirm, or any call other than verify, which answers it in its body). */
 export const locked = (retryAfterSeconds: number) =>

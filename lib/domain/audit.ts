@@ -1,16 +1,18 @@
 /** The audit trail's words: what happened, to whom, by whom. Never a secret or a code. */
-export type AuditAction =
-  | 'setup'
-  | 'confirm'
-  | 'verify'
-  | 'remove'
-  | 'recovery_codes'
-  | 'unlock'
-  | 'lockout'
-  | 'settings'
-  | 'key_create'
-  | 'key_delete'
-  | 'import';
+export const AUDIT_ACTIONS = [
+  'setup',
+  'confirm',
+  'verify',
+  'remove',
+  'recovery_codes',
+  'unlock',
+  'lockout',
+  'settings',
+  'key_create',
+  'key_delete',
+  'import',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** What a use case says happened. Never a secret or a code: only names, ids and outcomes. */
 export interface AuditEntry {

@@ -4,7 +4,7 @@ import { matchEnrolmentCode } from '../crypto/secrets.ts';
 import { parseCode } from '../domain/codes.ts';
 import { lockRemaining } from '../domain/lockout.ts';
 import type { ActiveEnrolment, UserRecord } from '../domain/user.ts';
-import { ApiError, invalidCode, invalidRequest, noPendingSetup } from '../errors.ts';
+import { invalidCode, invalidRequest, noPendingSetup, setupExpired } from '../errors.ts';
 import type { TenantContext } from './context.ts';
 import { countFailure, lockedError } from './failedAttempts.ts';
 
@@ -25,8 +25,7 @@ export async function confirmSetup(
   const pending = read?.pending;
   if (!read || !pending) throw noPendingSetup();
   const nowMs = deps.now();
-  if (pending.expiresAt <= nowMs)
-    throw new ApiError('setup_expired', 'the setup has expired; start a new one');
+  if (pending.expiresAt <= nowMs) throw setupExpired();
   const submitted = parseCode(rawCode, pending.digits);
   if (submitted?.kind !== 'totp') throw invalidRequest(`code must be ${pending.digits} digits`);
   const locked = lockRemaining(read, lockout, nowMs);

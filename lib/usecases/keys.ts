@@ -1,8 +1,7 @@
 import { newApiKey } from '../crypto/apiKeys.ts';
 import type { ApiKeyRecord, Scope } from '../domain/records.ts';
-import { ApiError, tenantNotFound } from '../errors.ts';
+import { keyNotFound, lastAdminKey, tenantNotFound } from '../errors.ts';
 
-const keyNotFound = () => new ApiError('key_not_found', 'no such key');
 import type { TenantContext } from './context.ts';
 
 export interface NewKey {
@@ -59,7 +58,7 @@ export async function deleteKey(ctx: TenantContext, keyId: string | undefined) {
     );
   }
   if ((await deps.store.revokeAdmin(tenantId, keyId)) === 'last') {
-    throw new ApiError('last_admin_key', "this is the tenant's last admin key; make another one first");
+    throw lastAdminKey();
   }
   const deleted = await deps.store.deleteKey(tenantId, keyId);
   if (!deleted) throw keyNotFound();

@@ -1,10 +1,7 @@
-import { applySettingsPatch, type SettingsProblem } from '../domain/settings.ts';
+import { applySettingsPatch } from '../domain/settings.ts';
 import type { TenantRecord } from '../domain/records.ts';
-import { ApiError, serviceUnavailable, tenantNotFound } from '../errors.ts';
+import { serviceUnavailable, settingsRefused, tenantNotFound } from '../errors.ts';
 import type { TenantContext } from './context.ts';
-
-/** A settings rule refused a value: the domain names the contract's code and the field. */
-export const settingsRefused = (problem: SettingsProblem) => new ApiError(problem.code, problem.message);
 
 /** GET /v1/settings. */
 export const settingsView = (tenant: TenantRecord) => ({ tenantId: tenant.tenantId, ...tenant.settings });

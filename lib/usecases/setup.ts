@@ -3,7 +3,7 @@ import { sealSecret } from '../crypto/secrets.ts';
 import { renderQrCodes } from '../domain/qrCodes.ts';
 import { encodeSecret, otpauthUri, SECRET_BYTES } from '../domain/totp.ts';
 import { emptyUser, type PendingEnrolment, type UserRecord } from '../domain/user.ts';
-import { ApiError, policyDisabled, serviceUnavailable } from '../errors.ts';
+import { alreadyEnrolled, policyDisabled, serviceUnavailable } from '../errors.ts';
 import type { TenantContext } from './context.ts';
 
 export interface SetupRequest {
@@ -45,10 +45,7 @@ export async function startSetup(
   let user = read ?? emptyUser(tenant.tenantId, userId);
   for (let attempt = 0; ; attempt++) {
     if (user.active && !reconfigure) {
-      throw new ApiError(
-        'already_enrolled',
-        'the user has an active authenticator; set reconfigure to replace it',
-      );
+      throw alreadyEnrolled();
     }
     // With no active enrolment the item holds only this setup, and may expire with it.
     const ttl = user.active ? null : Math.ceil(pending.expiresAt / 1000) + 60;

@@ -5,11 +5,10 @@ import type { Deps } from '../deps.ts';
 import { isTenantId } from '../domain/identifiers.ts';
 import type { TenantRecord } from '../domain/records.ts';
 import { applySettingsPatch, defaultSettings } from '../domain/settings.ts';
-import { ApiError, serviceUnavailable, tenantNotFound } from '../errors.ts';
+import { serviceUnavailable, settingsRefused, tenantExists, tenantNotFound } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
 import { OPERATOR, tenantContext } from './context.ts';
 import { createKey, type NewKey } from './keys.ts';
-import { settingsRefused } from './settings.ts';
 
 export interface NewTenant {
   tenantId: string;
@@ -64,8 +63,6 @@ export async function createTenant(deps: Deps, input: NewTenant) {
     apiKey: { id: record.id, secret: token, name: record.name, scopes: record.scopes },
   };
 }
-
-const tenantExists = () => new ApiError('tenant_exists', 'a tenant with this id exists');
 
 const tenantView = (tenant: TenantRecord) => ({
   tenantId: tenant.tenantId,

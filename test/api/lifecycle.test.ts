@@ -467,6 +467,18 @@ describe('disable after 100 consecutive failures', () => {
     assert.deepEqual((await verify('dis', codeFor(fresh.body, 1))).body, { valid: true, method: 'totp' });
   });
 
+  it('the disable is one audit event: lockout, outcome disabled, with its reason', async () => {
+    await enrolUser('dis3');
+    for (let i = 0; i < 100; i++) await verify('dis3', '000000');
+    assert.deepEqual((await verify('dis3', '000000')).body, { valid: false, reason: 'disabled' });
+    const audit = await client.call('GET', '/v1/audit?userId=dis3&limit=100', { key: keys.support });
+    assert.equal(audit.status, 200, audit.text);
+    const disables = audit.body.events.filter((e: { outcome: string }) => e.outcome === 'disabled');
+    assert.equal(disables.length, 1, JSON.stringify(audit.body.events.slice(0, 3)));
+    assert.equal(disables[0].action, 'lockout');
+    assert.equal(disables[0].reason, '100 consecutive failed attempts: authenticator disabled');
+  });
+
   it('removal lifts the disable too', async () => {
     await enrolUser('dis2');
     for (let i = 0; i < 100; i++) await verify('dis2', '000000');
