@@ -221,9 +221,16 @@ describe('import from cPanel', () => {
     const source = Object.fromEntries(
       Array.from({ length: 1000 }, (_, i) => [`bulk${i}`, { secret: cpanelSecret() }]),
     );
-    const reply = await importing({ source });
+    // On a busy machine the call may run out of time (503, Retry-After): the same import
+    // sent again finishes it, as a caller does.
+    let reply = await importing({ source });
+    for (let retry = 0; reply.status === 503 && retry < 5; retry++) {
+      await new Promise((resolve) => setTimeout(resolve, Number(reply.headers.get('retry-after')) * 1000));
+      reply = await importing({ source });
+    }
     assert.equal(reply.status, 200, reply.text);
-    assert.equal(reply.body.counts.imported, 1000);
+    assert.equal(reply.body.counts.imported + reply.body.counts.unchanged, 1000);
+    assert.equal(reply.body.counts.conflict, 0);
     const list = await client.call('GET', '/v1/users?limit=100', { key: support });
     assert.ok(list.body.users.some((u: any) => u.userId.startsWith('bulk')));
 
