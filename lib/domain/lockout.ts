@@ -19,7 +19,7 @@ export interface LockoutSettings {
 /** What the budget is decided from: the counts kept on the user's item. */
 export interface FailureCounts {
   /** Failures counted in the current lock period; reset by a valid code or an unlock. */
-  failedAttempts: number;
+  lockFailures: number;
   /** When the last counted failure was written (Unix ms). */
   lastFailureAt?: number;
   /** Failures since the last valid code, across locks; DISABLE_AFTER of them disable. */
@@ -32,7 +32,7 @@ export function lockedUntil(
   lockout: LockoutSettings,
   nowMs: number,
 ): number | undefined {
-  if (counts.failedAttempts < lockout.maxFailures || counts.lastFailureAt === undefined) return undefined;
+  if (counts.lockFailures < lockout.maxFailures || counts.lastFailureAt === undefined) return undefined;
   const until = counts.lastFailureAt + lockout.lockSeconds * 1000;
   return until > nowMs ? until : undefined;
 }
@@ -64,13 +64,13 @@ export const planFailure = (
   lockout: LockoutSettings,
   bindsDisable: boolean,
 ): FailurePlan => ({
-  kind: counts.failedAttempts >= lockout.maxFailures ? 'restart' : 'count',
+  kind: counts.lockFailures >= lockout.maxFailures ? 'restart' : 'count',
   bindsDisable,
 });
 
 /** What a counted failure did: the counts after it say whether it set the lock or the disable. */
 export const failureEffects = (after: FailureCounts, lockout: LockoutSettings) => ({
-  lockedNow: after.failedAttempts >= lockout.maxFailures,
+  lockedNow: after.lockFailures >= lockout.maxFailures,
   // Counts rise one at a time, so exactly one failure lands on DISABLE_AFTER.
   disabledNow: after.consecutiveFailures === DISABLE_AFTER,
 });

@@ -55,7 +55,7 @@ export const emptyUser = (tenantId: string, userId: string): UserRecord => ({
   tenantId,
   userId,
   recoveryHashes: [],
-  failedAttempts: 0,
+  lockFailures: 0,
   consecutiveFailures: 0,
 });
 

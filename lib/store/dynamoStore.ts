@@ -35,7 +35,7 @@ import type {
   Admission,
   AuditPosition,
   FailureWrite,
-  RequestContext,
+  CallerRecords,
   Store,
   UserPage,
   WriteResult,
@@ -177,7 +177,7 @@ export class DynamoStore implements Store {
     }
   }
 
-  async loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<RequestContext> {
+  async loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<CallerRecords> {
     const keys: Item[] = [tenantKey(ids.tenantId)];
     if (ids.keyId !== undefined) keys.push(apiKeyKey(ids.tenantId, ids.keyId));
     if (ids.userId !== undefined) keys.push(userKey(ids.tenantId, ids.userId));
@@ -186,7 +186,7 @@ export class DynamoStore implements Store {
     const found = await this.batchGet(keys, { table: this.keysTable, keys: [dataKey] });
     const items = found.get(this.table) ?? [];
     const find = (key: Item) => items.find((item) => item.pk?.S === key.pk?.S && item.sk?.S === key.sk?.S);
-    const context: RequestContext = {};
+    const context: CallerRecords = {};
     const tenantItem = find(tenantKey(ids.tenantId));
     const tenant = tenantFromItem(tenantItem);
     // A tenant made before the key table kept its data key in its own item: still read.
@@ -682,7 +682,7 @@ export class DynamoStore implements Store {
     return {
       applied: true,
       counts: {
-        failedAttempts: Number(after.failedAttempts?.N ?? 0),
+        lockFailures: Number(after.failedAttempts?.N ?? 0),
         consecutiveFailures: Number(after.consecutiveFailures?.N ?? 0),
         lastFailureAt: admission.nowMs,
       },

@@ -74,7 +74,8 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
     tenantId,
     userId,
     recoveryHashes: item.recovery?.BS ?? [],
-    failedAttempts: num(item.failedAttempts) ?? 0,
+    // Stored as failedAttempts, the name it has always had on the item.
+    lockFailures: num(item.failedAttempts) ?? 0,
     consecutiveFailures: num(item.consecutiveFailures) ?? 0,
   };
   const active = item.active?.M;

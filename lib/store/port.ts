@@ -3,8 +3,8 @@ import type { FailureCounts, FailurePlan, LockoutSettings } from '../domain/lock
 import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
 
-/** What a request needs before it can be authorised and served: one round trip. */
-export interface RequestContext {
+/** The records a request is authorised and served with (tenant, key, user): one round trip. */
+export interface CallerRecords {
   tenant?: TenantRecord;
   key?: ApiKeyRecord;
   user?: UserRecord;
@@ -38,7 +38,7 @@ export interface Store {
    */
   within(signal: AbortSignal): Store;
 
-  loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<RequestContext>;
+  loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<CallerRecords>;
 
   /**
    * Local mode's start-up check, with the handlers' own client: resolves if the table

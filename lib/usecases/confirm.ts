@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { issueRecoveryCodes } from '../crypto/recoveryCodes.ts';
+import { issueRecoveryCodes } from '../crypto/recoveryHashes.ts';
 import { matchEnrolmentCode } from '../crypto/secrets.ts';
 import { parseCode } from '../domain/codes.ts';
 import { lockRemaining } from '../domain/lockout.ts';

@@ -1,4 +1,4 @@
-import { issueRecoveryCodes } from '../crypto/recoveryCodes.ts';
+import { issueRecoveryCodes } from '../crypto/recoveryHashes.ts';
 import type { UserRecord } from '../domain/user.ts';
 import { notEnrolled, serviceUnavailable } from '../errors.ts';
 import type { TenantContext } from './context.ts';

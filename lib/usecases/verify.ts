@@ -7,7 +7,7 @@ import type { UserRecord } from '../domain/user.ts';
 import { sameBytes } from '../crypto/hashes.ts';
 import { invalidRequest, notEnrolled, policyDisabled, serviceUnavailable } from '../errors.ts';
 import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
-import { findRecoveryHash, recoveryHash } from '../crypto/recoveryCodes.ts';
+import { findRecoveryHash, recoveryHash } from '../crypto/recoveryHashes.ts';
 import { matchEnrolmentCode } from '../crypto/secrets.ts';
 import type { MetricName } from '../observability/metrics.ts';
 

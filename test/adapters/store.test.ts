@@ -169,7 +169,7 @@ describe('DynamoStore against dynalite', () => {
     assert.equal((await store.acceptStep(after, 'a1', 102, 'x', at(now + 4999))).applied, false, 'locked');
     assert.equal((await store.acceptStep(after, 'a1', 102, 'x', at(now + 5000))).applied, true, 'lock over');
     const reset = (await store.getUser('acme', 'stepper')) as UserRecord;
-    assert.deepEqual([reset.failedAttempts, reset.consecutiveFailures], [0, 0], 'a valid code resets both');
+    assert.deepEqual([reset.lockFailures, reset.consecutiveFailures], [0, 0], 'a valid code resets both');
   });
 
   it('recordFailure: the failure that reaches maxFailures is the lock, in the same write', async () => {
@@ -177,7 +177,7 @@ describe('DynamoStore against dynalite', () => {
     const counted = [];
     for (let i = 0; i < 3; i++) counted.push(await store.recordFailure(user, count, `t-${i}`, at(now + i)));
     assert.deepEqual(
-      counted.map((r) => r.applied && [r.counts.failedAttempts, r.counts.consecutiveFailures]),
+      counted.map((r) => r.applied && [r.counts.lockFailures, r.counts.consecutiveFailures]),
       [
         [1, 1],
         [2, 2],
@@ -197,24 +197,24 @@ describe('DynamoStore against dynalite', () => {
     );
     const locked = (await store.getUser('acme', 'failing')) as UserRecord;
     assert.deepEqual(
-      [locked.failedAttempts, locked.consecutiveFailures, locked.lastFailureAt],
+      [locked.lockFailures, locked.consecutiveFailures, locked.lastFailureAt],
       [3, 3, now + 2],
       'attempts while locked change nothing: the lock does not grow',
     );
     // After the lock (5 s from the last counted failure), a count restarts at 1, once.
     assert.equal((await store.recordFailure(locked, count, 't-5', at(now + 5002))).applied, false);
     const restarted = await store.recordFailure(locked, restart, 't-6', at(now + 5002));
-    assert.deepEqual(restarted.applied && restarted.counts.failedAttempts, 1);
+    assert.deepEqual(restarted.applied && restarted.counts.lockFailures, 1);
     assert.equal(
       (await store.recordFailure(locked, restart, 't-7', at(now + 5002))).applied,
       false,
       'only one failure restarts the count',
     );
     const after = (await store.getUser('acme', 'failing')) as UserRecord;
-    assert.deepEqual([after.failedAttempts, after.consecutiveFailures], [1, 4]);
+    assert.deepEqual([after.lockFailures, after.consecutiveFailures], [1, 4]);
     assert.equal(await store.unlock(after), true);
     const unlocked = (await store.getUser('acme', 'failing')) as UserRecord;
-    assert.deepEqual([unlocked.failedAttempts, unlocked.consecutiveFailures], [0, 4]);
+    assert.deepEqual([unlocked.lockFailures, unlocked.consecutiveFailures], [0, 4]);
   });
 
   it('recordFailure: at verify none is counted past the disable; at confirm the disable does not bind', async () => {
@@ -245,14 +245,14 @@ describe('DynamoStore against dynalite', () => {
       'locked',
     );
     const stillLocked = (await store.getUser('acme', 'reconf')) as UserRecord;
-    assert.equal(stillLocked.failedAttempts, 3, 'the refused activation left the lock');
+    assert.equal(stillLocked.lockFailures, 3, 'the refused activation left the lock');
     assert.equal(stillLocked.active?.id, 'a1');
     assert.equal(
       (await store.activate(user, next, [Buffer.alloc(16, 9)], 200, 'z', at(now + 5000))).applied,
       true,
     );
     const active = (await store.getUser('acme', 'reconf')) as UserRecord;
-    assert.deepEqual([active.active?.id, active.failedAttempts, active.consecutiveFailures], ['a2', 0, 0]);
+    assert.deepEqual([active.active?.id, active.lockFailures, active.consecutiveFailures], ['a2', 0, 0]);
   });
 
   it('recordFailure: a write retried with its own token does not count twice', async () => {
@@ -260,7 +260,7 @@ describe('DynamoStore against dynalite', () => {
     assert.equal((await store.recordFailure(user, count, 'same', at(now))).applied, true);
     assert.equal((await store.recordFailure(user, count, 'same', at(now))).applied, false);
     const after = (await store.getUser('acme', 'retried')) as UserRecord;
-    assert.deepEqual([after.failedAttempts, after.lastFailureToken], [1, 'same']);
+    assert.deepEqual([after.lockFailures, after.lastFailureToken], [1, 'same']);
   });
 
   it('recordFailure never creates a user that is not there', async () => {

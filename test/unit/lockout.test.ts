@@ -12,9 +12,9 @@ import { emptyUser, userStatus } from '../../lib/domain/user.ts';
 
 const lockout = { maxFailures: 5, lockSeconds: 300 };
 const now = 1_800_000_000_000;
-const user = (failedAttempts: number, consecutiveFailures = failedAttempts, lastFailureAt = now - 1000) => ({
+const user = (lockFailures: number, consecutiveFailures = lockFailures, lastFailureAt = now - 1000) => ({
   ...emptyUser('acme', 'bob'),
-  failedAttempts,
+  lockFailures,
   consecutiveFailures,
   lastFailureAt,
 });
