@@ -18,7 +18,7 @@ import { type Counters, powertoolsCounters, powertoolsMetrics } from './observab
 import { localPurgeQueue } from './queue/localQueue.ts';
 import type { PurgeQueue } from './queue/port.ts';
 import { SqsPurgeQueue } from './queue/sqsQueue.ts';
-import { DynamoStore } from './store/dynamoStore.ts';
+import { DynamoTable, dynamoStore } from './store/dynamoStore.ts';
 import type { Store } from './store/port.ts';
 
 /** Everything a use case needs from the outside world, built once per cold start. */
@@ -86,7 +86,7 @@ export function buildDeps({ env, use = {}, observeAwsCalls: observer }: DepsOpti
   };
   const now = use.now ?? (() => Date.now());
   const counters = use.counters ?? powertoolsCounters(powertoolsMetrics());
-  const store = use.store ?? dynamoStore(env, register);
+  const store = use.store ?? storeFromEnvironment(env, register);
   const vault =
     use.vault ??
     (env.TFA_KEY_VAULT === 'local'
@@ -137,7 +137,7 @@ export function buildDeps({ env, use = {}, observeAwsCalls: observer }: DepsOpti
   };
 }
 
-function dynamoStore(env: NodeJS.ProcessEnv, register: (client: DynamoDBClient) => void): Store {
+function storeFromEnvironment(env: NodeJS.ProcessEnv, register: (client: DynamoDBClient) => void): Store {
   const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB;
   const db = new DynamoDBClient({
     ...(endpoint ? { endpoint } : {}),
@@ -148,7 +148,7 @@ function dynamoStore(env: NodeJS.ProcessEnv, register: (client: DynamoDBClient) 
     ),
   });
   register(db);
-  return new DynamoStore(db, required(env, 'TFA_TABLE'), required(env, 'TFA_KEYS_TABLE'));
+  return dynamoStore(new DynamoTable(db, required(env, 'TFA_TABLE'), required(env, 'TFA_KEYS_TABLE')));
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

@@ -28,17 +28,16 @@ export interface Admission {
 }
 
 /**
- * The storage port. Every method that changes a user is one conditional write,
- * named after the rule it enforces; concurrency is decided by the store.
+ * The storage port, one interface per aggregate. Every method that changes a user is
+ * one conditional write, named after the rule it enforces; concurrency is decided by
+ * the store. lib/store/dynamoStore.ts composes the DynamoDB modules into it.
  */
-export interface Store {
+export interface Store extends TenantStore, KeyStore, UserStore, AuditStore {
   /**
    * This store as one request uses it: every call carries `signal`, none starts once
    * it has aborted, and those in flight are cancelled (an answer of 503 follows).
    */
   within(signal: AbortSignal): Store;
-
-  loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<CallerRecords>;
 
   /**
    * Local mode's start-up check, with the handlers' own client: resolves if the table
@@ -46,6 +45,11 @@ export interface Store {
    * what is wrong. Lambda never calls it.
    */
   checkReady(): Promise<void>;
+}
+
+/** Tenants: their items, wrapped data keys, and the records a request is authorised with. */
+export interface TenantStore {
+  loadContext(ids: { tenantId: string; keyId?: string; userId?: string }): Promise<CallerRecords>;
 
   /**
    * Stores a new tenant's wrapped data key in the key table, unless one is there
@@ -73,7 +77,10 @@ export interface Store {
   purgeTenant(tenantId: string, max: number, finish: boolean): Promise<{ deleted: number; done: boolean }>;
   /** Replaces the settings if the revision is still `tenant.revision`; false if another change won. */
   saveSettings(tenant: TenantRecord, settings: TenantRecord['settings']): Promise<boolean>;
+}
 
+/** A tenant's API keys (hashes only) and which of them are admin keys. */
+export interface KeyStore {
   putKey(key: ApiKeyRecord): Promise<void>;
   /** Lets the key act as admin: adds it to the tenant's admin key ids (if the tenant is live). */
   grantAdmin(tenantId: string, keyId: string): Promise<boolean>;
@@ -87,7 +94,10 @@ export interface Store {
   listKeys(tenantId: string): Promise<ApiKeyRecord[]>;
   /** Deletes the key; returns what it was, or undefined when there was none. */
   deleteKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
+}
 
+/** Users: one item each, holding the whole 2FA state; imports write there too. */
+export interface UserStore {
   getUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
   /** The users of `userIds` that exist, consistently read, in as few round trips as the store allows. */
   getUsers(tenantId: string, userIds: string[]): Promise<UserRecord[]>;
@@ -155,7 +165,10 @@ export interface Store {
   removeUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
   /** Enrolled users (active or pending) in user-id order, after `afterUserId`. */
   listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage>;
+}
 
+/** The audit trail. */
+export interface AuditStore {
   /** Writes an event once; one with an `eventId` already written is left as it is. */
   putAuditEvent(event: AuditEvent, expiresAtSeconds: number): Promise<void>;
   /** Events that each have an `eventId`, written in batches (again: the same event). */

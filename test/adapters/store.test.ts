@@ -4,7 +4,7 @@ import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { defaultSettings } from '../../lib/domain/settings.ts';
 import { emptyUser, type PendingEnrolment, type UserRecord } from '../../lib/domain/user.ts';
 import { ensureTable, localClientConfig } from '../../lib/local/embeddedStore.ts';
-import { DynamoStore } from '../../lib/store/dynamoStore.ts';
+import { DynamoTable, dynamoStore } from '../../lib/store/dynamoStore.ts';
 import { auditToItem } from '../../lib/store/items.ts';
 import type { AuditPosition } from '../../lib/store/port.ts';
 import type { TenantRecord } from '../../lib/domain/records.ts';
@@ -20,15 +20,19 @@ const embedded = await startTestStore();
 after(() => embedded.close());
 await ensureTable(localClientConfig(embedded.endpoint), 'tfa-store-test');
 const awsLike = await startFaultProxy(embedded.endpoint, { returnItemOnConditionFailure: true });
-const store = new DynamoStore(
-  new DynamoDBClient(localClientConfig(embedded.endpoint)),
-  'tfa-store-test',
-  'tfa-store-test-keys',
+const store = dynamoStore(
+  new DynamoTable(
+    new DynamoDBClient(localClientConfig(embedded.endpoint)),
+    'tfa-store-test',
+    'tfa-store-test-keys',
+  ),
 );
-const awsStore = new DynamoStore(
-  new DynamoDBClient(localClientConfig(awsLike.url)),
-  'tfa-store-test',
-  'tfa-store-test-keys',
+const awsStore = dynamoStore(
+  new DynamoTable(
+    new DynamoDBClient(localClientConfig(awsLike.url)),
+    'tfa-store-test',
+    'tfa-store-test-keys',
+  ),
 );
 
 const now = 1_800_000_000_000;
@@ -69,7 +73,7 @@ async function activeUser(userId: string): Promise<UserRecord> {
   return (await store.getUser('acme', userId)) as UserRecord;
 }
 
-describe('DynamoStore against dynalite', () => {
+describe('the DynamoDB store against dynalite', () => {
   it('creates a tenant once, and reads it back with its key and user in one batch', async () => {
     assert.equal(await store.createTenant(tenant('acme')), true);
     assert.equal(await store.createTenant({ ...tenant('acme'), settings: defaultSettings('Other') }), false);
