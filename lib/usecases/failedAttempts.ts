@@ -1,4 +1,5 @@
 import type { TenantContext } from './context.ts';
+import { again, done, untilApplied } from './optimistic.ts';
 import { randomUUID } from 'node:crypto';
 import {
   DISABLE_AFTER,
@@ -9,7 +10,7 @@ import {
   planFailure,
 } from '../domain/lockout.ts';
 import type { UserRecord } from '../domain/user.ts';
-import { locked, serviceUnavailable } from '../errors.ts';
+import { locked } from '../errors.ts';
 
 export type FailureOutcome =
   | { kind: 'counted'; lockedNow: boolean; disabledNow: boolean }
@@ -32,22 +33,20 @@ export async function countFailure(
   const { deps } = ctx;
   const { lockout } = ctx.tenant.settings;
   const token = randomUUID();
-  let user: UserRecord | undefined = read;
-  for (let attempt = 0; attempt < 8; attempt++) {
-    if (!user) return { kind: 'gone' };
+  return untilApplied<UserRecord | undefined, FailureOutcome>(read, async (user, tries) => {
+    if (!user) return done({ kind: 'gone' });
     // A lost reply whose SDK retry then failed its condition: if the store holds our
     // token, the first attempt committed, and this failure is counted already.
-    if (attempt > 0 && user.lastFailureToken === token) return counted(ctx, read.userId, user);
-    if (bindsDisable && isDisabled(user)) return { kind: 'disabled' };
+    if (tries > 0 && user.lastFailureToken === token) return done(await counted(ctx, read.userId, user));
+    if (bindsDisable && isDisabled(user)) return done({ kind: 'disabled' });
     const nowMs = deps.now();
     const remaining = lockRemaining(user, lockout, nowMs);
-    if (remaining > 0) return { kind: 'locked', retryAfterMs: remaining };
+    if (remaining > 0) return done({ kind: 'locked', retryAfterMs: remaining });
     const plan = planFailure(user, lockout, bindsDisable);
     const result = await deps.store.recordFailure(user, plan, token, { nowMs, lockout });
-    if (result.applied) return counted(ctx, read.userId, result.counts);
-    user = result.current ?? (await deps.store.getUser(read.tenantId, read.userId));
-  }
-  throw serviceUnavailable('the database, under contention,');
+    if (result.applied) return done(await counted(ctx, read.userId, result.counts));
+    return again(result.current ?? (await deps.store.getUser(read.tenantId, read.userId)));
+  });
 }
 
 /** A counted failure: the lock or the disable it set, if any, is audited and counted. */

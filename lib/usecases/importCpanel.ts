@@ -5,8 +5,9 @@ import { CPANEL_TOTP, type CpanelLogin, cpanelSecret, isWeak } from '../domain/c
 import { isUserId } from '../domain/identifiers.ts';
 import type { ActiveEnrolment, UserRecord } from '../domain/user.ts';
 import { type AuditEvent, importEvent, type ImportOrigin } from '../domain/audit.ts';
-import { serviceUnavailable, unauthorized } from '../errors.ts';
+import { unauthorized } from '../errors.ts';
 import type { TenantContext } from './context.ts';
+import { again, type Attempt, done, untilApplied } from './optimistic.ts';
 
 export interface CpanelImport {
   logins: CpanelLogin[];
@@ -19,10 +20,11 @@ export interface CpanelImport {
 type Outcome = 'imported' | 'unchanged' | 'conflict' | 'invalid_secret' | 'invalid_user_id';
 type Result = { userId: string; outcome: Outcome; weakSecret?: boolean };
 
+/** What one login leaves to record: the event of its write, or of an earlier import's. */
+type LoginEvent = { written?: AuditEvent; earlier?: AuditEvent } | undefined;
+
 /** Conditional writes in flight at once: well inside the store's and Lambda's limits. */
 const WRITES_IN_FLIGHT = 16;
-/** A login whose user changed under the import is judged again, this many times. */
-const ATTEMPTS = 3;
 /** Audit events written per call: BatchWriteItem's limit. */
 const BATCH_WRITE = 25;
 
@@ -152,21 +154,21 @@ async function importLogin(
   read: UserRecord | undefined,
 ) {
   const { deps, tenant } = ctx;
-  let user = read;
   // The id of this request's own write: a lost reply makes it look like another's.
   let written: string | undefined;
-  for (let attempt = 0; ; attempt++) {
-    if (attempt === ATTEMPTS) throw serviceUnavailable('the database, under concurrent changes,');
+  return untilApplied(read, async (user): Promise<Attempt<UserRecord | undefined, LoginEvent>> => {
     const judged = judge(keys, tenant.tenantId, user, secret, request.overwrite);
     result.outcome = judged === 'unchanged' && user?.active?.id === written ? 'imported' : judged;
-    if (request.dryRun) break;
+    if (request.dryRun) return done(undefined);
     const active = user?.active;
     if (judged !== 'imported') {
       // The same secret, imported before: its event may be what a crash left unwritten.
       if (judged === 'unchanged' && active?.origin) {
-        return { earlier: importEvent(tenant.tenantId, result.userId, { ...active, origin: active.origin }) };
+        return done({
+          earlier: importEvent(tenant.tenantId, result.userId, { ...active, origin: active.origin }),
+        });
       }
-      break;
+      return done(undefined);
     }
     const origin: ImportOrigin = {
       requestId: ctx.requestId,
@@ -177,10 +179,10 @@ async function importLogin(
     const made = enrolment(keys, tenant.tenantId, result.userId, secret, issuer, deps.now(), origin);
     written = made.id;
     const write = await deps.store.importActive(tenant.tenantId, result.userId, made, active?.id ?? null);
-    if (write.applied) return { written: importEvent(tenant.tenantId, result.userId, { ...made, origin }) };
-    user = write.current ?? (await deps.store.getUser(tenant.tenantId, result.userId));
-  }
-  return undefined;
+    if (write.applied)
+      return done({ written: importEvent(tenant.tenantId, result.userId, { ...made, origin }) });
+    return again(write.current ?? (await deps.store.getUser(tenant.tenantId, result.userId)));
+  });
 }
 
 /** What importing `secret` would do to `user` now. */

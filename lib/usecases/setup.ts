@@ -3,8 +3,9 @@ import { sealSecret } from '../crypto/secrets.ts';
 import { renderQrCodes } from '../domain/qrCodes.ts';
 import { encodeSecret, otpauthUri, SECRET_BYTES } from '../domain/totp.ts';
 import { emptyUser, type PendingEnrolment, type UserRecord } from '../domain/user.ts';
-import { alreadyEnrolled, policyDisabled, serviceUnavailable } from '../errors.ts';
+import { alreadyEnrolled, policyDisabled } from '../errors.ts';
 import type { TenantContext } from './context.ts';
+import { again, done, untilApplied } from './optimistic.ts';
 
 export interface SetupRequest {
   /** The label's account part in the authenticator app; the user id by default. */
@@ -42,21 +43,18 @@ export async function startSetup(
     expiresAt: createdAt + settings.setupTtlSeconds * 1000,
   };
 
-  let user = read ?? emptyUser(tenant.tenantId, userId);
-  for (let attempt = 0; ; attempt++) {
-    if (user.active && !reconfigure) {
-      throw alreadyEnrolled();
-    }
+  const user = await untilApplied(read ?? emptyUser(tenant.tenantId, userId), async (current) => {
+    if (current.active && !reconfigure) throw alreadyEnrolled();
     // With no active enrolment the item holds only this setup, and may expire with it.
-    const ttl = user.active ? null : Math.ceil(pending.expiresAt / 1000) + 60;
-    const result = await deps.store.savePending(user, pending, user.active?.id ?? null, ttl);
-    if (result.applied) break;
-    if (attempt === 2) throw serviceUnavailable('the database, under concurrent changes,');
-    user =
+    const ttl = current.active ? null : Math.ceil(pending.expiresAt / 1000) + 60;
+    const result = await deps.store.savePending(current, pending, current.active?.id ?? null, ttl);
+    if (result.applied) return done(current);
+    return again(
       result.current ??
-      (await deps.store.getUser(tenant.tenantId, userId)) ??
-      emptyUser(tenant.tenantId, userId);
-  }
+        (await deps.store.getUser(tenant.tenantId, userId)) ??
+        emptyUser(tenant.tenantId, userId),
+    );
+  });
 
   deps.counters.count('Setup');
   await ctx.audit({

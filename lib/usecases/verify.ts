@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../domain/audit.ts';
 import type { TenantContext } from './context.ts';
+import { again, done, untilApplied } from './optimistic.ts';
 import { parseCode } from '../domain/codes.ts';
 import { isDisabled, lockRemaining } from '../domain/lockout.ts';
 import type { UserRecord } from '../domain/user.ts';
 import { sameBytes } from '../crypto/hashes.ts';
-import { invalidRequest, notEnrolled, policyDisabled, serviceUnavailable } from '../errors.ts';
+import { invalidRequest, notEnrolled, policyDisabled } from '../errors.ts';
 import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
 import { findRecoveryHash, recoveryHash } from '../crypto/recoveryHashes.ts';
 import { matchEnrolmentCode } from '../crypto/secrets.ts';
@@ -61,19 +62,19 @@ async function decide(
   const token = randomUUID();
 
   const { lockout } = tenant.settings;
-  let user: UserRecord | undefined = read;
-  for (let attempt = 0; attempt < 4; attempt++) {
+  return untilApplied<UserRecord | undefined, VerifyAnswer>(read, async (user) => {
     const active = user?.active;
     if (!user || !active) throw notEnrolled();
-    if (user.lastStepToken === token) return { valid: true, method: 'totp' };
+    if (user.lastStepToken === token) return done({ valid: true, method: 'totp' });
     if (user.lastRecoveryToken === token) {
-      return { valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length };
+      return done({ valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length });
     }
-    if (isDisabled(user)) return { valid: false, reason: 'disabled' };
+    if (isDisabled(user)) return done({ valid: false, reason: 'disabled' });
     const nowMs = deps.now();
     const locked = lockRemaining(user, lockout, nowMs);
     // Locked: answered without evaluating the code at all.
-    if (locked > 0) return { valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(locked) };
+    if (locked > 0)
+      return done({ valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(locked) });
 
     const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
     let write: Promise<{ applied: boolean; current?: UserRecord | undefined }>;
@@ -85,9 +86,9 @@ async function decide(
         active,
         submitted.code,
       );
-      if (step === null) return failed(ctx, user);
+      if (step === null) return done(await failed(ctx, user));
       if (user.lastUsedStep !== undefined && step <= user.lastUsedStep)
-        return { valid: false, reason: 'replayed' };
+        return done({ valid: false, reason: 'replayed' });
       write = deps.store.acceptStep(user, active.id, step, token, { nowMs, lockout });
       success = { valid: true, method: 'totp' };
     } else {
@@ -96,18 +97,17 @@ async function decide(
       if (!stored) {
         // The code spent last, sent again (a retry, a double click): not a guess.
         if (user.lastRecoveryHash && sameBytes(user.lastRecoveryHash, hash)) {
-          return { valid: false, reason: 'replayed' };
+          return done({ valid: false, reason: 'replayed' });
         }
-        return failed(ctx, user);
+        return done(await failed(ctx, user));
       }
       write = deps.store.spendRecoveryCode(user, active.id, stored, token, { nowMs, lockout });
       success = { valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length - 1 };
     }
     const result = await write;
-    if (result.applied) return success;
-    user = result.current ?? (await deps.store.getUser(tenant.tenantId, userId));
-  }
-  throw serviceUnavailable('the database, under contention,');
+    if (result.applied) return done(success);
+    return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
+  });
 }
 
 async function failed(ctx: TenantContext, user: UserRecord): Promise<VerifyAnswer> {
