@@ -3,14 +3,15 @@ import type { MiddlewareObj } from '@middy/core';
 import type { ApiContext, Event, Result } from './types.ts';
 
 /**
- * How long before the function's end a request stops starting store calls and
- * cancels those in flight, so that its answer (a 503 with Retry-After) still goes
+ * How long before the function's end a request stops starting store calls, so that
+ * the calls in flight can finish and its answer (a 503 with Retry-After) still goes
  * out: a Lambda cut off by its timeout answers API Gateway's bare 500, and a handler
  * that went on writing after its answer would leave work the caller thinks undone.
+ * Above the store's per-attempt timeout in Lambda (2 s), so a call in flight ends first.
  */
-export const ANSWER_RESERVE_MS = 1500;
-/** middy's own last resort, for a handler stuck without a store call to cancel. */
-export const LAST_RESORT_MS = 500;
+export const ANSWER_RESERVE_MS = 2500;
+/** middy's own last resort, for a handler stuck past the reserve (a store hanging on retries). */
+export const LAST_RESORT_MS = 300;
 
 /** Where the function has no end (a test calling a handler directly), a generous one. */
 const UNBOUNDED_MS = 60_000;
@@ -25,7 +26,7 @@ export const deadline = (): MiddlewareObj<Event, Result, Error, ApiContext> => {
       const remaining = context.getRemainingTimeInMillis?.() ?? UNBOUNDED_MS;
       const budgetMs = Math.max(0, remaining - ANSWER_RESERVE_MS);
       const controller = new AbortController();
-      // Every store call of the request listens to it: an import has hundreds.
+      // Every store module of the request reads it: an import has hundreds of calls.
       setMaxListeners(0, controller.signal);
       const timer = setTimeout(
         () => controller.abort(new RequestTimeUp(budgetMs, request.event.routeKey)),

@@ -37,12 +37,7 @@ const BATCH_GET_LIMIT = 100;
  * crypto-shredding: no restored backup of `table` holds a key that opens its secrets.
  */
 export class DynamoTable {
-  /**
-   * `keysTable` holds the tenants' wrapped data keys, and nothing else: a table with no
-   * point-in-time recovery and no backup, so that deleting a tenant's key there is
-   * crypto-shredding: no restored backup of `table` holds a key that opens its secrets.
-   */
-  /** `db.send`, with the request's signal (see `within`). */
+  /** `db.send`, within the request's deadline (see `within`). */
   readonly call: DynamoDBClient['send'];
 
   constructor(
@@ -60,27 +55,19 @@ export class DynamoTable {
   }
 
   /**
-   * One AWS call, bounded by the request's deadline: none starts once the signal has
-   * aborted, and one in flight is cancelled. Either way the request answers 503, and
-   * the log names the call that was waiting and for how long.
+   * One AWS call, within the request's deadline: none starts once the signal has
+   * aborted, and the request then answers 503, logged with the call it did not make.
+   * A call already in flight is let finish, not cancelled: the request answers only
+   * after it, so nothing the request sent reaches the store after its answer.
    */
   private async callWithin(command: Parameters<DynamoDBClient['send']>[0]) {
     const signal = this.signal;
-    const name = command.constructor.name.replace(/Command$/, '');
-    const cutShort = (waitedMs: number) =>
-      outOfTime(
-        new Error(
-          `${name} cut short after ${Math.round(waitedMs)} ms: ${(signal?.reason as Error | undefined)?.message ?? 'time is up'}`,
-        ),
-      );
-    if (signal?.aborted) throw cutShort(0);
-    const started = performance.now();
-    try {
-      return await this.db.send(command, signal ? { abortSignal: signal } : {});
-    } catch (error) {
-      if (signal?.aborted) throw cutShort(performance.now() - started);
-      throw error;
+    if (signal?.aborted) {
+      const name = command.constructor.name.replace(/Command$/, '');
+      const why = (signal.reason as Error | undefined)?.message ?? 'its time was up';
+      throw outOfTime(new Error(`${name} not started: ${why}`));
     }
+    return this.db.send(command);
   }
 
   async checkReady(): Promise<void> {
