@@ -1,5 +1,5 @@
 import type * as Kms from '@aws-sdk/client-kms';
-import { boundedRequests } from '../awsClients.ts';
+import { boundedRequests, lazyClient } from '../awsClients.ts';
 import { serviceUnavailable } from '../errors.ts';
 import type { KeyVault } from './keyVault.ts';
 
@@ -9,32 +9,26 @@ import type { KeyVault } from './keyVault.ts';
  * a cache miss. Every failure becomes 503: KMS trouble is never a wrong answer.
  */
 export class KmsKeyVault implements KeyVault {
-  private client: Promise<{ client: Kms.KMSClient; sdk: typeof Kms }> | undefined;
+  private readonly connect: () => Promise<{ sdk: typeof Kms; client: Kms.KMSClient }>;
 
   constructor(
     private readonly keyId: string,
-    private readonly clientConfig: {
+    clientConfig: {
       endpoint?: string;
       region?: string;
       maxAttempts?: number;
       requestTimeoutMs?: number;
     } = {},
-    private readonly onClient: (client: Kms.KMSClient) => void = () => undefined,
-  ) {}
-
-  private connect() {
-    const { requestTimeoutMs = 2000, maxAttempts = 3, ...config } = this.clientConfig;
+    onClient: (client: Kms.KMSClient) => void = () => undefined,
+  ) {
+    const { requestTimeoutMs = 2000, maxAttempts = 3, ...config } = clientConfig;
     // Bounded time per attempt and few attempts: a slow KMS fails closed quickly.
-    this.client ??= import('@aws-sdk/client-kms').then((sdk) => {
-      const client = new sdk.KMSClient({
-        ...config,
-        maxAttempts,
-        requestHandler: boundedRequests(requestTimeoutMs),
-      });
-      this.onClient(client);
-      return { sdk, client };
-    });
-    return this.client;
+    this.connect = lazyClient(
+      () => import('@aws-sdk/client-kms'),
+      (sdk) =>
+        new sdk.KMSClient({ ...config, maxAttempts, requestHandler: boundedRequests(requestTimeoutMs) }),
+      onClient,
+    );
   }
 
   async generateDataKey(tenantId: string) {

@@ -1,5 +1,5 @@
 import type * as Ssm from '@aws-sdk/client-ssm';
-import { boundedRequests } from '../awsClients.ts';
+import { boundedRequests, lazyClient } from '../awsClients.ts';
 import { parseApiKey } from './apiKeys.ts';
 import { sha256 } from './hashes.ts';
 
@@ -48,28 +48,25 @@ export function operatorHashFromEnvironment(env: NodeJS.ProcessEnv): Buffer | un
  */
 export class SsmOperatorKey implements OperatorKeySource {
   private cached: { hash: Buffer | undefined; until: number } | undefined;
-  private client: Promise<{ client: Ssm.SSMClient; sdk: typeof Ssm }> | undefined;
+  private readonly connect: () => Promise<{ sdk: typeof Ssm; client: Ssm.SSMClient }>;
 
   constructor(
     private readonly parameterName: string,
     private readonly now: () => number,
-    private readonly config: { endpoint?: string; region?: string } = {},
+    config: { endpoint?: string; region?: string } = {},
     private readonly maxAgeMs = 5 * 60_000,
-    private readonly onClient: (client: Ssm.SSMClient) => void = () => undefined,
-  ) {}
+    onClient: (client: Ssm.SSMClient) => void = () => undefined,
+  ) {
+    this.connect = lazyClient(
+      () => import('@aws-sdk/client-ssm'),
+      (sdk) => new sdk.SSMClient({ ...config, maxAttempts: 2, requestHandler: boundedRequests(2000) }),
+      onClient,
+    );
+  }
 
   async hash(): Promise<Buffer | undefined> {
     if (this.cached && this.cached.until > this.now()) return this.cached.hash;
-    this.client ??= import('@aws-sdk/client-ssm').then((sdk) => {
-      const client = new sdk.SSMClient({
-        ...this.config,
-        maxAttempts: 2,
-        requestHandler: boundedRequests(2000),
-      });
-      this.onClient(client);
-      return { sdk, client };
-    });
-    const { client, sdk } = await this.client;
+    const { client, sdk } = await this.connect();
     let value: string | undefined;
     try {
       const out = await client.send(

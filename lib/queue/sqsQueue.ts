@@ -1,5 +1,5 @@
 import type * as Sqs from '@aws-sdk/client-sqs';
-import { boundedRequests } from '../awsClients.ts';
+import { boundedRequests, lazyClient } from '../awsClients.ts';
 import { serviceUnavailable } from '../errors.ts';
 import type { PurgeJob, PurgeQueue } from './port.ts';
 
@@ -8,25 +8,22 @@ import type { PurgeJob, PurgeQueue } from './port.ts';
  * deletion and the purge function itself ever send.
  */
 export class SqsPurgeQueue implements PurgeQueue {
-  private client: Promise<{ client: Sqs.SQSClient; sdk: typeof Sqs }> | undefined;
+  private readonly connect: () => Promise<{ sdk: typeof Sqs; client: Sqs.SQSClient }>;
 
   constructor(
     private readonly queueUrl: string,
-    private readonly config: { endpoint?: string; region?: string } = {},
-    private readonly onClient: (client: Sqs.SQSClient) => void = () => undefined,
-  ) {}
+    config: { endpoint?: string; region?: string } = {},
+    onClient: (client: Sqs.SQSClient) => void = () => undefined,
+  ) {
+    this.connect = lazyClient(
+      () => import('@aws-sdk/client-sqs'),
+      (sdk) => new sdk.SQSClient({ ...config, maxAttempts: 3, requestHandler: boundedRequests(2000) }),
+      onClient,
+    );
+  }
 
   async enqueue(job: PurgeJob, delaySeconds = 0): Promise<void> {
-    this.client ??= import('@aws-sdk/client-sqs').then((sdk) => {
-      const client = new sdk.SQSClient({
-        ...this.config,
-        maxAttempts: 3,
-        requestHandler: boundedRequests(2000),
-      });
-      this.onClient(client);
-      return { sdk, client };
-    });
-    const { client, sdk } = await this.client;
+    const { client, sdk } = await this.connect();
     try {
       await client.send(
         new sdk.SendMessageCommand({
