@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PROJECT_ROOT } from '../../lib/local/service.ts';
+import { runTfa } from '../support/cli.ts';
 import { startTestService } from '../support/service.ts';
 
 /**
@@ -18,7 +17,6 @@ import { startTestService } from '../support/service.ts';
 
 const service = await startTestService();
 const work = mkdtempSync(join(tmpdir(), 'tfa-untrusted-'));
-const BIN = join(PROJECT_ROOT, 'bin/tfa.js');
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
 /** The attacker's server: it records whatever reaches it. */
@@ -34,21 +32,7 @@ after(() => attacker.close());
 const address = attacker.address();
 const attackerUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
-function tfa(args: string[], key: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: work,
-      env: { PATH: process.env.PATH, TFA_URL: service.url, TFA_KEY: key },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const tfa = (args: string[], key: string) => runTfa(args, { cwd: work, url: service.url, key });
 
 /** Exports that try to reach a prototype through every key a parser meets. */
 const poisoned: Record<string, string> = {

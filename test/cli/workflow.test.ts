@@ -10,6 +10,7 @@ import { encodeSecret } from '../../lib/domain/totp.ts';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 import { startFaultProxy } from '../support/faultProxy.ts';
 import { codeFor, freshStep } from '../support/otp.ts';
+import { runTfa, TFA_BIN } from '../support/cli.ts';
 import { startTestService } from '../support/service.ts';
 import { enrol } from '../support/users.ts';
 
@@ -23,29 +24,9 @@ import { enrol } from '../support/users.ts';
 const service = await startTestService();
 const { client, operatorKey } = service;
 const work = mkdtempSync(join(tmpdir(), 'tfa-cli-'));
-const BIN = join(PROJECT_ROOT, 'bin/tfa.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tfa(args: string[], options: { key?: string; url?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: work,
-      env: { PATH: process.env.PATH, TFA_URL: options.url ?? service.url, TFA_KEY: options.key ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const tfa = (args: string[], options: { key?: string; url?: string } = {}) =>
+  runTfa(args, { cwd: work, url: options.url ?? service.url, key: options.key });
 
 /** A `--json` run: it succeeded and printed exactly one JSON document. */
 async function tfaJson(args: string[], key: string) {
@@ -181,7 +162,7 @@ describe('a support workflow with the tfa CLI', () => {
     const child = spawn(
       process.execPath,
       [
-        BIN,
+        TFA_BIN,
         'users',
         'remove',
         '--from-file',
