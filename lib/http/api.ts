@@ -129,9 +129,9 @@ function tenantCaller(state: RequestState): TenantCaller {
  * order; `after` and `onError` in reverse, so the error mapper shapes an error before
  * the headers are added and the request is logged with its final status.
  *
- * Every store call of the request carries its deadline's signal (`forRequest`): when
- * the time is up none starts and those in flight are cancelled, and the answer is a
- * 503 with Retry-After. middy's own timeout, later still, answers the same.
+ * Every store call of the request checks its deadline's signal (`forRequest`): when
+ * the time is up none starts, those in flight finish, and the answer is a 503 with
+ * Retry-After. middy's own timeout, later still, answers the same.
  */
 export function api(routes: Record<string, Route>, getDeps: () => Deps = defaultDeps) {
   const depsOf = (state: RequestState) => (state.signal ? forRequest(getDeps(), state.signal) : getDeps());

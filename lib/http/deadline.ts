@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { MiddlewareObj } from '@middy/core';
 import type { ApiContext, Event, Result } from './types.ts';
 
@@ -26,8 +25,6 @@ export const deadline = (): MiddlewareObj<Event, Result, Error, ApiContext> => {
       const remaining = context.getRemainingTimeInMillis?.() ?? UNBOUNDED_MS;
       const budgetMs = Math.max(0, remaining - ANSWER_RESERVE_MS);
       const controller = new AbortController();
-      // Every store module of the request reads it: an import has hundreds of calls.
-      setMaxListeners(0, controller.signal);
       const timer = setTimeout(
         () => controller.abort(new RequestTimeUp(budgetMs, request.event.routeKey)),
         budgetMs,
@@ -41,7 +38,7 @@ export const deadline = (): MiddlewareObj<Event, Result, Error, ApiContext> => {
   };
 };
 
-/** Why a request's store calls were cut short: logged with the call that was waiting. */
+/** Why a request's store call was not started: logged with the call it did not make. */
 export class RequestTimeUp extends Error {
   constructor(budgetMs: number, routeKey: string) {
     super(`${routeKey} used its ${budgetMs} ms`);

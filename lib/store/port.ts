@@ -34,8 +34,8 @@ export interface Admission {
  */
 export interface Store extends TenantStore, KeyStore, UserStore, AuditStore {
   /**
-   * This store as one request uses it: every call carries `signal`, none starts once
-   * it has aborted, and those in flight are cancelled (an answer of 503 follows).
+   * This store as one request uses it: no call starts once `signal` has aborted (it
+   * throws a 503), and calls already in flight finish.
    */
   within(signal: AbortSignal): Store;
 
