@@ -37,12 +37,13 @@ import { localClientConfig } from '../lib/local/embeddedStore.ts';
 import { PROJECT_ROOT, startLocalService } from '../lib/local/service.ts';
 import { acceptStepUpdate } from '../lib/store/dynamoStore.ts';
 import { auditToItem } from '../lib/store/items.ts';
-import { apiKeyKey, tenantKey, userKey } from '../lib/store/table.ts';
+import { apiKeyKey, keysTableDefinition, tableDefinition, tenantKey, userKey } from '../lib/store/table.ts';
 import { startFakeKms } from '../test/support/fakeKms.ts';
 import { codeFor } from '../test/support/otp.ts';
 import { ApiClient } from '../test/support/service.ts';
 import { measureColdStarts } from './coldStart.ts';
 import { type SharedClock, virtualNow } from './clock.ts';
+import { unitsOf } from './capacity.ts';
 import { costPerMillion } from './cost.ts';
 import { percentile } from './percentile.ts';
 
@@ -82,11 +83,19 @@ let stepClock = Math.floor(Date.now() / PERIOD_MS) * PERIOD_MS + 10_000;
 // The clock the service reads: a fresh time step per round, then an accelerated one.
 let clock = () => stepClock;
 const calls = new Map<string, number>();
+// The capacity those calls consumed, as the store reports it (bench/capacity.ts).
+const consumed = { read: 0, write: 0 };
+const tables = [tableDefinition('tfa-local'), keysTableDefinition('tfa-local-keys')];
 // Through the one seam of lib/deps.ts: the clock, and an observer of every AWS call.
 const d = useDeps({
   use: { now: () => clock() },
-  observeAwsCalls: (service, command) =>
-    calls.set(`${service}.${command}`, (calls.get(`${service}.${command}`) ?? 0) + 1),
+  observeAwsCalls: (call) => {
+    const name = `${call.service}.${call.command}`;
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+    const units = unitsOf(call, tables);
+    consumed.read += units.read;
+    consumed.write += units.write;
+  },
 });
 
 // A tenant, a panel key and enrolled users, made through the API.
@@ -226,10 +235,14 @@ const cpuPerVerify = async (into: number[], run: () => Promise<number[]>) => {
   into.push((used.user + used.system) / 1000 / latencies.length);
   return latencies;
 };
+const handlerUnits = { read: 0, write: 0 };
 for (let round = 0; round < ROUNDS; round++) {
   calls.clear();
+  Object.assign(consumed, { read: 0, write: 0 });
   handlerLatencies.push(...(await cpuPerVerify(handlerCpu, () => handlerRun(1))));
   for (const [k, v] of calls) handlerCalls.set(k, (handlerCalls.get(k) ?? 0) + v);
+  handlerUnits.read += consumed.read;
+  handlerUnits.write += consumed.write;
   floor2.push(...(await floorRun(1, false)));
   floor3.push(...(await cpuPerVerify(floorCpu, () => floorRun(1, true))));
 }
@@ -242,6 +255,11 @@ const roundTrips = {
   dynamodb: perVerify('DynamoDBClient'),
   kms: perVerify('KMSClient'),
   byCommand: Object.fromEntries([...calls.entries()].map(([k, v]) => [k, v / verifies])),
+};
+// Capacity units per verify, as the store counted them (plus the index writes).
+const unitsPerVerify = {
+  read: round(handlerUnits.read / verifies),
+  write: round(handlerUnits.write / verifies),
 };
 
 if (process.env.BENCH_ONLY === 'overhead') {
@@ -266,16 +284,18 @@ const http = [];
 for (const connections of [1, 8, 32]) http.push(await load(connections));
 clock = () => Date.now();
 
+// 6: the cPanel import, 1,000 logins a call, against API Gateway's 30 s. Before the
+// cold starts, which leave the service's connections idle for about a minute: a
+// keep-alive connection reused at the moment the server closes it would be reset.
+const importRuns = await importRun(Number(process.env.BENCH_IMPORTS ?? 3));
+
 // 4: cold starts of the deployed bundles.
 const coldStarts = await measureColdStarts();
-
-// 6: the cPanel import, 1,000 logins a call, against API Gateway's 30 s.
-const importRuns = await importRun(Number(process.env.BENCH_IMPORTS ?? 3));
 
 // 5: cost.
 const verifyMs = percentile(handlerLatencies, 50);
 const handlerCpuMs = percentile(handlerCpu, 50);
-const cost = costPerMillion({ roundTrips, clientCpuMs: handlerCpuMs });
+const cost = costPerMillion({ roundTrips, units: unitsPerVerify, clientCpuMs: handlerCpuMs });
 
 const results = {
   date: new Date().toISOString(),
@@ -292,6 +312,7 @@ const results = {
   },
   http,
   roundTrips,
+  unitsPerVerify,
   coldStarts,
   cost,
   cpanelImport: { loginsPerCall: 1000, new: summary(importRuns.fresh), unchanged: summary(importRuns.again) },
@@ -416,6 +437,7 @@ function printReport(r: typeof report) {
     ),
     '',
     `3. AWS calls per warm verify: DynamoDB ${r.roundTrips.dynamodb}, KMS ${r.roundTrips.kms}  ${JSON.stringify(r.roundTrips.byCommand)}`,
+    `   capacity consumed per verify: ${r.unitsPerVerify.read} read units, ${r.unitsPerVerify.write} write units`,
     '',
     '4. Cold start (esbuild, minified, as deployed; import time of a fresh node process)',
     ...Object.entries({ ...cold.references, ...cold.functions }).map(

@@ -20,13 +20,11 @@ export const ASSUMPTIONS = {
   dynamoRoundTripMs: 4,
   // Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB.
   oneVcpuAtMb: 1769,
-  itemsPerBatchGet: 3, // API key, tenant, user: each under 4 KB, read consistently
-  writeUnitsPerUpdate: 1, // the user item stays under 1 KB (test: recovery codes › …under 1 KB)
-  writeUnitsPerPut: 2, // an audit event under 1 KB, and its copy in the auditByTenant index
 };
 
 /**
- * `clientCpuMs`: the CPU time a verify takes in the handler's process (our code, the
+ * `units`: the read and write units a verify consumed, counted from its calls
+ * (bench/capacity.ts). `clientCpuMs`: the CPU time a verify takes in the handler's process (our code, the
  * SDK's signing and parsing, the logs), measured with the store in another process,
  * so that none of the local store's own work is counted: in AWS that work is
  * DynamoDB's, inside the round trip. Billed duration is that CPU time plus a round
@@ -40,16 +38,14 @@ export const ASSUMPTIONS = {
  */
 export function costPerMillion(input: {
   roundTrips: { byCommand: Record<string, number>; kms: number };
+  units: { read: number; write: number };
   clientCpuMs: number;
 }) {
-  const per = (command: string) => input.roundTrips.byCommand[`DynamoDBClient.${command}`] ?? 0;
   const dynamoCalls = Object.entries(input.roundTrips.byCommand)
     .filter(([k]) => k.startsWith('DynamoDBClient'))
     .reduce((n, [, v]) => n + v, 0);
-  const readUnits = per('BatchGetItemCommand') * ASSUMPTIONS.itemsPerBatchGet + per('GetItemCommand');
-  const writeUnits =
-    per('UpdateItemCommand') * ASSUMPTIONS.writeUnitsPerUpdate +
-    per('PutItemCommand') * ASSUMPTIONS.writeUnitsPerPut;
+  const readUnits = input.units.read;
+  const writeUnits = input.units.write;
   const linesFor = (cpuMs: number) => {
     // Lambda bills duration rounded up to the millisecond.
     const billedMs = Math.ceil(cpuMs + dynamoCalls * ASSUMPTIONS.dynamoRoundTripMs);

@@ -19,6 +19,7 @@ const SUITES = [
   'test/api/concurrency.test.ts',
   'test/api/faults.test.ts',
   'test/api/lifecycle.test.ts',
+  'test/api/capacity.test.ts',
 ];
 
 async function freePort(): Promise<number> {
