@@ -37,7 +37,8 @@ export type PatchResult = { ok: true; settings: TenantSettings } | { ok: false; 
 
 type Rule = { type: 'string'; allowed?: readonly string[] } | { type: 'integer'; min: number; max: number };
 
-const RULES = {
+/** Every setting a PATCH may change but the issuer, with its rule (test/static/parsers holds them to openapi.yaml). */
+export const SETTINGS_RULES = {
   policy: { type: 'string', allowed: ['enabled', 'disabled'] },
   'totp.algorithm': { type: 'string', allowed: ['SHA1', 'SHA256', 'SHA512'] },
   'totp.digits': { type: 'integer', min: 6, max: 8 },
@@ -106,14 +107,14 @@ export function applySettingsPatch(current: TenantSettings, patch: Record<string
       if (!isObject(value)) return { ok: false, problem: wrongType(key, 'an object') };
       for (const [inner, innerValue] of Object.entries(value)) {
         const field = `${key}.${inner}`;
-        const rule: Rule | undefined = (RULES as Record<string, Rule>)[field];
+        const rule: Rule | undefined = (SETTINGS_RULES as Record<string, Rule>)[field];
         if (!NESTED[key].includes(inner) || !rule) return { ok: false, problem: unknownField(field) };
         const problem = checkValue(field, innerValue, rule);
         if (problem) return { ok: false, problem };
         (next[key] as unknown as Record<string, unknown>)[inner] = innerValue;
       }
     } else if (key === 'policy' || key === 'setupTtlSeconds') {
-      const problem = checkValue(key, value, RULES[key]);
+      const problem = checkValue(key, value, SETTINGS_RULES[key]);
       if (problem) return { ok: false, problem };
       (next as unknown as Record<string, unknown>)[key] = value;
     } else {

@@ -37,6 +37,8 @@ interface Served {
 
 interface Route {
   access: Access;
+  /** How the route reads its body and query: none for a public route. */
+  inputs?: Inputs<unknown, unknown>;
   /** The largest body the route reads; none for a public route, which reads no body. */
   maxBodyBytes?: number;
   serve: (served: Served) => Promise<Result>;
@@ -76,6 +78,7 @@ export const operatorRoute = <Body, Query>(
   handle: (request: ApiRequest<Body, Query>, deps: Deps) => Promise<Result>,
 ): Route => ({
   access: 'operator',
+  inputs,
   maxBodyBytes: inputs.maxBodyBytes ?? MAX_BODY_BYTES,
   serve: (served) => handle(request(served, inputs), served.deps),
 });
@@ -87,6 +90,7 @@ export const tenantRoute = <Body, Query>(
   handle: (request: TenantRequest<Body, Query>, context: TenantContext) => Promise<Result>,
 ): Route => ({
   access: scopes,
+  inputs,
   maxBodyBytes: inputs.maxBodyBytes ?? MAX_BODY_BYTES,
   serve: (served) => {
     const caller = tenantCaller(served.state);
@@ -102,6 +106,7 @@ export const userRoute = <Body, Query>(
   handle: (request: UserRequest<Body, Query>, context: TenantContext) => Promise<Result>,
 ): Route => ({
   access: scopes,
+  inputs,
   maxBodyBytes: inputs.maxBodyBytes ?? MAX_BODY_BYTES,
   serve: (served) => {
     const caller = tenantCaller(served.state);
@@ -165,9 +170,13 @@ export function api(routes: Record<string, Route>, getDeps: () => Deps = default
       });
     });
   // As Lambda sees it: a plain context goes in (the stack adds `api` to it), and the
-  // route keys it serves are attached so a test can hold them against serverless.yml.
+  // routes it serves are attached so a test can hold them against serverless.yml and
+  // their parsers against openapi.yaml.
   const lambda = handler as unknown as (event: Event, context: Context) => Promise<Result>;
-  return Object.assign(lambda, { routeKeys: Object.keys(routes) });
+  return Object.assign(lambda, {
+    routeKeys: Object.keys(routes),
+    routeInputs: Object.fromEntries(Object.entries(routes).map(([key, route]) => [key, route.inputs])),
+  });
 }
 
 export type { Route };

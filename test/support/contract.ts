@@ -44,6 +44,12 @@ function validatorAt(path: string): ValidateFunction {
   return validate;
 }
 
+/** Why `value` does not match the schema at `ref` (`#/components/schemas/Code`), or undefined when it does. */
+export function mismatch(ref: string, value: unknown): string | undefined {
+  const validate = validatorAt(ref.replace(/^#\//, ''));
+  return validate(value) ? undefined : ajv.errorsText(validate.errors);
+}
+
 /** A `$ref` of the document itself (responses and headers are not JSON Schema refs). */
 function resolve<T>(node: T & { $ref?: string }): { node: T; at: string | undefined } {
   if (!node.$ref) return { node, at: undefined };
