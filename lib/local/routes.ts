@@ -62,14 +62,34 @@ export function readRoutes(serverlessYml: string): RouteDeclaration[] {
   return routes;
 }
 
-/** The functions serverless.yml triggers from a queue (the purge): local mode feeds them in process. */
-export function readQueueConsumers(serverlessYml: string): { functionName: string; handler: string }[] {
+/**
+ * The functions serverless.yml triggers from a queue, with the queue's resource name
+ * (`arn: ${self:custom.purgeQueue}`, that custom value `Fn::GetAtt: [PurgeQueue, Arn]`):
+ * local mode feeds each its own queue in process.
+ */
+export function readQueueConsumers(
+  serverlessYml: string,
+): { functionName: string; handler: string; queue: string }[] {
   const config = parse(readFileSync(serverlessYml, 'utf8')) as {
-    functions: Record<string, { handler: string; events?: { sqs?: unknown }[] }>;
+    custom?: Record<string, unknown>;
+    functions: Record<string, { handler: string; events?: { sqs?: string | { arn: unknown } }[] }>;
   };
-  return Object.entries(config.functions)
-    .filter(([, fn]) => (fn.events ?? []).some((event) => event.sqs !== undefined))
-    .map(([functionName, fn]) => ({ functionName, handler: fn.handler }));
+  const queueOf = (functionName: string, sqs: string | { arn: unknown }): string => {
+    let arn = typeof sqs === 'string' ? sqs : sqs.arn;
+    const custom = typeof arn === 'string' ? /^\$\{self:custom\.(\w+)\}$/.exec(arn)?.[1] : undefined;
+    if (custom !== undefined) arn = config.custom?.[custom];
+    const name = (arn as { 'Fn::GetAtt'?: unknown[] } | undefined)?.['Fn::GetAtt']?.[0];
+    if (typeof name !== 'string')
+      throw new Error(`${functionName}: an sqs event whose queue local mode cannot name`);
+    return name;
+  };
+  return Object.entries(config.functions).flatMap(([functionName, fn]) =>
+    (fn.events ?? []).flatMap((event) =>
+      event.sqs === undefined
+        ? []
+        : [{ functionName, handler: fn.handler, queue: queueOf(functionName, event.sqs) }],
+    ),
+  );
 }
 
 export interface RouteMatch {

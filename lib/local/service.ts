@@ -7,7 +7,7 @@ import { type Deps, useDeps } from '../deps.ts';
 import { checkOperatorKey } from '../crypto/operatorKey.ts';
 import { ensureTable, startEmbeddedStore } from './embeddedStore.ts';
 import { startHttpServer } from './httpServer.ts';
-import { localPurgeQueue } from '../queue/localQueue.ts';
+import { closeLocalQueues, localQueue } from '../queue/localQueue.ts';
 import { readQueueConsumers, readRoutes } from './routes.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -33,11 +33,12 @@ export interface LocalOptions {
 const TABLE = 'tfa-local';
 
 /**
- * What SQS does in AWS, in process: each message of the purge queue goes to the
- * function serverless.yml triggers from it, as an SQS event, and one that throws is
- * delivered again (lib/queue/localQueue.ts).
+ * What SQS does in AWS, in process: each message of a queue goes to the function
+ * serverless.yml triggers from it, as an SQS event, and one that throws is delivered
+ * again (lib/queue/localQueue.ts).
  */
-async function consumeQueueInProcess() {
+async function consumeQueueInProcess(): Promise<() => void> {
+  const unsubscribes: (() => void)[] = [];
   for (const consumer of readQueueConsumers(join(PROJECT_ROOT, 'serverless.yml'))) {
     const dot = consumer.handler.lastIndexOf('.');
     const module = (await import(
@@ -45,7 +46,7 @@ async function consumeQueueInProcess() {
     )) as Record<string, (event: { Records: { body: string }[] }) => Promise<void>>;
     const handler = module[consumer.handler.slice(dot + 1)];
     if (typeof handler !== 'function') throw new Error(`${consumer.handler} is not a function`);
-    localPurgeQueue.subscribe(async (body) => {
+    const unsubscribe = localQueue(consumer.queue).subscribe(async (body) => {
       try {
         await handler({ Records: [{ body }] });
       } catch (error) {
@@ -59,7 +60,9 @@ async function consumeQueueInProcess() {
         throw error;
       }
     });
+    unsubscribes.push(unsubscribe);
   }
+  return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
 }
 
 /**
@@ -164,7 +167,7 @@ export async function startLocalService(options: LocalOptions) {
     await store.close();
     throw error;
   }
-  await consumeQueueInProcess();
+  const stopConsuming = await consumeQueueInProcess();
   const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml')).map((route) =>
     options.functionTimeoutSeconds === undefined
       ? route
@@ -177,7 +180,8 @@ export async function startLocalService(options: LocalOptions) {
     operatorKey,
     generatedOperatorKey: options.operatorKey === undefined,
     close: async () => {
-      localPurgeQueue.close();
+      stopConsuming();
+      closeLocalQueues();
       await http.close();
       await store.close();
     },
