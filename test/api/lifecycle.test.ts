@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, describe, it } from 'node:test';
-import { useDeps } from '../../lib/deps.ts';
+import { before, describe, it } from 'node:test';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
+import { movableClock } from '../support/clock.ts';
 import { checkResponse } from '../support/contract.ts';
 import { base32Decode, codeFor, freshStep } from '../support/otp.ts';
 import { type Reply, startTestService } from '../support/service.ts';
@@ -359,6 +359,7 @@ describe('lockout', () => {
   const { keys, setup, confirm, verify, status, enrolUser } = ownTenant('locks', {
     lockout: { maxFailures: 3, lockSeconds: 2 },
   });
+  const clock = movableClock();
   let locky: Awaited<ReturnType<typeof enrol>>;
   before(async () => {
     locky = await enrolUser('locky');
@@ -382,7 +383,7 @@ describe('lockout', () => {
     const seen = await status('locky');
     assert.equal(seen.body.failedAttempts, 3, 'attempts while locked are not counted');
 
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    clock.advance(2100);
     assert.deepEqual((await verify('locky', codeFor(locky.setup, 1))).body, { valid: true, method: 'totp' });
     const cleared = await status('locky');
     assert.equal(cleared.body.failedAttempts, 0);
@@ -420,10 +421,7 @@ describe('a lock lasts lockSeconds from the last counted failure', () => {
   } = ownTenant('longlocks', {
     lockout: { maxFailures: 2, lockSeconds: 600 },
   });
-  // The service's clock, moved through the one seam of lib/deps.ts; put back after.
-  let offset = 0;
-  before(() => useDeps({ use: { now: () => Date.now() + offset } }));
-  after(() => useDeps({}));
+  const clock = movableClock();
 
   it('locked until the last failure plus lockSeconds, to the second; then the right code works', async () => {
     const { setup: s } = await enrolUser('clocky');
@@ -432,10 +430,10 @@ describe('a lock lasts lockSeconds from the last counted failure', () => {
     const until = Date.parse((await status('clocky')).body.lockedUntil);
     assert.ok(until > Date.now() + 590_000, 'ten minutes');
     const codeAt = (ms: number) => codeFor(s, 0, ms);
-    offset = until - 1000 - Date.now();
+    clock.setTo(until - 1000);
     const locked = await verify('clocky', codeAt(until - 1000));
     assert.deepEqual(locked.body, { valid: false, reason: 'locked', retryAfterSeconds: 1 });
-    offset = until + 10 - Date.now();
+    clock.setTo(until + 10);
     assert.deepEqual((await verify('clocky', codeAt(until + 10))).body, { valid: true, method: 'totp' });
     assert.equal((await status('clocky')).body.lockedUntil, null);
   });
@@ -445,11 +443,12 @@ describe('disable after 100 consecutive failures', () => {
   const { keys, setup, confirm, verify, status, enrolUser } = ownTenant('disables', {
     lockout: { maxFailures: 100, lockSeconds: 1 },
   });
+  const clock = movableClock();
 
   it('disables; unlock does not lift it; a reconfigure confirmed with a new authenticator does', async () => {
     const { setup: s } = await enrolUser('dis');
     for (let i = 0; i < 100; i++) await verify('dis', '000000');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock.advance(1100);
     await freshStep();
     assert.deepEqual((await verify('dis', codeFor(s, 1))).body, { valid: false, reason: 'disabled' });
     const seen = await status('dis');

@@ -16,7 +16,7 @@ describe('the local queues (lib/queue/localQueue.ts)', () => {
       purge.send('early');
       mock.timers.tick(0);
       mock.timers.tick(1000);
-      assert.deepEqual(got, [], 'no consumer yet');
+      assert.equal(got.length, 0, 'no consumer yet');
       purge.subscribe(async (body) => void got.push(`purge:${body}`));
       const one = deliveries.subscribe(async (body) => void got.push(`a:${body}`));
       deliveries.subscribe(async (body) => void got.push(`b:${body}`));
