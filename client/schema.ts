@@ -644,7 +644,7 @@ export interface components {
       /** @description stored with each imported enrolment; the tenant's issuer by default */
       issuer?: components['schemas']['Issuer'];
       /**
-       * @description what would happen; nothing changes
+       * @description what would happen; nothing changes, audit included
        * @default false
        */
       dryRun?: boolean;
@@ -735,7 +735,7 @@ export interface components {
         } & components['schemas']['Error'];
       };
     };
-    /** @description No key, or an unknown or deleted one; nothing of the body was read. */
+    /** @description No key, a malformed Authorization header, or a key that is unknown, wrong or of a deleted tenant (one message for these three: the answer never tells whether a key exists); nothing of the body was read. The message says which of the first two, or the third. */
     Unauthorized: {
       headers: {
         'x-request-id': components['headers']['RequestId'];
@@ -746,7 +746,7 @@ export interface components {
          * @example {
          *       "error": {
          *         "code": "unauthorized",
-         *         "message": "a valid API key is required"
+         *         "message": "no API key: send the header \"Authorization: Bearer <API key>\""
          *       }
          *     }
          */
@@ -758,7 +758,7 @@ export interface components {
         } & components['schemas']['Error'];
       };
     };
-    /** @description The key lacks the scope for this route (`forbidden`), or the tenant's policy is disabled (`policy_disabled`). */
+    /** @description The key lacks the scope for this route (`forbidden`; the message names the scope it needs, or that it needs the operator key, or a tenant key), or the tenant's policy is disabled (`policy_disabled`). */
     Forbidden: {
       headers: {
         'x-request-id': components['headers']['RequestId'];
@@ -769,7 +769,7 @@ export interface components {
          * @example {
          *       "error": {
          *         "code": "forbidden",
-         *         "message": "this key may not use this route"
+         *         "message": "this route needs a key with the scope support (or admin)"
          *       }
          *     }
          */
@@ -932,8 +932,7 @@ export interface components {
          * @example {
          *       "error": {
          *         "code": "service_unavailable",
-         *         "message": "the database is unavailable",
-         *         "retry later": null
+         *         "message": "the database is unavailable, retry later"
          *       }
          *     }
          */

@@ -47,8 +47,34 @@ export class ApiError extends Error {
 }
 
 export const invalidRequest = (message: string) => new ApiError('invalid_request', message);
-export const unauthorized = () => new ApiError('unauthorized', 'a valid API key is required');
-export const forbidden = () => new ApiError('forbidden', 'this key may not use this route');
+/**
+ * Why a request has no valid key, in words that say what would fix it. A key that is
+ * well formed but unknown, wrong, or of a deleted tenant gets one message: the answer
+ * never tells whether a key or a tenant exists.
+ */
+export const unauthorized = (why: 'missing' | 'malformed' | 'rejected' = 'rejected') =>
+  new ApiError(
+    'unauthorized',
+    {
+      missing: 'no API key: send the header "Authorization: Bearer <API key>"',
+      malformed: 'the Authorization header must be "Bearer <API key>", the key in one piece',
+      rejected:
+        'the API key is not valid: check that it was copied whole, or ask an administrator for a new one',
+    }[why],
+  );
+
+/** Which key the route needs: the operator's, or a tenant key holding one of `scopes` (or admin). */
+export const forbidden = (needs: 'operator' | 'tenant' | readonly string[]) =>
+  new ApiError(
+    'forbidden',
+    needs === 'operator'
+      ? 'this route needs the operator key'
+      : needs === 'tenant'
+        ? "the operator key manages tenants only: use one of the tenant's own keys here"
+        : needs.length === 0
+          ? 'this route needs a key with the scope admin'
+          : `this route needs a key with the scope ${needs.join(' or ')} (or admin)`,
+  );
 export const noSuchRoute = () => new ApiError('not_found', 'no such route');
 export const policyDisabled = () =>
   new ApiError('policy_disabled', 'two-factor authentication is disabled for this tenant');

@@ -23,14 +23,16 @@ export const authenticate = (
       context.api.caller = { kind: 'anonymous' };
       return;
     }
-    const token = bearerToken(event.headers?.authorization);
-    if (token === undefined) throw unauthorized();
+    const header = event.headers?.authorization;
+    if (header === undefined || header.trim() === '') throw unauthorized('missing');
+    const token = bearerToken(header);
+    if (token === undefined) throw unauthorized('malformed');
     const { operatorKey, store } = deps(context.api);
     const parsed = parseApiKey(token);
     if (parsed === undefined) {
       // Not a tenant key: it may be the operator's, which may only create and read tenants.
       if (!operatorKeyMatches(token, await expectedOperatorHash(operatorKey, access))) throw unauthorized();
-      if (access !== 'operator') throw forbidden();
+      if (access !== 'operator') throw forbidden('tenant');
       context.api.caller = { kind: 'operator' };
       return;
     }
@@ -48,8 +50,9 @@ export const authenticate = (
     }
     // Admin counts only while the tenant names the key among its admin keys (records.ts).
     const admin = key.scopes.includes('admin') && (tenant.adminKeyIds?.includes(key.id) ?? true);
-    if (access === 'operator' || !(admin || key.scopes.some((s) => s !== 'admin' && access.includes(s)))) {
-      throw forbidden();
+    if (access === 'operator') throw forbidden('operator');
+    if (!(admin || key.scopes.some((s) => s !== 'admin' && access.includes(s)))) {
+      throw forbidden(access.filter((s) => s !== 'admin'));
     }
     // Only now, for an authorised caller, is a malformed user id worth an answer.
     if (userId !== undefined && !readUser) {

@@ -114,12 +114,58 @@ describe('scope matrix: every route × every kind of key', () => {
           const expected = kind === 'none' || kind === 'wrong' ? 401 : 403;
           assert.equal(reply.status, expected, where);
           assert.equal(reply.body.error.code, expected === 401 ? 'unauthorized' : 'forbidden', where);
+          // The message says what would fix it: the header, or the key this route needs.
+          const message: string = reply.body.error.message;
+          if (kind === 'none') assert.match(message, /Authorization: Bearer <API key>/, where);
+          else if (kind === 'wrong') assert.match(message, /the API key is not valid/, where);
+          else if (kind === 'operator') assert.match(message, /tenant's own keys/, where);
+          else if (ALLOWED[route.routeKey]?.includes('operator'))
+            assert.match(message, /needs the operator key/, where);
+          else {
+            const scopes = (['users', 'support'] as const).filter((s) =>
+              ALLOWED[route.routeKey]?.includes(s),
+            );
+            const named = scopes.length === 0 ? 'admin' : `${scopes.join(' or ')} \\(or admin\\)`;
+            assert.match(message, new RegExp(`needs a key with the scope ${named}$`), where);
+          }
         }
         cell++;
       }
       assert.equal(cell, KINDS.length);
     });
   }
+
+  it('a 401 tells a missing header from a malformed one, and never whether a key exists', async () => {
+    const said = async (authorization: string | undefined) => {
+      const reply = await client.call('GET', '/v1/users/enrolled', {
+        ...(authorization === undefined ? {} : { headers: { authorization } }),
+      });
+      assert.equal(reply.status, 401, reply.text);
+      return reply.body.error.message as string;
+    };
+    assert.match(await said(undefined), /^no API key/);
+    assert.match(await said(''), /^no API key/);
+    assert.match(await said(`Basic ${keys.support}`), /must be "Bearer <API key>"/);
+    assert.match(await said(`Bearer ${keys.support} extra`), /must be "Bearer <API key>"/);
+    const [, tenant, id] = (keys.support as string).split('.');
+    const gone = await client.tenant(operatorKey, 'matrix-gone');
+    assert.equal(
+      (await client.call('DELETE', '/v1/tenants/matrix-gone', { key: operatorKey, body: { reason: 'test' } }))
+        .status,
+      200,
+    );
+    const rejected = new Set([
+      await said(`Bearer ${keys.wrong}`), // no such key id
+      await said(`Bearer tfa.${tenant}.${id}.${'B'.repeat(43)}`), // a real key id, a wrong secret
+      await said(`Bearer tfa.nosuchtenant.${id}.${'B'.repeat(43)}`), // no such tenant
+      await said(`Bearer ${gone}`), // a deleted tenant's key
+      await said('Bearer not-a-key-at-all-0123456789abcdef'), // neither a tenant key nor the operator's
+    ]);
+    assert.deepEqual(
+      [...rejected],
+      ['the API key is not valid: check that it was copied whole, or ask an administrator for a new one'],
+    );
+  });
 
   it("another tenant's admin reaches only its own tenant", async () => {
     const seen = await client.call('GET', '/v1/users/enrolled', { key: keys.otherAdmin });

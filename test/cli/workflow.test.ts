@@ -248,7 +248,10 @@ describe('a support workflow with the tfa CLI', () => {
     const refused = await tfa(['keys', 'list'], { key: support });
     assert.equal(refused.code, 1);
     assert.equal(refused.stdout, '');
-    assert.match(refused.stderr, /^error: forbidden: this key may not use this route \(request \S+\)\n$/);
+    assert.match(
+      refused.stderr,
+      /^error: forbidden: this route needs a key with the scope admin \(request \S+\)\n$/,
+    );
     const unknown = await tfa(['users', 'status', 'bad user'], { key: support });
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /invalid_user_id/);
