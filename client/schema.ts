@@ -610,13 +610,17 @@ export interface components {
       /** @description the active secret is shorter than 128 bits (RFC 4226 §4), as cPanel's 80-bit ones are; null without one */
       weakSecret: boolean | null;
     };
+    /** @description A row of the user list; its fields mean what they mean in the status. */
     UserSummary: {
       userId: components['schemas']['UserId'];
-      enabled: boolean;
-      pending: boolean;
-      confirmedAt: components['schemas']['Timestamp'] | null;
-      lastVerifiedAt: components['schemas']['Timestamp'] | null;
-      lockedUntil: components['schemas']['Timestamp'] | null;
+      enabled: components['schemas']['Status']['enabled'];
+      pending: components['schemas']['Status']['pending'];
+      confirmedAt: components['schemas']['Status']['confirmedAt'];
+      lastVerifiedAt: components['schemas']['Status']['lastVerifiedAt'];
+      lockedUntil: components['schemas']['Status']['lockedUntil'];
+      disabled: components['schemas']['Status']['disabled'];
+      source: components['schemas']['Status']['source'];
+      weakSecret: components['schemas']['Status']['weakSecret'];
     };
     UserPage: {
       users: components['schemas']['UserSummary'][];
@@ -1463,7 +1467,8 @@ export interface operations {
         limit?: components['parameters']['limit'];
         /** @description Opaque, from the previous page's `nextCursor`; one of another listing or tenant, or a forged one, is `400 invalid_cursor`. */
         cursor?: components['parameters']['cursor'];
-        status?: 'enabled' | 'pending';
+        /** @description `enabled` (an active authenticator), `pending` (a live setup), `locked` (locked out now by failed attempts), `disabled` (100 consecutive failures); without it, every enrolled or pending user. */
+        status?: 'enabled' | 'pending' | 'locked' | 'disabled';
       };
       header?: never;
       path?: never;
@@ -1487,7 +1492,10 @@ export interface operations {
            *           "pending": false,
            *           "confirmedAt": "2026-11-22T20:30:00.000Z",
            *           "lastVerifiedAt": null,
-           *           "lockedUntil": null
+           *           "lockedUntil": null,
+           *           "disabled": false,
+           *           "source": "setup",
+           *           "weakSecret": false
            *         }
            *       ],
            *       "nextCursor": null

@@ -6,7 +6,7 @@ import { invalidIssuer, invalidRequest, invalidTenantId, invalidUserId } from '.
 import type { AuditQuery } from '../usecases/audit.ts';
 import type { CpanelImport } from '../usecases/importCpanel.ts';
 import type { NewKey } from '../usecases/keys.ts';
-import type { UserListQuery } from '../usecases/list.ts';
+import { USER_FILTERS, type UserFilter, type UserListQuery } from '../usecases/list.ts';
 import type { SetupRequest } from '../usecases/setup.ts';
 import type { NewTenant, TenantListQuery } from '../usecases/tenants.ts';
 import type { RawBody, RawQuery } from './types.ts';
@@ -116,8 +116,10 @@ export function tenantBody(body: RawBody): NewTenant {
 export function listQuery(query: RawQuery): UserListQuery {
   const limit = parseLimit(query.limit);
   const { status } = query;
-  if (status !== undefined && status !== 'enabled' && status !== 'pending') {
-    throw invalidRequest('status must be enabled or pending');
+  const isFilter = (value: string): value is UserFilter =>
+    (USER_FILTERS as readonly string[]).includes(value);
+  if (status !== undefined && !isFilter(status)) {
+    throw invalidRequest(`status must be one of ${USER_FILTERS.join(', ')}`);
   }
   return { limit, status, cursor: query.cursor };
 }

@@ -1,10 +1,14 @@
 import { decodeCursor, encodeCursor } from '../crypto/cursors.ts';
-import { livePending, type UserRecord, userStatus } from '../domain/user.ts';
+import { type UserRecord, userStatus } from '../domain/user.ts';
 import type { TenantContext } from './context.ts';
+
+/** What a page may be filtered to: support's questions ("who is locked out?"). */
+export const USER_FILTERS = ['enabled', 'pending', 'locked', 'disabled'] as const;
+export type UserFilter = (typeof USER_FILTERS)[number];
 
 export interface UserListQuery {
   limit: number;
-  status: 'enabled' | 'pending' | undefined;
+  status: UserFilter | undefined;
   cursor: string | undefined;
 }
 
@@ -28,10 +32,13 @@ export async function listUsers({ deps, tenant }: TenantContext, query: UserList
       : decodeCursor(keys.cursors, tenant.tenantId, USER_LIST, query.cursor);
   const now = deps.now();
   const matches = (user: UserRecord) => {
-    const enabled = user.active !== undefined;
-    const pending = livePending(user, now) !== undefined;
-    return status === 'enabled' ? enabled : status === 'pending' ? pending : enabled || pending;
+    const view = userStatus(user, tenant.settings, now);
+    if (status === undefined) return view.enabled || view.pending;
+    if (status === 'locked') return view.lockedUntil !== null;
+    return view[status];
   };
+  // Each row carries what support acts on (the lock, the disable, a weak imported
+  // secret): a page is one call, never one per user.
   const page = (users: UserRecord[], nextAfter: string | undefined) => ({
     users: users.map((user) => {
       const view = userStatus(user, tenant.settings, now);
@@ -42,6 +49,9 @@ export async function listUsers({ deps, tenant }: TenantContext, query: UserList
         confirmedAt: view.confirmedAt,
         lastVerifiedAt: view.lastVerifiedAt,
         lockedUntil: view.lockedUntil,
+        disabled: view.disabled,
+        source: view.source,
+        weakSecret: view.weakSecret,
       };
     }),
     nextCursor:

@@ -643,11 +643,14 @@ describe('listing users', () => {
     );
     assert.deepEqual(Object.keys(all[0] ?? {}).sort(), [
       'confirmedAt',
+      'disabled',
       'enabled',
       'lastVerifiedAt',
       'lockedUntil',
       'pending',
+      'source',
       'userId',
+      'weakSecret',
     ]);
     assert.deepEqual(
       (await pages(support2, '&status=enabled')).map((u) => u.userId),
@@ -714,13 +717,64 @@ describe('listing users', () => {
       400,
       'invalid_cursor',
     );
-    for (const query of ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'status=locked']) {
+    for (const query of [
+      'limit=0',
+      'limit=101',
+      'limit=abc',
+      'limit=1.5',
+      'status=asleep',
+      'status=Locked',
+    ]) {
       assertError(await client.call('GET', `/v1/users?${query}`, { key: support }), 400, 'invalid_request');
     }
   });
 
+  describe('by state (on a clock of its own: it moves it by hours)', () => {
+    const rowClock = movableClock();
+    it('rows carry the lock, the disable and a weak imported secret; locked and disabled filter', async () => {
+      const t = await tenantWith(client, operatorKey, 'rowstates', {
+        lockout: { maxFailures: 4, lockSeconds: 600 },
+      });
+      for (const id of ['dora', 'lena', 'olga']) await enrolUser(id, t.users);
+      const imported = await client.call('POST', '/v1/import/cpanel', {
+        key: t.admin,
+        body: { source: { weak: { secret: 'JBSWY3DPEHPK3PXP' } } },
+      });
+      assert.equal(imported.status, 200, imported.text);
+      // dora: 100 failures, four at a time with each lock waited out on the service's clock.
+      for (let round = 0; round < 25; round++) {
+        for (let i = 0; i < 4; i++) await verify('dora', '000000', t.users);
+        rowClock.advance(601_000);
+      }
+      for (let i = 0; i < 4; i++) await verify('lena', '000000', t.users);
+      const rows = Object.fromEntries((await pages(t.support, '')).map((u) => [u.userId, u]));
+      assert.deepEqual(
+        Object.fromEntries(
+          Object.entries(rows).map(([id, u]) => [
+            id,
+            [u.disabled, u.lockedUntil !== null, u.source, u.weakSecret],
+          ]),
+        ),
+        {
+          dora: [true, false, 'setup', false],
+          lena: [false, true, 'setup', false],
+          olga: [false, false, 'setup', false],
+          weak: [false, false, 'import', true],
+        },
+      );
+      assert.deepEqual(
+        (await pages(t.support, '&status=locked')).map((u) => u.userId),
+        ['lena'],
+      );
+      assert.deepEqual(
+        (await pages(t.support, '&status=disabled')).map((u) => u.userId),
+        ['dora'],
+      );
+    });
+  });
+
   async function pages(key: string, filter: string) {
-    const seen: { userId: string }[] = [];
+    const seen: ({ userId: string } & Record<string, any>)[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 20; page++) {
       const query: string = `/v1/users?limit=2${filter}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
