@@ -13,6 +13,9 @@ import type { components, paths } from './schema.ts';
 export type Schemas = components['schemas'];
 export type ErrorCode = Schemas['Error']['error']['code'];
 export type Scope = Schemas['Scope'];
+/** What `GET /v1/users` may be filtered to. */
+export type UserFilter = NonNullable<NonNullable<paths['/v1/users']['get']['parameters']['query']>['status']>;
+export const USER_FILTERS: readonly UserFilter[] = ['enabled', 'pending', 'locked', 'disabled'];
 
 /** An answer that is not a success: the contract's error code and message, with the request id. */
 export class TfaApiError extends Error {
@@ -97,7 +100,7 @@ export function tfaClient(options: ClientOptions) {
       delete: (id: string) => answer(api.DELETE('/v1/keys/{id}', { params: { path: { id } } })),
     },
     users: {
-      list: (query: Page & { status?: 'enabled' | 'pending' } = {}) =>
+      list: (query: Page & { status?: UserFilter } = {}) =>
         answer(api.GET('/v1/users', { params: { query } })),
       status: (userId: string) => answer(api.GET('/v1/users/{userId}', user(userId))),
       remove: (userId: string, reason?: string) =>

@@ -84,6 +84,10 @@ export function statusArea() {
   };
 }
 
+/** A moment as support reads it in a table: short, to the second, in the browser's zone. */
+export const shortTime = (iso: string) =>
+  new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+
 export const POLICY_OFF = 'The two-factor authentication security policy is disabled.';
 
 export function describe(error: unknown): string {

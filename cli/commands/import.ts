@@ -6,7 +6,10 @@ import type { Schemas } from '../../client/tfaClient.ts';
 import { type Cli, EXIT, Exit, UsageError } from '../common.ts';
 import { show, table } from '../output.ts';
 
-type Summary = Schemas['CpanelImportResult'];
+/** The API's answers merged, and the weak logins named: the ones to have re-enrol. */
+type Summary = Schemas['CpanelImportResult'] & { weakLogins: string[] };
+/** How many weak logins the text output names before it points to --json. */
+const NAMED = 20;
 
 /** `tfa import cpanel FILE`: cPanel & WHM enrolments moved here, in calls of at most 1,000 logins. */
 export function importCommand(cli: Cli): Command {
@@ -34,6 +37,7 @@ export function importCommand(cli: Cli): Command {
         dryRun,
         counts: { imported: 0, unchanged: 0, conflict: 0, invalid: 0 },
         results: [],
+        weakLogins: [],
       };
       const bar = process.stderr.isTTY
         ? new SingleBar({ stream: process.stderr, format: '{bar} {value}/{total} calls' })
@@ -51,6 +55,7 @@ export function importCommand(cli: Cli): Command {
             merged.counts[key] += answer.counts[key];
           }
           merged.results.push(...answer.results);
+          merged.weakLogins.push(...answer.results.filter((r) => r.weakSecret).map((r) => r.userId));
           bar?.increment();
         }
       } finally {
@@ -70,8 +75,14 @@ export function importCommand(cli: Cli): Command {
               notable.map((r) => [r.userId, r.outcome]),
             ),
           );
-        const weak = m.results.filter((r) => r.weakSecret).length;
-        if (weak > 0) lines.push(`${weak} with secrets under 128 bits: rotate them with a reconfigure.`);
+        const weak = m.weakLogins;
+        if (weak.length > 0) {
+          const more = weak.length > NAMED ? `, and ${weak.length - NAMED} more (--json lists them all)` : '';
+          lines.push(
+            `${weak.length} with secrets under 128 bits: ${weak.slice(0, NAMED).join(', ')}${more}.`,
+            'Have each of them reconfigure (setup with reconfigure, then confirm) to rotate the secret.',
+          );
+        }
         if (conflict > 0) lines.push('A conflict is left alone; --overwrite replaces it.');
         return lines.join('\n');
       });

@@ -1,18 +1,33 @@
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { allItems, type Schemas } from '../../client/tfaClient.ts';
+import { allItems, type Schemas, USER_FILTERS, type UserFilter } from '../../client/tfaClient.ts';
 import { bulkRemove, readFile, readReport, readUserIds } from '../bulkRemove.ts';
 import { type Cli, EXIT, Exit, integer, UsageError } from '../common.ts';
 import { fields, show, table } from '../output.ts';
 import { more } from './tenants.ts';
 
+const yesNo = (value: boolean | null) => (value === null ? null : value ? 'yes' : 'no');
+
 const userRows = (users: Schemas['UserSummary'][]) =>
   table(
-    ['USER', 'ENABLED', 'PENDING', 'CONFIRMED', 'LAST VERIFIED', 'LOCKED UNTIL'],
+    [
+      'USER',
+      'ENABLED',
+      'PENDING',
+      'DISABLED',
+      'SOURCE',
+      'WEAK SECRET',
+      'CONFIRMED',
+      'LAST VERIFIED',
+      'LOCKED UNTIL',
+    ],
     users.map((u) => [
       u.userId,
-      u.enabled ? 'yes' : 'no',
-      u.pending ? 'yes' : 'no',
+      yesNo(u.enabled),
+      yesNo(u.pending),
+      yesNo(u.disabled),
+      u.source,
+      yesNo(u.weakSecret),
       u.confirmedAt,
       u.lastVerifiedAt,
       u.lockedUntil,
@@ -30,8 +45,29 @@ const statusView = (s: Schemas['Status']) =>
     ['failed attempts', s.failedAttempts],
     ['locked until', s.lockedUntil],
     ['disabled', s.disabled ? 'yes: 100 failures in a row; a reconfigure or removal lifts it' : 'no'],
+    ['source', s.source],
+    [
+      'weak secret',
+      s.weakSecret ? 'yes: shorter than 128 bits; have the user reconfigure' : yesNo(s.weakSecret),
+    ],
     ['recovery codes left', s.recoveryCodesRemaining],
   ]);
+
+/** What an unlock did, in words; `changed` is false where the user is no better off. */
+export function unlockOutcome(before: Schemas['Status'], after: Schemas['Status']) {
+  const id = before.userId;
+  if (!before.enabled) {
+    return { changed: false, said: `${id} is not enrolled: nothing to unlock.` };
+  }
+  if (after.disabled) {
+    return {
+      changed: false,
+      said: `${before.lockedUntil ? 'Unlocked' : 'Not locked'}, but ${id} is still disabled after 100 failures: remove two-factor authentication (tfa users remove) to let the user enrol again.`,
+    };
+  }
+  if (before.lockedUntil) return { changed: true, said: `Unlocked ${id}.` };
+  return { changed: false, said: `${id} was not locked: nothing to unlock.` };
+}
 
 interface RemoveOptions {
   reason: string;
@@ -50,30 +86,28 @@ export function usersCommand(cli: Cli): Command {
   users
     .command('list')
     .description('List the users with two-factor authentication, in user-id order.')
-    .option('--status <status>', 'only enabled or only pending users')
+    .option('--status <status>', `only the users that are ${USER_FILTERS.join(', ')}`)
     .option('--all', 'every page')
     .option('--limit <n>', 'users per page (1 to 100)', integer)
     .option('--cursor <cursor>', 'the page after a previous one')
-    .action(
-      async (options: { status?: 'enabled' | 'pending'; all?: boolean; limit?: number; cursor?: string }) => {
-        if (options.status !== undefined && options.status !== 'enabled' && options.status !== 'pending') {
-          throw new UsageError('--status must be enabled or pending');
-        }
-        const client = cli.client();
-        const output = cli.output();
-        const status = options.status === undefined ? {} : { status: options.status };
-        if (options.all) {
-          const all = await allItems(
-            (cursor) => client.users.list({ ...status, limit: options.limit ?? 100, cursor }),
-            (page) => page.users,
-          );
-          show(output, { users: all }, (u) => userRows(u.users));
-          return;
-        }
-        const page = await client.users.list({ ...status, limit: options.limit, cursor: options.cursor });
-        show(output, page, (p) => userRows(p.users) + more(p.nextCursor, 'tfa users list'));
-      },
-    );
+    .action(async (options: { status?: UserFilter; all?: boolean; limit?: number; cursor?: string }) => {
+      if (options.status !== undefined && !USER_FILTERS.includes(options.status)) {
+        throw new UsageError(`--status must be one of ${USER_FILTERS.join(', ')}`);
+      }
+      const client = cli.client();
+      const output = cli.output();
+      const status = options.status === undefined ? {} : { status: options.status };
+      if (options.all) {
+        const all = await allItems(
+          (cursor) => client.users.list({ ...status, limit: options.limit ?? 100, cursor }),
+          (page) => page.users,
+        );
+        show(output, { users: all }, (u) => userRows(u.users));
+        return;
+      }
+      const page = await client.users.list({ ...status, limit: options.limit, cursor: options.cursor });
+      show(output, page, (p) => userRows(p.users) + more(p.nextCursor, 'tfa users list'));
+    });
 
   users
     .command('status')
@@ -88,11 +122,13 @@ export function usersCommand(cli: Cli): Command {
     .description('Lift the timed lock after failed attempts (not a disable).')
     .argument('<userId>')
     .action(async (userId: string) => {
-      show(
-        cli.output(),
-        await cli.client().users.unlock(userId),
-        (s) => `Unlocked ${s.userId}.\n${statusView(s)}`,
-      );
+      const client = cli.client();
+      // The state before says what the unlock did: the answer alone cannot.
+      const before = await client.users.status(userId);
+      const after = await client.users.unlock(userId);
+      const outcome = unlockOutcome(before, after);
+      show(cli.output(), after, (s) => `${outcome.said}\n${statusView(s)}`);
+      if (!outcome.changed) throw new Exit(EXIT.refused);
     });
 
   users

@@ -12,7 +12,8 @@ import { startFaultProxy } from '../support/faultProxy.ts';
 import { codeFor, freshStep } from '../support/otp.ts';
 import { runTfa, TFA_BIN } from '../support/cli.ts';
 import { startTestService } from '../support/service.ts';
-import { enrol } from '../support/users.ts';
+import { enrol, tenantWith } from '../support/users.ts';
+import { movableClock } from '../support/clock.ts';
 
 /**
  * A support shift with the `tfa` command, spawned as a person runs it, against the
@@ -116,12 +117,28 @@ describe('a support workflow with the tfa CLI', () => {
     for (let i = 0; i < 3; i++) await client.typed(panel).users.verify('locked-lou', '000000');
     const locked = await tfa(['users', 'status', 'locked-lou'], { key: support });
     assert.match(locked.stdout, /locked until:\s+20\d\d-/);
-    const unlocked = await tfaJson(['users', 'unlock', 'locked-lou'], support);
+    assert.deepEqual(
+      (await tfaJson(['users', 'list', '--status', 'locked'], support)).users.map((u: any) => u.userId),
+      ['locked-lou'],
+    );
+    const said = await tfa(['users', 'unlock', 'locked-lou'], { key: support });
+    assert.equal(said.code, 0, said.stderr);
+    assert.match(said.stdout, /^Unlocked locked-lou\.\n/);
+    const unlocked = await tfaJson(['users', 'status', 'locked-lou'], support);
     assert.equal(unlocked.lockedUntil, null);
     assert.deepEqual(await client.typed(panel).users.verify('locked-lou', codeFor(setup, 1)), {
       valid: true,
       method: 'totp',
     });
+  });
+
+  it('an unlock that changes nothing says so, and exits 1', async () => {
+    const nobody = await tfa(['users', 'unlock', 'never-enrolled'], { key: support });
+    assert.equal(nobody.code, 1, nobody.stdout + nobody.stderr);
+    assert.match(nobody.stdout, /^never-enrolled is not enrolled: nothing to unlock\.\n/);
+    const fine = await tfa(['users', 'unlock', 'alice'], { key: support });
+    assert.equal(fine.code, 1, fine.stdout + fine.stderr);
+    assert.match(fine.stdout, /^alice was not locked: nothing to unlock\.\n/);
   });
 
   it('support removes 2FA for a file of users, with a report naming each outcome', async () => {
@@ -337,7 +354,21 @@ describe('tfa import cpanel', () => {
     const human = await tfa(['import', 'cpanel', file], { key: admin });
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^Imported 2, unchanged 0, conflict 0, invalid 0\.\n/);
-    assert.match(human.stdout, /2 with secrets under 128 bits: rotate them with a reconfigure/);
+    // The weak logins are named, so that "have them reconfigure" can be followed.
+    assert.match(
+      human.stdout,
+      /\n2 with secrets under 128 bits: mona, mona@example\.com\.\nHave each of them reconfigure/,
+    );
+    assert.deepEqual((await tfaJson(['import', 'cpanel', file, '--dry-run'], admin)).weakLogins, [
+      'mona',
+      'mona@example.com',
+    ]);
+    const status = await tfa(['users', 'status', 'mona'], { key: admin });
+    assert.match(status.stdout, /source:\s+import\n/);
+    assert.match(status.stdout, /weak secret:\s+yes: shorter than 128 bits/);
+    const list = await tfa(['users', 'list'], { key: admin });
+    assert.match(list.stdout, /^USER\s+ENABLED\s+PENDING\s+DISABLED\s+SOURCE\s+WEAK SECRET\s/);
+    assert.match(list.stdout, /\nmona\s+yes\s+no\s+no\s+import\s+yes\s/);
     await freshStep();
     const code = codeFor({
       secret: secretOf.get('mona') as string,
@@ -373,5 +404,33 @@ describe('tfa import cpanel', () => {
     const run = await tfa(['import', 'cpanel', file], { key: admin });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /broken\.json/);
+  });
+});
+
+describe('tfa users unlock of a disabled user (on a clock of its own: it moves it by hours)', () => {
+  const clock = movableClock();
+
+  it('says the user is still disabled, names what lifts it, and exits 1', async () => {
+    const keys = await tenantWith(client, operatorKey, 'disabling', {
+      lockout: { maxFailures: 4, lockSeconds: 600 },
+    });
+    await enrol(client, keys.users, 'dina');
+    // 100 failures, four at a time, each lock waited out on the service's clock.
+    for (let round = 0; round < 25; round++) {
+      for (let i = 0; i < 4; i++) await client.typed(keys.users).users.verify('dina', '000000');
+      clock.advance(601_000);
+    }
+    assert.deepEqual(
+      (await tfaJson(['users', 'list', '--status', 'disabled'], keys.support)).users.map(
+        (u: any) => u.userId,
+      ),
+      ['dina'],
+    );
+    const run = await tfa(['users', 'unlock', 'dina'], { key: keys.support });
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stdout,
+      /^Not locked, but dina is still disabled after 100 failures: remove two-factor authentication \(tfa users remove\) to let the user enrol again\.\n/,
+    );
   });
 });
