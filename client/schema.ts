@@ -332,6 +332,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A browser opening the service's address is sent to the console */
+    get: operations['root'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/console/': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The console's address with a slash is sent to the console */
+    get: operations['consoleSlash'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/console': {
     parameters: {
       query?: never;
@@ -738,6 +772,15 @@ export interface components {
           };
         } & components['schemas']['Error'];
       };
+    };
+    /** @description Permanently at `/console` (served by the catch-all route). */
+    ToConsole: {
+      headers: {
+        location: '/console';
+        'x-request-id': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content?: never;
     };
     /** @description No key, a malformed Authorization header, or a key that is unknown, wrong or of a deleted tenant (one message for these three: the answer never tells whether a key exists); nothing of the body was read. The message says which of the first two, or the third. */
     Unauthorized: {
@@ -1467,7 +1510,7 @@ export interface operations {
         limit?: components['parameters']['limit'];
         /** @description Opaque, from the previous page's `nextCursor`; one of another listing or tenant, or a forged one, is `400 invalid_cursor`. */
         cursor?: components['parameters']['cursor'];
-        /** @description `enabled` (an active authenticator), `pending` (a live setup), `locked` (locked out now by failed attempts), `disabled` (100 consecutive failures); without it, every enrolled or pending user. */
+        /** @description `enabled` (an active authenticator), `pending` (a live setup), `locked` (locked out now by failed attempts, and not disabled: what unlock helps), `disabled` (100 consecutive failures); without it, every enrolled or pending user. */
         status?: 'enabled' | 'pending' | 'locked' | 'disabled';
       };
       header?: never;
@@ -1971,6 +2014,30 @@ export interface operations {
       403: components['responses']['Forbidden'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
+    };
+  };
+  root: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      308: components['responses']['ToConsole'];
+    };
+  };
+  consoleSlash: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      308: components['responses']['ToConsole'];
     };
   };
   console: {

@@ -3,7 +3,7 @@ import { accountTab } from './tabs/account.ts';
 import { auditTab } from './tabs/audit.ts';
 import { settingsTab } from './tabs/settings.ts';
 import { usersTab } from './tabs/users.ts';
-import { field, h, statusArea } from './ui.ts';
+import { describe, field, h, statusArea } from './ui.ts';
 
 /**
  * The console: WHM's Security Center › Two-Factor Authentication, on this API. The
@@ -14,15 +14,38 @@ const KEY = 'tfa.console.key';
 const app = document.getElementById('app') as HTMLElement;
 const session = document.getElementById('session') as HTMLElement;
 
-export type Tab = { name: string; render: (api: TfaClient) => HTMLElement };
+/** What a key may do, as far as the console can tell without a route that says it. */
+export type Access = 'admin' | 'support' | 'users';
+export type Tab = { name: string; render: (api: TfaClient) => HTMLElement; for: Access[] };
 const TABS: Tab[] = [
-  { name: 'Settings', render: settingsTab },
-  { name: 'Manage Users', render: usersTab },
-  { name: 'Manage My Account', render: accountTab },
-  { name: 'Audit', render: auditTab },
+  { name: 'Settings', render: settingsTab, for: ['admin'] },
+  { name: 'Manage Users', render: usersTab, for: ['admin', 'support'] },
+  { name: 'Manage My Account', render: accountTab, for: ['admin', 'support', 'users'] },
+  { name: 'Audit', render: auditTab, for: ['admin', 'support'] },
 ];
 
-function signIn() {
+/**
+ * Which tabs a key opens, found by asking: the settings answer only an admin key,
+ * the user list a support key; a key that reaches neither has the users scope.
+ */
+async function accessOf(api: TfaClient): Promise<Access> {
+  const refused = (error: unknown) => error instanceof TfaApiError && error.code === 'forbidden';
+  try {
+    await api.settings.get();
+    return 'admin';
+  } catch (error) {
+    if (!refused(error)) throw error;
+  }
+  try {
+    await api.users.list({ limit: 1 });
+    return 'support';
+  } catch (error) {
+    if (!refused(error)) throw error;
+  }
+  return 'users';
+}
+
+function signIn(said?: string) {
   const key = field('API key', h('input', { type: 'password', autocomplete: 'off', spellcheck: 'false' }));
   const status = statusArea();
   const form = h(
@@ -33,14 +56,19 @@ function signIn() {
         const value = key.control.value.trim();
         if (!value) return key.setError('Paste a tenant API key.');
         status.loading('Signing in…');
+        let access: Access;
         try {
-          await tfaClient({ url: location.origin, key: value, retry: { retries: 1 } }).settings.get();
+          access = await accessOf(tfaClient({ url: location.origin, key: value, retry: { retries: 1 } }));
         } catch (error) {
-          // A key without the admin scope may still use the tabs its scopes allow.
-          if (!(error instanceof TfaApiError && error.code === 'forbidden')) return status.error(error);
+          if (error instanceof TfaApiError && error.code === 'unauthorized') {
+            return status.error(
+              'This API key is not valid: check that it was pasted whole, or ask an administrator for a new one.',
+            );
+          }
+          return status.error(error);
         }
         sessionStorage.setItem(KEY, value);
-        render();
+        show(value, access);
       },
     },
     h('h2', {}, 'Sign in'),
@@ -51,13 +79,16 @@ function signIn() {
   );
   session.replaceChildren();
   app.replaceChildren(form);
+  if (said) status.error(said);
   key.control.focus();
 }
 
-function tabs(api: TfaClient) {
+function tabs(api: TfaClient, access: Access) {
   const list = h('div', { role: 'tablist', 'aria-label': 'Two-Factor Authentication' });
   const panel = h('div', { role: 'tabpanel', tabindex: '0' });
-  const buttons = TABS.map((tab, index) =>
+  // Only the tabs this key may use; the first of them opens.
+  const usable = TABS.filter((tab) => tab.for.includes(access));
+  const buttons = usable.map((tab, index) =>
     h(
       'button',
       { role: 'tab', type: 'button', id: `tab-${index}`, 'aria-selected': 'false', tabindex: '-1' },
@@ -70,7 +101,7 @@ function tabs(api: TfaClient) {
       button.tabIndex = i === index ? 0 : -1;
     });
     panel.setAttribute('aria-labelledby', `tab-${index}`);
-    panel.replaceChildren((TABS[index] as Tab).render(api));
+    panel.replaceChildren((usable[index] as Tab).render(api));
     if (focus) buttons[index]?.focus();
   };
   buttons.forEach((button, index) => {
@@ -95,9 +126,8 @@ function tabs(api: TfaClient) {
   return h('div', {}, list, panel);
 }
 
-function render() {
-  const key = sessionStorage.getItem(KEY);
-  if (!key) return signIn();
+/** The signed-in page: Sign out, and the tabs the key may use. */
+function show(key: string, access: Access) {
   const api = tfaClient({ url: location.origin, key });
   session.replaceChildren(
     h(
@@ -107,13 +137,29 @@ function render() {
         class: 'secondary',
         onclick: () => {
           sessionStorage.removeItem(KEY);
-          render();
+          signIn();
         },
       },
       'Sign out',
     ),
   );
-  app.replaceChildren(tabs(api));
+  app.replaceChildren(tabs(api, access));
 }
 
-render();
+/** A reload keeps the session: the key is asked again what it may do (it may be gone). */
+async function render() {
+  const key = sessionStorage.getItem(KEY);
+  if (!key) return signIn();
+  try {
+    show(key, await accessOf(tfaClient({ url: location.origin, key })));
+  } catch (error) {
+    sessionStorage.removeItem(KEY);
+    signIn(
+      error instanceof TfaApiError && error.code === 'unauthorized'
+        ? 'The API key of this session is no longer valid: sign in with another.'
+        : describe(error),
+    );
+  }
+}
+
+void render();

@@ -78,8 +78,10 @@ export function statusArea() {
       // The area is a live region: this is said once, by it.
       element.replaceChildren(h('p', { class: 'ok' }, text));
     },
+    /** An error, or a message already in words. */
     error(error: unknown) {
-      element.replaceChildren(h('p', { class: 'error', role: 'alert' }, describe(error)));
+      const text = typeof error === 'string' ? error : describe(error);
+      element.replaceChildren(h('p', { class: 'error', role: 'alert' }, text));
     },
   };
 }
@@ -93,8 +95,10 @@ export const POLICY_OFF = 'The two-factor authentication security policy is disa
 export function describe(error: unknown): string {
   if (error instanceof TfaApiError) {
     if (error.code === 'policy_disabled') return POLICY_OFF;
-    if (error.code === 'unauthorized') return 'The API key is not valid. Sign out and sign in with another.';
-    if (error.code === 'forbidden') return 'This API key may not do that: it lacks the scope.';
+    if (error.code === 'unauthorized')
+      return 'The API key is no longer valid: sign out, and sign in with another.';
+    // The API's message names the scope the action needs.
+    if (error.code === 'forbidden') return `This API key may not do that: ${error.message}.`;
     return `${error.message} (${error.code})`;
   }
   return 'The service could not be reached. Try again.';

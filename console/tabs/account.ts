@@ -1,5 +1,5 @@
 import type { Schemas, TfaClient } from '../../client/tfaClient.ts';
-import { announce, field, h, statusArea } from '../ui.ts';
+import { announce, field, h, shortTime, statusArea } from '../ui.ts';
 
 const CONFIGURE = 'Configure Two-Factor Authentication';
 
@@ -33,38 +33,89 @@ export function accountTab(api: TfaClient): HTMLElement {
     status.clear();
   });
 
+  /** The user's state first, in words that never call a locked or disabled user plainly enabled. */
   const showState = async () => {
     const state = await api.users.status(userId());
-    if (!state.enabled) {
-      stage.replaceChildren(h('p', {}, `Two-factor authentication is not configured for ${state.userId}.`));
-      return;
+    const id = state.userId;
+    const lines: HTMLElement[] = [];
+    if (state.disabled) {
+      lines.push(
+        h(
+          'p',
+          { class: 'error' },
+          `Two-factor authentication for ${id} is disabled after 100 failed codes: no code is accepted. Remove it, then ${id} configures it again.`,
+        ),
+      );
+    } else if (state.enabled && state.lockedUntil) {
+      lines.push(
+        h(
+          'p',
+          { class: 'notice' },
+          `Two-factor authentication is enabled for ${id}, but ${id} is locked out until ${shortTime(state.lockedUntil)} after failed codes (Manage Users can unlock).`,
+        ),
+      );
+    } else if (state.enabled) {
+      lines.push(h('p', { class: 'ok' }, `Two-factor authentication is enabled for ${id}.`));
+    } else if (state.pending) {
+      lines.push(
+        h('p', {}, `${id} has started to configure two-factor authentication, but not confirmed it.`),
+      );
+    } else {
+      lines.push(h('p', {}, `Two-factor authentication is not configured for ${id}.`));
     }
-    stage.replaceChildren(
-      h('p', { class: 'ok' }, `Two-factor authentication is enabled for ${state.userId}.`),
-      ...(state.weakSecret
-        ? [
-            h(
-              'p',
-              { class: 'notice' },
-              'Its key is shorter than 128 bits (imported from cPanel): reconfigure it.',
-            ),
-          ]
-        : []),
-      h(
-        'div',
-        { class: 'actions' },
+    if (state.enabled) {
+      const facts: [string, string][] = [
+        ['Configured', state.confirmedAt ? shortTime(state.confirmedAt) : '-'],
+        ['Last code', state.lastVerifiedAt ? shortTime(state.lastVerifiedAt) : 'never'],
+        ['Recovery codes left', String(state.recoveryCodesRemaining)],
+        ['From', state.source === 'import' ? 'an import' : 'setup here'],
+      ];
+      if (state.pending) facts.push(['Reconfigure', 'started, not confirmed']);
+      lines.push(h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+    }
+    if (state.weakSecret) {
+      lines.push(
+        h(
+          'p',
+          { class: 'notice' },
+          `Its key is shorter than 128 bits${state.source === 'import' ? ' (imported)' : ''}: reconfigure it.`,
+        ),
+      );
+    }
+    const actions: HTMLButtonElement[] = [];
+    if (state.enabled) {
+      actions.push(
         h(
           'button',
           { type: 'button', class: 'secondary', onclick: () => void start(true) },
           'Reconfigure Two-Factor Authentication',
         ),
+      );
+    }
+    if (state.enabled || state.pending) {
+      actions.push(
         h(
           'button',
-          { type: 'button', class: 'danger', onclick: () => askReason() },
+          { type: 'button', class: 'danger', onclick: () => askReason(state.enabled) },
           'Remove Two-Factor Authentication',
         ),
-      ),
-    );
+      );
+    }
+    stage.replaceChildren(...lines, ...(actions.length ? [h('div', { class: 'actions' }, ...actions)] : []));
+    return state;
+  };
+
+  const lookUp = async () => {
+    if (!userId()) return user.setError('Type the user to look up.');
+    user.setError('');
+    forget();
+    status.loading();
+    try {
+      await showState();
+      status.clear();
+    } catch (error) {
+      status.error(error);
+    }
   };
 
   const start = async (reconfigure: boolean) => {
@@ -151,9 +202,16 @@ export function accountTab(api: TfaClient): HTMLElement {
     );
   };
 
-  const askReason = () => {
+  const askReason = (enabled: boolean) => {
     const reason = field('Reason', h('input', { autocomplete: 'off', maxlength: '256' }));
     stage.replaceChildren(
+      h(
+        'p',
+        {},
+        enabled
+          ? `${userId()} signs in with the password alone until they configure it again.`
+          : 'The setup that was started is cancelled; nothing else changes.',
+      ),
       h(
         'form',
         {
@@ -184,6 +242,18 @@ export function accountTab(api: TfaClient): HTMLElement {
   };
 
   const configureButton = h('button', { type: 'submit' }, CONFIGURE);
+  const lookUpButton = h(
+    'button',
+    { type: 'button', class: 'secondary', onclick: () => void lookUp() },
+    'Look Up',
+  );
+  // Enter in the User field looks the user up: enrolling is only ever the explicit button.
+  user.control.addEventListener('keydown', (event) => {
+    if ((event as KeyboardEvent).key === 'Enter') {
+      event.preventDefault();
+      void lookUp();
+    }
+  });
   const form = h(
     'form',
     {
@@ -194,11 +264,10 @@ export function accountTab(api: TfaClient): HTMLElement {
         if (configureButton.dataset.step === 'confirm') return confirm();
         status.loading();
         try {
-          const state = await api.users.status(userId());
-          if (state.enabled) {
-            await showState();
-            status.clear();
-          } else await start(false);
+          // Already enabled: say so and offer Reconfigure, never replace it unasked.
+          const state = await showState();
+          if (state.enabled) status.clear();
+          else await start(false);
         } catch (error) {
           status.error(error);
         }
@@ -206,7 +275,7 @@ export function accountTab(api: TfaClient): HTMLElement {
     },
     user.element,
     pendingArea,
-    h('div', { class: 'actions' }, configureButton),
+    h('div', { class: 'actions' }, lookUpButton, configureButton),
   );
   return h('section', {}, h('h2', {}, 'Manage My Account'), form, stage, status.element);
 }

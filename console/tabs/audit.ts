@@ -1,5 +1,5 @@
 import { type Schemas, type TfaClient } from '../../client/tfaClient.ts';
-import { dataTable, field, h, statusArea } from '../ui.ts';
+import { dataTable, field, h, shortTime, statusArea } from '../ui.ts';
 
 /** Audit: one user's history, newest first, a page at a time. */
 export function auditTab(api: TfaClient): HTMLElement {
@@ -14,6 +14,7 @@ export function auditTab(api: TfaClient): HTMLElement {
     'Reason',
   ]);
   table.hidden = true;
+  table.classList.add('audit');
   const more = h('button', { type: 'button', class: 'secondary' }, 'More');
   more.hidden = true;
   let cursor: string | undefined;
@@ -39,6 +40,8 @@ export function auditTab(api: TfaClient): HTMLElement {
     }
   };
   more.addEventListener('click', () => load(true));
+  // The newest events of the tenant at once: the question is usually "what just happened?".
+  void load(false);
 
   return h(
     'section',
@@ -61,10 +64,15 @@ const row = (e: Schemas['AuditEvent']) =>
   h(
     'tr',
     {},
-    h('td', {}, new Date(e.at).toLocaleString()),
+    h('td', { class: 'when' }, shortTime(e.at)),
     h('td', {}, e.action),
     h('td', {}, e.userId ?? '—'),
     h('td', {}, e.outcome),
-    h('td', {}, e.actor.name),
+    h('td', {}, actorWords(e.actor)),
     h('td', {}, e.reason ?? ''),
   );
+
+/** Who did it: a key by its name, or the operator. */
+function actorWords(actor: Schemas['AuditEvent']['actor']): string {
+  return actor.keyId === 'operator' ? 'by the operator' : `by key ${actor.name}`;
+}

@@ -7,7 +7,10 @@ export function settingsTab(api: TfaClient): HTMLElement {
   const root = h('section', {}, h('h2', {}, 'Settings'), status.element);
   status.loading();
   api.settings.get().then(
-    (settings) => root.append(form(api, settings)),
+    (settings) => {
+      status.clear();
+      root.append(form(api, settings));
+    },
     (error) => status.error(error),
   );
   return root;
@@ -82,10 +85,10 @@ function form(api: TfaClient, current: Schemas['Settings']) {
       status.ok('Settings saved.');
     } catch (error) {
       // The API names the field in its message: the message goes beside that field.
-      const target = error instanceof TfaApiError ? fieldOf(error, all) : undefined;
-      if (target) {
-        target.setError(error instanceof Error ? error.message : '');
-        target.control.focus();
+      const named = error instanceof TfaApiError ? fieldOf(error, all) : undefined;
+      if (named) {
+        named.field.setError(named.message);
+        named.field.control.focus();
         status.clear();
       } else status.error(error);
     }
@@ -118,18 +121,42 @@ function form(api: TfaClient, current: Schemas['Settings']) {
 }
 
 type Field = ReturnType<typeof field>;
-function fieldOf(error: TfaApiError, all: Record<string, Field>): Field | undefined {
-  if (error.code === 'invalid_issuer') return all.issuer;
-  const names: [RegExp, keyof typeof all][] = [
-    [/algorithm/, 'algorithm'],
-    [/digits/, 'digits'],
-    [/period/, 'period'],
-    [/window/, 'window'],
-    [/maxFailures/, 'maxFailures'],
-    [/lockSeconds/, 'lockSeconds'],
-    [/setupTtlSeconds/, 'setupTtl'],
-    [/policy/, 'policy'],
-    [/issuer/, 'issuer'],
-  ];
-  return all[names.find(([pattern]) => pattern.test(error.message))?.[1] ?? ''];
+type Fields = Record<
+  | 'issuer'
+  | 'policy'
+  | 'algorithm'
+  | 'digits'
+  | 'period'
+  | 'window'
+  | 'maxFailures'
+  | 'lockSeconds'
+  | 'setupTtl',
+  Field
+>;
+
+/** The API's name of each setting (its messages start with it), and the form's field. */
+const API_NAMES: [string, keyof Fields][] = [
+  ['totp.algorithm', 'algorithm'],
+  ['totp.digits', 'digits'],
+  ['totp.period', 'period'],
+  ['totp.window', 'window'],
+  ['lockout.maxFailures', 'maxFailures'],
+  ['lockout.lockSeconds', 'lockSeconds'],
+  ['setupTtlSeconds', 'setupTtl'],
+  ['policy', 'policy'],
+  ['issuer', 'issuer'],
+];
+
+/**
+ * The field an error is about, and its message in the field's own words: the API says
+ * `lockout.lockSeconds must be an integer from 1 to 86400`, the admin reads
+ * "Lock (seconds) must be a whole number from 1 to 86400".
+ */
+export function fieldOf(error: TfaApiError, all: Fields): { field: Field; message: string } | undefined {
+  const found = API_NAMES.find(([name]) => error.message.startsWith(name));
+  const key = error.code === 'invalid_issuer' ? 'issuer' : found?.[1];
+  if (key === undefined) return undefined;
+  const label = all[key].element.querySelector('label')?.textContent ?? key;
+  const rest = found ? error.message.slice(found[0].length) : ` ${error.message.replace(/^issuer\s*/, '')}`;
+  return { field: all[key], message: `${label}${rest.replace('an integer', 'a whole number')}` };
 }

@@ -129,7 +129,15 @@ export function usersTab(api: TfaClient): HTMLElement {
       {},
       h('th', { scope: 'row', id }, user.userId),
       h('td', {}, stateWords(user)),
-      h('td', {}, isLocked(user) ? `Locked until ${shortTime(user.lockedUntil as string)}` : 'Not locked'),
+      h(
+        'td',
+        {},
+        user.disabled
+          ? '—'
+          : isLocked(user)
+            ? `Locked until ${shortTime(user.lockedUntil as string)}`
+            : 'Not locked',
+      ),
       h('td', {}, h('div', { class: 'row-actions' }, ...buttons, note)),
     );
     return tr;

@@ -34,7 +34,8 @@ export async function listUsers({ deps, tenant }: TenantContext, query: UserList
   const matches = (user: UserRecord) => {
     const view = userStatus(user, tenant.settings, now);
     if (status === undefined) return view.enabled || view.pending;
-    if (status === 'locked') return view.lockedUntil !== null;
+    // Locked: what Unlock helps. A disabled user is disabled, whatever its lock.
+    if (status === 'locked') return view.lockedUntil !== null && !view.disabled;
     return view[status];
   };
   // Each row carries what support acts on (the lock, the disable, a weak imported

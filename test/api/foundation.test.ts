@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { checkResponse } from '../support/contract.ts';
 import { type Reply, startTestService } from '../support/service.ts';
 import { assertError } from '../support/users.ts';
 
@@ -51,6 +52,20 @@ describe('every answer in the contract shape', () => {
       assert.equal(reply.headers.get('x-request-id'), 'lost-1', `${method} ${path}`);
       assertSecured(reply);
     }
+  });
+
+  it('a browser opening / or /console/ is sent to /console; other methods there are 404', async () => {
+    for (const path of ['/', '/console/']) {
+      const reply = await fetch(`${service.url}${path}`, { redirect: 'manual' });
+      assert.equal(reply.status, 308, path);
+      assert.equal(reply.headers.get('location'), '/console');
+      checkResponse('GET', path, reply.status, reply.headers, undefined, await reply.text());
+      assertSecured({ headers: reply.headers } as Reply);
+      assertError(await client.call('POST', path), 404, 'not_found');
+    }
+    const page = await client.call('GET', '/');
+    assert.equal(page.status, 200, 'followed, it is the console');
+    assert.match(page.text, /<title>Two-Factor Authentication<\/title>/);
   });
 
   it('authentication comes first: without a valid key, 401 whatever the body', async () => {

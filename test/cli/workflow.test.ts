@@ -167,6 +167,17 @@ describe('a support workflow with the tfa CLI', () => {
     assert.equal((await client.typed(support).users.status('alice')).enabled, false);
   });
 
+  it('without --report, the report is tfa-remove-<time>.csv in the current folder, which git ignores', async () => {
+    const file = join(work, 'one.txt');
+    writeFileSync(file, 'never-there\n');
+    const run = await tfa(['users', 'remove', '--from-file', file, '--reason', 'tidy'], { key: support });
+    assert.equal(run.code, 0, run.stderr);
+    const name = /report: (tfa-remove-[0-9TZ-]+\.csv)\n/.exec(run.stderr)?.[1];
+    assert.ok(name && existsSync(join(work, name)), run.stderr);
+    // The pattern of .gitignore covers it: a report in the project folder is never committed.
+    await promisify(execFile)('git', ['check-ignore', '-q', '--no-index', name], { cwd: PROJECT_ROOT });
+  });
+
   it('Ctrl-C writes the report; --resume skips what it shows as done', async () => {
     const many = Array.from({ length: 24 }, (_, i) => `staff${String(i).padStart(2, '0')}`);
     for (const userId of many) await enrol(client, panel, userId);

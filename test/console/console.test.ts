@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +8,19 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 import { codeFor, freshStep } from '../support/otp.ts';
 import { startTestService } from '../support/service.ts';
+import { movableClock } from '../support/clock.ts';
+import { enrol, tenantWith } from '../support/users.ts';
 
 // Callbacks of page.evaluate() run in the page: they reach its globals through
 // globalThis, since this file is type-checked for Node.js.
 
 /**
  * The console in Debian's Chromium, driven by playwright-core, against the real
- * local service: a whole enrolment with the code computed from the key the page
- * shows, the user disabled from Manage Users, the audit of it, and an axe-core check
- * and a screenshot (test-artifacts/, not committed) of every tab.
+ * local service and a tenant with users in every state (enrolled, pending, locked,
+ * disabled after 100 failures, imported with a weak secret): a whole enrolment with
+ * the code computed from the key the page shows, each row offering only what fits
+ * its state, the audit, the tabs a key's scopes allow, an axe-core check of every
+ * tab, and the screenshots of docs/ (at 1280 and 420 px wide, so they cannot go stale).
  */
 
 const CHROMIUM = process.env.TFA_CHROMIUM ?? '/usr/bin/chromium';
@@ -30,7 +34,9 @@ const FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const ARTIFACTS = join(PROJECT_ROOT, 'test-artifacts');
+const SCREENSHOTS = join(PROJECT_ROOT, 'docs');
+const WIDE = { width: 1280, height: 900 };
+const NARROW = { width: 420, height: 900 };
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const service = await startTestService();
@@ -38,18 +44,35 @@ const { client, operatorKey } = service;
 let browser: Browser;
 let page: Page;
 let admin: string;
+let support: string;
+let panel: string;
 const consoleErrors: string[] = [];
+const clock = movableClock();
 
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  admin = await client.tenant(operatorKey, 'console-host', 'Console Hosting');
+  const keys = await tenantWith(client, operatorKey, 'console-host', {
+    issuer: 'Console Hosting',
+    lockout: { maxFailures: 4, lockSeconds: 600 },
+  });
+  ({ admin, support, users: panel } = keys);
+  const users = client.typed(panel).users;
+  await users.setup('bob');
+  for (const id of ['dora', 'lena', 'olga']) await enrol(client, panel, id);
+  await client.typed(admin).importCpanel({ source: { wendy: { secret: 'JBSWY3DPEHPK3PXP' } } });
+  // dora: 100 failed codes, four at a time, each lock waited out on the service's clock.
+  for (let round = 0; round < 25; round++) {
+    for (let i = 0; i < 4; i++) await users.verify('dora', '000000');
+    clock.advance(601_000);
+  }
+  clock.setTo(Date.now());
+  for (let i = 0; i < 4; i++) await users.verify('lena', '000000');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: FLAGS,
     headless: true,
     env: { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'tfa-chromium-')) },
   });
-  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  page = await browser.newPage({ viewport: WIDE });
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
@@ -71,10 +94,33 @@ async function accessible(name: string) {
       .map((v: any) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target).join(' ')})`);
   });
   assert.deepEqual(violations, [], `${name}: ${violations.join('\n')}`);
-  await page.screenshot({
-    path: join(ARTIFACTS, `console-${name.toLowerCase().replaceAll(' ', '-')}.png`),
-    fullPage: true,
-  });
+  const file = `console-${name.toLowerCase().replaceAll(' ', '-')}`;
+  await page.screenshot({ path: join(SCREENSHOTS, `${file}.png`), fullPage: true });
+  await page.setViewportSize(NARROW);
+  await page.screenshot({ path: join(SCREENSHOTS, `${file}-narrow.png`), fullPage: true });
+  await page.setViewportSize(WIDE);
+}
+
+/** Each cell of `cells` (a user row's, or an audit date: a reason may wrap) lays its text out on one line at 1280 px. */
+async function oneLineRows(cells = 'table.users tbody tr:not(.row-form) > :not(:last-child)') {
+  const lines = await page.locator(cells).evaluateAll((all) =>
+    all.map((cell) => {
+      const range = (globalThis as any).document.createRange();
+      range.selectNodeContents(cell);
+      const tops = new Set([...range.getClientRects()].map((r: any) => Math.round(r.top)));
+      return tops.size;
+    }),
+  );
+  assert.ok(lines.length > 0);
+  assert.ok(Math.max(...lines) <= 1, `lines per cell: ${lines}`);
+}
+
+/** The names of the actions a user's row offers. */
+async function actionsOf(userId: string) {
+  return page
+    .getByRole('row', { name: new RegExp(`^${userId}\\b`) })
+    .getByRole('button')
+    .allInnerTexts();
 }
 
 describe('the console', () => {
@@ -93,14 +139,22 @@ describe('the console', () => {
     await accessible('Sign in');
   });
 
-  it('signs in with a pasted key, kept in session storage only', async () => {
+  it('signs in with a pasted key, kept in session storage only; a wrong key is told what to do', async () => {
     await page.getByLabel('API key').fill('tfa.console-host.nope.nope');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').waitFor();
-    assert.match(await page.getByRole('alert').innerText(), /not valid/);
+    const said = await page.getByRole('alert').innerText();
+    assert.match(said, /not valid: check that it was pasted whole/);
+    assert.doesNotMatch(said, /Sign out/, 'there is no Sign out on this page');
     await page.getByLabel('API key').fill(admin);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await tab('Settings').waitFor();
+    assert.deepEqual(await page.getByRole('tab').allInnerTexts(), [
+      'Settings',
+      'Manage Users',
+      'Manage My Account',
+      'Audit',
+    ]);
     assert.equal(
       await page.evaluate(() => (globalThis as any).sessionStorage.getItem('tfa.console.key')),
       admin,
@@ -109,17 +163,29 @@ describe('the console', () => {
     assert.ok(!(await page.evaluate(() => (globalThis as any).document.cookie)).includes('tfa'));
   });
 
-  it('Settings: saves the issuer, shows WHM’s message when the policy is off, and the API’s message by its field', async () => {
+  it('Settings: what the service holds, no stale Loading; messages in the field’s words', async () => {
     await tab('Settings').click();
     await page.getByLabel('Issuer').waitFor();
+    assert.equal(await page.getByText('Loading…').count(), 0, 'Loading… is gone once loaded');
+    assert.equal(await page.getByLabel('Issuer').inputValue(), 'Console Hosting');
+    assert.equal(await page.getByLabel('Lock (seconds)').inputValue(), '600');
     await accessible('Settings');
     await page.getByLabel('Issuer').fill('Console: Hosting');
     await page.getByRole('button', { name: 'Save' }).click();
-    const issuerError = page.locator(`#${await page.getByLabel('Issuer').getAttribute('id')}-error`);
-    await issuerError.filter({ hasText: /issuer must be/ }).waitFor();
+    const errorOf = async (label: string) =>
+      page.locator(`#${await page.getByLabel(label).getAttribute('id')}-error`);
+    await (await errorOf('Issuer')).filter({ hasText: /^Issuer must be/ }).waitFor();
     assert.equal(await page.getByLabel('Issuer').getAttribute('aria-invalid'), 'true');
 
     await page.getByLabel('Issuer').fill('Console Hosting EU');
+    await page.getByLabel('Lock (seconds)').fill('0');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await (
+      await errorOf('Lock (seconds)')
+    )
+      .filter({ hasText: /^Lock \(seconds\) must be a whole number from 1 to 86400$/ })
+      .waitFor();
+    await page.getByLabel('Lock (seconds)').fill('600');
     await page.getByLabel('Policy').selectOption('disabled');
     await page.getByText('The two-factor authentication security policy is disabled.').waitFor();
     await page.getByLabel('Policy').selectOption('enabled');
@@ -128,8 +194,29 @@ describe('the console', () => {
     assert.equal((await client.typed(admin).settings.get()).issuer, 'Console Hosting EU');
   });
 
-  it('Manage My Account: a whole enrolment, with the code computed from the key on the page', async () => {
+  it('Manage My Account: looking a user up shows its state first, and starts nothing', async () => {
     await tab('Manage My Account').click();
+    const lookUp = async (userId: string) => {
+      await page.getByLabel('User').fill(userId);
+      await page.getByRole('button', { name: 'Look Up' }).click();
+      return page.locator('section p').filter({ hasText: userId }).first().innerText();
+    };
+    assert.match(await lookUp('dora'), /disabled after 100 failed codes/);
+    assert.match(await lookUp('lena'), /enabled for lena, but lena is locked out until/);
+    assert.match(await lookUp('wendy'), /enabled for wendy\./);
+    await page.getByText('Its key is shorter than 128 bits (imported): reconfigure it.').waitFor();
+    assert.match(await lookUp('carl'), /not configured for carl/);
+    // Enter in the User field looks up too.
+    await page.getByLabel('User').fill('olga');
+    await page.getByLabel('User').press('Enter');
+    await page.getByText('Two-factor authentication is enabled for olga.').waitFor();
+    for (const id of ['dora', 'lena', 'wendy', 'carl', 'olga']) {
+      assert.equal((await client.typed(support).users.status(id)).pending, false, `${id}: no setup started`);
+    }
+    assert.equal(await page.getByRole('img', { name: /QR code/ }).count(), 0);
+  });
+
+  it('Manage My Account: a whole enrolment, with the code computed from the key on the page', async () => {
     await page.getByLabel('User').fill('alice');
     await freshStep();
     await page.getByRole('button', { name: 'Configure Two-Factor Authentication' }).click();
@@ -165,33 +252,102 @@ describe('the console', () => {
     assert.ok(await page.getByRole('button', { name: 'Remove Two-Factor Authentication' }).isVisible());
   });
 
-  it('Manage Users: finds the user, and disables 2FA with a reason', async () => {
-    await client.typed(admin).users.setup('bob');
+  it('Manage Users: each row offers only what fits its state, on one line, in one call a page', async () => {
+    service.storeProxy.clear();
     await tab('Manage Users').click();
-    const row = page.getByRole('row', { name: /alice/ });
-    await row.waitFor();
-    assert.match(await row.innerText(), /Enabled/);
-    assert.match(await page.getByRole('row', { name: /bob/ }).innerText(), /setup pending/);
+    await page.getByRole('row', { name: /^wendy\b/ }).waitFor();
+    const text = async (userId: string) =>
+      page.getByRole('row', { name: new RegExp(`^${userId}\\b`) }).innerText();
+    assert.match(await text('alice'), /Enabled\s+Not locked/);
+    assert.match(await text('bob'), /Setup pending/);
+    assert.match(await text('dora'), /Disabled after 100 failed codes/);
+    assert.match(await text('lena'), /Enabled\s+Locked until/);
+    assert.match(await text('wendy'), /Enabled, weak imported key/);
+    assert.deepEqual(await actionsOf('alice'), ['Disable']);
+    assert.deepEqual(await actionsOf('bob'), ['Disable']);
+    assert.deepEqual(await actionsOf('dora'), ['Disable'], 'no Unlock that changes nothing');
+    assert.deepEqual(await actionsOf('lena'), ['Unlock', 'Disable']);
+    // The page's statuses came with the list: no read per user.
+    const reads = service.storeProxy.seen.filter((r) => r.target.endsWith('GetItem')).length;
+    assert.ok(reads <= 3, `${reads} item reads for the page`);
+    await oneLineRows();
     await accessible('Manage Users');
-    await row.getByRole('button', { name: 'Disable' }).click();
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByText('Give a reason').waitFor();
-    await page.getByLabel('Reason').fill('lost phone, ticket 4711');
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByText('Two-factor authentication disabled for alice.').waitFor();
-    assert.equal((await client.typed(admin).users.status('alice')).enabled, false);
-    assert.equal(await page.getByRole('row', { name: /alice/ }).count(), 0);
+
+    const onlyRow = (userId: string) =>
+      page.waitForFunction((id) => {
+        const rows = (globalThis as any).document.querySelectorAll('table.users tbody tr');
+        return rows.length === 1 && rows[0].querySelector('th')?.textContent === id;
+      }, userId);
+    await page.getByLabel('Show').selectOption('locked');
+    await onlyRow('lena');
+    await page.getByLabel('Show').selectOption('disabled');
+    await onlyRow('dora');
+    await page.getByLabel('Show').selectOption('');
+    await page.getByLabel('Find user').fill('lena');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await onlyRow('lena');
+
+    await page
+      .getByRole('row', { name: /^lena\b/ })
+      .getByRole('button', { name: 'Unlock' })
+      .click();
+    await page
+      .getByRole('row', { name: /^lena\b/ })
+      .getByText('Unlocked lena.')
+      .waitFor();
+    assert.deepEqual(await actionsOf('lena'), ['Disable']);
+    assert.equal((await client.typed(support).users.status('lena')).lockedUntil, null);
   });
 
-  it('Audit: the user’s history, newest first, shows the removal and its reason', async () => {
+  it('Manage Users: Disable asks for a reason under the row, and says what it does to that user', async () => {
+    await page.getByRole('button', { name: 'First page' }).click();
+    await page
+      .getByRole('row', { name: /^bob\b/ })
+      .getByRole('button', { name: 'Disable' })
+      .click();
+    const form = page.getByRole('form', { name: 'Disable two-factor authentication for bob' });
+    assert.match(await form.innerText(), /The pending setup is cancelled\. bob never completed it/);
+    await form.getByRole('button', { name: 'Cancel' }).click();
+
+    await page
+      .getByRole('row', { name: /^alice\b/ })
+      .getByRole('button', { name: 'Disable' })
+      .click();
+    const aliceForm = page.getByRole('form', { name: 'Disable two-factor authentication for alice' });
+    assert.match(await aliceForm.innerText(), /alice signs in with the password alone/);
+    // The form is the row right under alice's.
+    assert.equal(
+      await page
+        .getByRole('row', { name: /^alice\b/ })
+        .evaluate((row) => (row as any).nextElementSibling?.className),
+      'row-form',
+    );
+    await aliceForm.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Give a reason').waitFor();
+    await page.getByLabel('Reason').fill('lost phone, ticket 4711');
+    await aliceForm.getByRole('button', { name: 'Confirm' }).click();
+    await page
+      .getByRole('row', { name: /^alice\b/ })
+      .getByText('Two-factor authentication disabled for alice.')
+      .waitFor();
+    assert.equal((await client.typed(admin).users.status('alice')).enabled, false);
+    assert.deepEqual(await actionsOf('alice'), [], 'nothing left to disable');
+  });
+
+  it('Audit: the newest events on opening, “by key”, dates on one line; a user’s history', async () => {
     await tab('Audit').click();
-    await page.getByLabel('User').fill('alice');
-    await page.getByRole('button', { name: 'Show' }).click();
+    // Loaded without asking (dora's failures, on the moved clock, are the newest).
     const rows = page.getByRole('row');
     await rows.nth(1).waitFor();
-    const first = await rows.nth(1).innerText();
-    assert.match(first, /remove/);
-    assert.match(first, /lost phone, ticket 4711/);
+    assert.match(await rows.nth(1).innerText(), /\tby key users\t/);
+    await oneLineRows('table.audit td.when');
+    await page.getByLabel('User').fill('alice');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'lost phone, ticket 4711' })
+      .filter({ hasText: 'by key bootstrap' })
+      .waitFor();
     assert.match(await rows.last().innerText(), /setup/);
     await accessible('Audit');
   });
@@ -215,8 +371,24 @@ describe('the console', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API key').waitFor();
     assert.equal(await page.evaluate(() => (globalThis as any).sessionStorage.length), 0);
+  });
+
+  it('a support key sees only the tabs its scope allows, starting with Manage Users; a users key, its account', async () => {
+    for (const [key, expected] of [
+      [support, ['Manage Users', 'Manage My Account', 'Audit']],
+      [panel, ['Manage My Account']],
+    ] as const) {
+      await page.getByLabel('API key').fill(key);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await tab(expected[0]).waitFor();
+      assert.deepEqual(await page.getByRole('tab').allInnerTexts(), expected);
+      assert.equal(await tab(expected[0]).getAttribute('aria-selected'), 'true');
+      assert.equal(await page.getByText(/lacks the scope/).count(), 0);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API key').waitFor();
+    }
     assert.deepEqual(
-      consoleErrors.filter((e) => !/401|422|400/.test(e)),
+      consoleErrors.filter((e) => !/401|403|422|400/.test(e)),
       [],
       'no script error, no CSP refusal',
     );

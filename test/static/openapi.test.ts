@@ -24,10 +24,10 @@ describe('openapi.yaml', () => {
   it('gives every operation an id, an example of its success, and, unless public, the answers of a refused key', () => {
     for (const [path, item] of Object.entries<any>(SPEC.paths)) {
       for (const [method, operation] of Object.entries<any>(item)) {
-        if (method === 'parameters') continue;
+        if (method === 'parameters' || method.startsWith('x-')) continue;
         const where = `${method} ${path}`;
         assert.ok(operation.operationId, where);
-        const success = Object.entries<any>(operation.responses).find(([status]) => status.startsWith('2'));
+        const success = Object.entries<any>(operation.responses).find(([status]) => /^[23]/.test(status));
         assert.ok(success, where);
         const media = success[1].content?.['application/json'];
         if (media && operation.operationId !== 'newRecoveryCodes') {
@@ -45,6 +45,7 @@ describe('openapi.yaml', () => {
   it('each error answer names only codes of its status, and together they are the whole catalogue', () => {
     const seen = new Set<string>();
     for (const [name, response] of Object.entries<any>(SPEC.components.responses)) {
+      if (!response.content) continue; // not an error: the redirect to the console
       const code = response.content['application/json'].schema.properties.error.properties.code;
       const codes: string[] = code.enum ?? [code.const];
       const statuses = new Set(codes.map((c) => ERROR_STATUS[c as keyof typeof ERROR_STATUS]));
