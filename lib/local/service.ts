@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalKeyVault } from '../crypto/localKeyVault.ts';
@@ -63,6 +63,40 @@ async function consumeQueueInProcess(): Promise<() => void> {
     unsubscribes.push(unsubscribe);
   }
   return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
+}
+
+/**
+ * One local server per data folder: the embedded store's files cannot be shared, and a
+ * second server on them would die deep inside the store ("Database is closed"). The
+ * claim is a file naming the process; one left by a process that is gone is taken over.
+ */
+function claimDataDir(dataDir: string): () => void {
+  const file = join(dataDir, 'in-use.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) {
+      throw new Error(
+        `the data folder ${dataDir} is in use by another local server (process ${pid}): stop that one, or start this one with another folder in TFA_DATA_DIR`,
+      );
+    }
+    rmSync(file, { force: true });
+  }
+  throw new Error(`cannot claim the data folder ${dataDir}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -134,9 +168,16 @@ export async function startLocalService(options: LocalOptions) {
   // Made (or checked: owner-only) now, so that a key file others can read stops the start.
   if (kekFile && !options.kms) LocalKeyVault.fromFile(kekFile);
 
-  const store = options.storeEndpoint
-    ? { endpoint: options.storeEndpoint, close: async () => undefined }
-    : await startEmbeddedStore(dataDir ? join(dataDir, 'dynamodb') : undefined);
+  const release = dataDir && !options.storeEndpoint ? claimDataDir(dataDir) : () => undefined;
+  let store: { endpoint: string; close: () => Promise<void> };
+  try {
+    store = options.storeEndpoint
+      ? { endpoint: options.storeEndpoint, close: async () => undefined }
+      : await startEmbeddedStore(dataDir ? join(dataDir, 'dynamodb') : undefined);
+  } catch (error) {
+    release();
+    throw error;
+  }
 
   const operatorKey = options.operatorKey ?? `tfa-operator-${randomBytes(32).toString('base64url')}`;
   const vault = options.kms
@@ -165,6 +206,7 @@ export async function startLocalService(options: LocalOptions) {
     await checkStartup(deps, store.endpoint);
   } catch (error) {
     await store.close();
+    release();
     throw error;
   }
   const stopConsuming = await consumeQueueInProcess();
@@ -184,6 +226,7 @@ export async function startLocalService(options: LocalOptions) {
       closeLocalQueues();
       await http.close();
       await store.close();
+      release();
     },
   };
 }

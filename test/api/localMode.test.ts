@@ -135,6 +135,27 @@ describe('local mode refuses to start unsafely, and says why', () => {
     assert.match(output, /kek\.key is readable by others \(mode 0644\)/);
   });
 
+  it('a data folder another local server is using: says so and names TFA_DATA_DIR; a stale claim is taken over', async () => {
+    const dir = freshDir();
+    const first = await startLocalService({ dataDir: dir, port: 0, operatorKey: 'o'.repeat(40) });
+    try {
+      const second = await start({ TFA_DATA_DIR: dir, TFA_OPERATOR_KEY: 'o'.repeat(40) });
+      assert.equal(second.code, 1, second.output);
+      assert.match(
+        second.output,
+        new RegExp(
+          `^cannot start: the data folder ${dir} is in use by another local server \\(process ${process.pid}\\): .*TFA_DATA_DIR\n$`,
+        ),
+      );
+    } finally {
+      await first.close();
+    }
+    // A claim left by a process that is gone (killed, say) does not block the next start.
+    writeFileSync(join(dir, 'in-use.pid'), '999999999\n');
+    const again = await start({ TFA_DATA_DIR: dir, TFA_OPERATOR_KEY: 'o'.repeat(40) });
+    assert.match(again.output, /listening on/);
+  });
+
   it('tightens an existing data directory to 0700 and the files of the store to 0600', async () => {
     const dir = freshDir();
     chmodSync(dir, 0o755);
