@@ -11,7 +11,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Is the service up (no key) */
+    /**
+     * Is the service up (no key)
+     * @description Answers 200 while the function runs; it reads nothing and needs no key, so a load balancer or a monitor may call it freely.
+     */
     get: operations['health'];
     put?: never;
     post?: never;
@@ -28,10 +31,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Live tenants in tenant-id order (operator key); a deleted one is not listed */
+    /**
+     * Live tenants in tenant-id order (operator key); a deleted one is not listed
+     * @description Reads an index, eventually consistent in AWS: a tenant just created may take a moment to appear. Pages with `limit` and `cursor`.
+     */
     get: operations['listTenants'];
     put?: never;
-    /** Create a tenant and its bootstrap admin key (operator key) */
+    /**
+     * Create a tenant and its bootstrap admin key (operator key)
+     * @description Makes the tenant, its data key (sealed by KMS) and one admin key named `bootstrap`, whose secret is in this answer only. The issuer defaults to the tenant id.
+     */
     post: operations['createTenant'];
     delete?: never;
     options?: never;
@@ -52,11 +61,17 @@ export interface paths {
       };
       cookie?: never;
     };
-    /** Read a tenant (operator key) */
+    /**
+     * Read a tenant (operator key)
+     * @description A deleted tenant reads `"deleted": true` until its purge is done, then `404 tenant_not_found`.
+     */
     get: operations['getTenant'];
     put?: never;
     post?: never;
-    /** Delete a tenant (operator key); its data key is destroyed first, its items purged in the background */
+    /**
+     * Delete a tenant (operator key); its data key is destroyed first, its items purged in the background
+     * @description Destroys the tenant's data key at once (its sealed secrets can no longer be opened: crypto-shredding) and stops its keys; a queue purges its items in the background. The reason is logged.
+     */
     delete: operations['deleteTenant'];
     options?: never;
     head?: never;
@@ -78,7 +93,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** A new key for a tenant (operator key), the way back in for a tenant that lost its admin keys */
+    /**
+     * A new key for a tenant (operator key), the way back in for a tenant that lost its admin keys
+     * @description For a tenant whose admins lost every admin key: a new key of the scopes asked, its secret shown once. Audited in the tenant's trail as the operator's.
+     */
     post: operations['createTenantKey'];
     delete?: never;
     options?: never;
@@ -93,14 +111,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The tenant's settings (admin) */
+    /**
+     * The tenant's settings (admin)
+     * @description The issuer, the policy, the TOTP parameters of new enrolments, the lockout and the setup lifetime.
+     */
     get: operations['getSettings'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
-    /** Change any subset of the settings (admin); a change of totp or issuer applies to new enrolments */
+    /**
+     * Change any subset of the settings (admin); a change of totp or issuer applies to new enrolments
+     * @description Any subset; the rest is kept. Enrolments made before keep their own parameters. A value out of range is `400 invalid_settings` naming the field.
+     */
     patch: operations['changeSettings'];
     trace?: never;
   };
@@ -111,10 +135,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The tenant's keys, oldest first, never a secret (admin) */
+    /**
+     * The tenant's keys, oldest first, never a secret (admin)
+     * @description Names, scopes, ids and creation times; never a secret.
+     */
     get: operations['listKeys'];
     put?: never;
-    /** Create a tenant key (admin); its secret is shown once */
+    /**
+     * Create a tenant key (admin); its secret is shown once
+     * @description A key of the tenant with the scopes given; its secret is in this answer only and stored as a hash.
+     */
     post: operations['createKey'];
     delete?: never;
     options?: never;
@@ -135,7 +165,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    /** Delete a key (admin); it stops working at once; the last admin key stays */
+    /**
+     * Delete a key (admin); it stops working at once; the last admin key stays
+     * @description The key stops working with the next request. The tenant's last admin key cannot be deleted (`409 last_admin_key`).
+     */
     delete: operations['deleteKey'];
     options?: never;
     head?: never;
@@ -149,7 +182,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Enrolled users in user-id order (support); a filtered page may hold fewer than limit and still go on */
+    /**
+     * Enrolled users in user-id order (support); a filtered page may hold fewer than limit and still go on
+     * @description Every enrolled or pending user, or those a `status` filter keeps, in user-id order; each row carries the lock, the disable and the secret's source and weakness, so a page is one call. Each page does bounded work.
+     */
     get: operations['listUsers'];
     put?: never;
     post?: never;
@@ -172,11 +208,17 @@ export interface paths {
       };
       cookie?: never;
     };
-    /** A user's status (users or support); an unknown user is not an error */
+    /**
+     * A user's status (users or support); an unknown user is not an error
+     * @description Enabled, pending, the lock, the disable, the recovery codes left, where the secret came from and whether it is weak. An unknown user answers `enabled: false`. Never a secret.
+     */
     get: operations['getStatus'];
     put?: never;
     post?: never;
-    /** Remove the active and pending enrolments and the recovery codes (users or support); idempotent */
+    /**
+     * Remove the active and pending enrolments and the recovery codes (users or support); idempotent
+     * @description Takes away the active authenticator, any pending setup and the recovery codes; the user then signs in with the password alone until they enrol again. The optional reason goes into the audit trail.
+     */
     delete: operations['removeUser'];
     options?: never;
     head?: never;
@@ -198,7 +240,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Start a pending enrolment (users); the only time the secret leaves the service */
+    /**
+     * Start a pending enrolment (users); the only time the secret leaves the service
+     * @description Draws a new secret and answers it with its otpauth URI and QR codes (PNG and SVG): the only time the secret leaves the service. An enrolled user needs `reconfigure: true`; the old authenticator works until the new one is confirmed.
+     */
     post: operations['setup'];
     delete?: never;
     options?: never;
@@ -221,7 +266,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Confirm the pending enrolment with its first code (users) */
+    /**
+     * Confirm the pending enrolment with its first code (users)
+     * @description The first code from the app activates the pending enrolment and answers ten recovery codes, shown only now. Wrong codes count toward the lock.
+     */
     post: operations['confirm'];
     delete?: never;
     options?: never;
@@ -244,7 +292,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Check a code at login (users); each time step is accepted at most once */
+    /**
+     * Check a code at login (users); each time step is accepted at most once
+     * @description `valid: true` at most once per time step; a wrong code counts toward the lock and the 100-failure disable in the same conditional write that decides. A recovery code is accepted once.
+     */
     post: operations['verify'];
     delete?: never;
     options?: never;
@@ -267,7 +318,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Ten new recovery codes; the old ones stop working (users) */
+    /**
+     * Ten new recovery codes; the old ones stop working (users)
+     * @description Ten new codes, shown only now; the previous ones stop working.
+     */
     post: operations['newRecoveryCodes'];
     delete?: never;
     options?: never;
@@ -290,7 +344,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Lift the timed lock (support); not the disable, nor the count toward it */
+    /**
+     * Lift the timed lock (support); not the disable, nor the count toward it
+     * @description Ends the lock after failed codes at once. A user disabled after 100 failures stays disabled: removal, or a confirmed reconfigure, lifts that.
+     */
     post: operations['unlock'];
     delete?: never;
     options?: never;
@@ -305,7 +362,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Audit events, newest first, for the tenant or one user (support) */
+    /**
+     * Audit events, newest first, for the tenant or one user (support)
+     * @description Every action, by whom (the key's name), with its outcome; newest first. With `userId`, that user's history only.
+     */
     get: operations['audit'];
     put?: never;
     post?: never;
@@ -324,7 +384,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Move cPanel & WHM enrolments here with their secrets, so users scan nothing (admin) */
+    /**
+     * Move cPanel & WHM enrolments here with their secrets, so users scan nothing (admin)
+     * @description Reads cPanel's export (the WHM API answer or tfa_userdata.json), at most 1,000 logins a call; each login gets its outcome, and a rerun changes nothing. `dryRun` shows what would happen.
+     */
     post: operations['importCpanel'];
     delete?: never;
     options?: never;
@@ -339,25 +402,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A browser opening the service's address is sent to the console */
+    /**
+     * A browser opening the service's address (or /console/) is sent to the console
+     * @description `/` and `/console/` are answered by the catch-all route: a GET is sent on to `/console`, anything else is `404 not_found`.
+     */
     get: operations['root'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/console/': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The console's address with a slash is sent to the console */
-    get: operations['consoleSlash'];
     put?: never;
     post?: never;
     delete?: never;
@@ -373,7 +422,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The browser console's page (no key); it calls this API with the key a person pastes */
+    /**
+     * The browser console's page (no key); it calls this API with the key a person pastes
+     * @description A static page: it keeps the key a person pastes in the tab's session storage only, and calls this API on the same origin.
+     */
     get: operations['console'];
     put?: never;
     post?: never;
@@ -390,7 +442,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A file of the console (its script and style, named by their content) */
+    /**
+     * A file of the console (its script and style, named by their content)
+     * @description The page's script and style, named by their content and cached for a year.
+     */
     get: operations['consoleFile'];
     put?: never;
     post?: never;
@@ -773,7 +828,7 @@ export interface components {
         } & components['schemas']['Error'];
       };
     };
-    /** @description Permanently at `/console` (served by the catch-all route). */
+    /** @description Permanently at `/console` (answered by the catch-all route, as is `/console/`). */
     ToConsole: {
       headers: {
         location: '/console';
@@ -2017,18 +2072,6 @@ export interface operations {
     };
   };
   root: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      308: components['responses']['ToConsole'];
-    };
-  };
-  consoleSlash: {
     parameters: {
       query?: never;
       header?: never;

@@ -59,7 +59,8 @@ describe('every answer in the contract shape', () => {
       const reply = await fetch(`${service.url}${path}`, { redirect: 'manual' });
       assert.equal(reply.status, 308, path);
       assert.equal(reply.headers.get('location'), '/console');
-      checkResponse('GET', path, reply.status, reply.headers, undefined, await reply.text());
+      // openapi.yaml describes `/` (a path must not end with a slash there); `/console/` is its twin.
+      checkResponse('GET', '/', reply.status, reply.headers, undefined, await reply.text());
       assertSecured({ headers: reply.headers } as Reply);
       assertError(await client.call('POST', path), 404, 'not_found');
     }

@@ -5,10 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { lint, loadConfig } from '@redocly/openapi-core';
+import spectralCore, { type RulesetDefinition } from '@stoplight/spectral-core';
+import Parsers from '@stoplight/spectral-parsers';
+import { oas } from '@stoplight/spectral-rulesets';
 import { format, resolveConfig } from 'prettier';
 import { ERROR_STATUS } from '../../lib/errors.ts';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 import { checkResponse, SPEC } from '../support/contract.ts';
+
+const { Document, Spectral } = spectralCore;
 
 const json = (extra: Record<string, string> = {}) =>
   new Headers({ 'content-type': 'application/json', 'x-request-id': 'r-1', ...extra });
@@ -19,6 +25,27 @@ describe('openapi.yaml', () => {
     const result = await new Validator().validate(join(PROJECT_ROOT, 'openapi.yaml'));
     assert.deepEqual(result, { valid: true });
     assert.equal(SPEC.openapi, '3.1.0');
+  });
+
+  it('redocly and spectral (spectral:oas) find no error in it', async () => {
+    const file = join(PROJECT_ROOT, 'openapi.yaml');
+    const redocly = await lint({ ref: file, config: await loadConfig({}) });
+    assert.deepEqual(
+      redocly.filter((p) => p.severity === 'error').map((p) => `${p.ruleId}: ${p.message}`),
+      [],
+    );
+    const spectral = new Spectral();
+    spectral.setRuleset({ extends: [[oas as RulesetDefinition, 'recommended']] });
+    const results = await spectral.run(new Document(readFileSync(file, 'utf8'), Parsers.Yaml, file));
+    assert.deepEqual(
+      results.filter((r) => r.severity === 0 /* an error */).map((r) => `${r.code}: ${r.message}`),
+      [],
+    );
+    // And every operation says what it does beyond its summary.
+    assert.deepEqual(
+      results.filter((r) => r.code === 'operation-description').map((r) => r.path.join('.')),
+      [],
+    );
   });
 
   it('gives every operation an id, an example of its success, and, unless public, the answers of a refused key', () => {
