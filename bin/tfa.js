@@ -1,10 +1,19 @@
 #!/usr/bin/env node
-// The `tfa` command. The CLI is TypeScript run through tsx's loader (a dependency of
-// the project), so what runs is the source that was reviewed: no build step.
-import { register } from 'tsx/esm/api';
+// The `tfa` command. It runs the CLI compiled at install (`prepare`: npm run build:cli)
+// while that build is current, and otherwise the TypeScript source itself, through
+// tsx's loader (a dependency): what runs is always the source as it is now.
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { currentBundle } from './cliBundle.js';
 
-register();
-const { main } = await import('../cli/main.ts');
+const bundle = currentBundle(join(dirname(fileURLToPath(import.meta.url)), '..'));
+let main;
+if (bundle) ({ main } = await import(pathToFileURL(bundle).href));
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../cli/main.ts'));
+}
 // The CLI reads files anyone could have altered (exports, lists of users). With
 // Object.prototype frozen, a parser bug that writes to it throws instead of quietly
 // giving every object (the options, where the key is sent) a value of the file's.
