@@ -8,7 +8,7 @@ type Row = Pick<
 type Filter = '' | 'enabled' | 'pending' | 'locked' | 'disabled';
 
 /** A user's state in the words support reads, one line. */
-export function stateWords(user: Row): string {
+function stateWords(user: Row): string {
   if (user.disabled) return 'Disabled after 100 failed codes';
   if (user.enabled) {
     const words = ['Enabled'];
