@@ -1,5 +1,5 @@
 import { decodeCursor, encodeCursor } from '../crypto/cursors.ts';
-import { type UserRecord, userStatus } from '../domain/user.ts';
+import { userStatus } from '../domain/user.ts';
 import type { TenantContext } from './context.ts';
 
 /** What a page may be filtered to: support's questions ("who is locked out?"). */
@@ -31,8 +31,8 @@ export async function listUsers({ deps, tenant }: TenantContext, query: UserList
       ? undefined
       : decodeCursor(keys.cursors, tenant.tenantId, USER_LIST, query.cursor);
   const now = deps.now();
-  const matches = (user: UserRecord) => {
-    const view = userStatus(user, tenant.settings, now);
+  type View = ReturnType<typeof userStatus>;
+  const matches = (view: View) => {
     if (status === undefined) return view.enabled || view.pending;
     // Locked: what Unlock helps. A disabled user is disabled, whatever its lock.
     if (status === 'locked') return view.lockedUntil !== null && !view.disabled;
@@ -40,26 +40,24 @@ export async function listUsers({ deps, tenant }: TenantContext, query: UserList
   };
   // Each row carries what support acts on (the lock, the disable, a weak imported
   // secret): a page is one call, never one per user.
-  const page = (users: UserRecord[], nextAfter: string | undefined) => ({
-    users: users.map((user) => {
-      const view = userStatus(user, tenant.settings, now);
-      return {
-        userId: user.userId,
-        enabled: view.enabled,
-        pending: view.pending,
-        confirmedAt: view.confirmedAt,
-        lastVerifiedAt: view.lastVerifiedAt,
-        lockedUntil: view.lockedUntil,
-        disabled: view.disabled,
-        source: view.source,
-        weakSecret: view.weakSecret,
-      };
-    }),
+  const page = (views: View[], nextAfter: string | undefined) => ({
+    users: views.map((view) => ({
+      userId: view.userId,
+      enabled: view.enabled,
+      pending: view.pending,
+      confirmedAt: view.confirmedAt,
+      lastVerifiedAt: view.lastVerifiedAt,
+      lockedUntil: view.lockedUntil,
+      disabled: view.disabled,
+      source: view.source,
+      weakSecret: view.weakSecret,
+    })),
     nextCursor:
       nextAfter === undefined ? null : encodeCursor(keys.cursors, tenant.tenantId, USER_LIST, nextAfter),
   });
 
-  const found: UserRecord[] = [];
+  // Each user's status is worked out once: to filter it, then to show it.
+  const found: View[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     // One more than the page holds, so that the last page is known to be the last.
     const wanted = limit + 1 - found.length;
@@ -69,9 +67,10 @@ export async function listUsers({ deps, tenant }: TenantContext, query: UserList
       status === undefined ? wanted : Math.max(wanted, FILTERED_CHUNK),
     );
     for (const user of chunk.users) {
-      if (!matches(user)) continue;
+      const view = userStatus(user, tenant.settings, now);
+      if (!matches(view)) continue;
       if (found.length === limit) return page(found, found.at(-1)?.userId);
-      found.push(user);
+      found.push(view);
     }
     after = chunk.lastUserId;
     if (!chunk.more || after === undefined) return page(found, undefined);
