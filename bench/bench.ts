@@ -159,7 +159,7 @@ let step = Math.floor(stepClock / PERIOD_MS);
 const activeIds = new Map(
   await Promise.all(
     floorUsers.map(
-      async (u) => [u.userId, (await d.store.getUser('bench', u.userId))?.active?.id ?? ''] as const,
+      async (u) => [u.userId, (await d.store.getUser('bench', u.userId))?.authenticators[0]?.id ?? ''] as const,
     ),
   ),
 );
@@ -187,7 +187,7 @@ async function floorRun(rounds: number, withAudit: boolean) {
           TableName: 'tfa-local',
           Key: userKey('bench', user.userId),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          ...acceptStepUpdate(activeIds.get(user.userId) as string, step, `floor-${step}`, {
+          ...acceptStepUpdate(activeIds.get(user.userId) as string, step * 30, `floor-${step}`, {
             nowMs: Date.now(),
             lockout: { maxFailures: 5, lockSeconds: 300 },
           }),

@@ -210,19 +210,54 @@ export interface paths {
     };
     /**
      * A user's status (users or support); an unknown user is not an error
-     * @description Enabled, pending, the lock, the disable, the recovery codes left, where the secret came from and whether it is weak. An unknown user answers `enabled: false`. Never a secret.
+     * @description Enabled, pending, the lock, the disable, the recovery codes left, the authenticators (where each secret came from and whether it is weak), and for support and admin keys the clock-skew hint. An unknown user answers `enabled: false`. Never a secret.
      */
     get: operations['getStatus'];
     put?: never;
     post?: never;
     /**
-     * Remove the active and pending enrolments and the recovery codes (users or support); idempotent
-     * @description Takes away the active authenticator, any pending setup and the recovery codes; the user then signs in with the password alone until they enrol again. The optional reason goes into the audit trail.
+     * Remove every authenticator, the pending enrolment and the recovery codes (users or support); idempotent
+     * @description Takes away every authenticator, any pending setup and the recovery codes; the user then signs in with the password alone until they enrol again. The optional reason goes into the audit trail.
      */
     delete: operations['removeUser'];
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/v1/users/{userId}/authenticators/{authenticatorId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
+         * @example bob@example.com
+         */
+        userId: components['parameters']['userId'];
+        /**
+         * @description one of the user's authenticators, as its status lists them
+         * @example au_7f3a9c2e01b4d5e6f7a8
+         */
+        authenticatorId: components['parameters']['authenticatorId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove one authenticator (users or support); idempotent
+     * @description Takes away one authenticator (a lost phone); the user's others and the recovery codes stay. Removing the last one is the same as removing the user's two-factor authentication. The optional reason goes into the audit trail (`authenticator_remove`).
+     */
+    delete: operations['removeAuthenticator'];
+    options?: never;
+    head?: never;
+    /**
+     * Rename one authenticator (users)
+     * @description A new label, unique among the user's authenticators without regard to case (audit `authenticator_rename`).
+     */
+    patch: operations['renameAuthenticator'];
     trace?: never;
   };
   '/v1/users/{userId}/setup': {
@@ -242,7 +277,7 @@ export interface paths {
     put?: never;
     /**
      * Start a pending enrolment (users); the only time the secret leaves the service
-     * @description Draws a new secret and answers it with its otpauth URI and QR codes (PNG and SVG): the only time the secret leaves the service. An enrolled user needs `reconfigure: true`; the old authenticator works until the new one is confirmed.
+     * @description Draws a new secret and answers it with its otpauth URI and QR codes (PNG and SVG): the only time the secret leaves the service. A user who has an authenticator says what the new one is for: `reconfigure` (all), `add` (one more, up to `maxAuthenticators`: else `409 too_many_authenticators`) or `replace` (one; unknown: `404 authenticator_not_found`); the old ones work until the new one is confirmed. A label in use is `409 label_taken`.
      */
     post: operations['setup'];
     delete?: never;
@@ -268,7 +303,7 @@ export interface paths {
     put?: never;
     /**
      * Confirm the pending enrolment with its first code (users)
-     * @description The first code from the app activates the pending enrolment and answers ten recovery codes, shown only now. Wrong codes count toward the lock.
+     * @description The first code from the app activates the pending enrolment as its mode says. A first enrolment or a reconfigure replaces every authenticator and answers ten new recovery codes, shown only now; an add or a replace keeps the codes. The cap and a replaced id are checked again in the write that activates (`409`, `404`; the pending enrolment stays). Wrong codes count toward the lock.
      */
     post: operations['confirm'];
     delete?: never;
@@ -294,7 +329,7 @@ export interface paths {
     put?: never;
     /**
      * Check a code at login (users); each time step is accepted at most once
-     * @description `valid: true` at most once per time step; a wrong code counts toward the lock and the 100-failure disable in the same conditional write that decides. A recovery code is accepted once.
+     * @description `valid: true` at most once per time step for the user, whichever authenticator matched; a wrong code counts toward the lock and the 100-failure disable in the same conditional write that decides, one failure for each authenticator it was checked against. A recovery code is accepted once.
      */
     post: operations['verify'];
     delete?: never;
@@ -480,9 +515,12 @@ export interface components {
           | 'key_not_found'
           | 'not_enrolled'
           | 'no_pending_setup'
+          | 'authenticator_not_found'
           | 'tenant_exists'
           | 'already_enrolled'
           | 'last_admin_key'
+          | 'label_taken'
+          | 'too_many_authenticators'
           | 'setup_expired'
           | 'invalid_code'
           | 'locked'
@@ -570,6 +608,8 @@ export interface components {
         lockSeconds: number;
       };
       setupTtlSeconds: number;
+      /** @description How many active authenticators a user may hold (default 5). Lowering it keeps what users have and refuses new ones above it. */
+      maxAuthenticators: number;
     };
     /** @description Any subset of the settings but `tenantId`; a value out of its range is `400 invalid_settings` (`invalid_issuer` for the issuer). */
     SettingsChange: {
@@ -588,6 +628,7 @@ export interface components {
         lockSeconds?: number;
       };
       setupTtlSeconds?: number;
+      maxAuthenticators?: number;
     };
     NewKey: {
       /** @description printable characters */
@@ -608,18 +649,34 @@ export interface components {
     KeyList: {
       keys: components['schemas']['Key'][];
     };
+    /** @description For a user who has an active authenticator, at most one of `reconfigure`, `add` and `replace` says what the new one is for (two at once: `400`); with none, the setup is `409 already_enrolled`. */
     SetupRequest: {
       /** @description printable, no ":"; the userId by default */
       accountName?: string;
+      label?: components['schemas']['Label'];
       /**
-       * @description Start a new enrolment beside an active one, which keeps working until this one is confirmed.
+       * @description Once confirmed, the new authenticator replaces all the user's authenticators and recovery codes. Until then every active one keeps working.
        * @default false
        */
       reconfigure?: boolean;
+      /**
+       * @description Once confirmed, the new authenticator joins the user's others (up to `maxAuthenticators`).
+       * @default false
+       */
+      add?: boolean;
+      /** @description Once confirmed, the new authenticator takes the place of this one of the user's. */
+      replace?: string | null;
     };
+    /** @description Printable characters; unique among the user's authenticators without regard to case. By default `Authenticator N`, with the smallest N not in use. */
+    Label: string;
+    /** @description opaque, chosen by the service */
+    AuthenticatorId: string;
     /** @description The only time the secret leaves the service. */
     Setup: {
       userId: components['schemas']['UserId'];
+      /** @description the id it keeps once confirmed */
+      authenticatorId: components['schemas']['AuthenticatorId'];
+      label: components['schemas']['Label'];
       /** @description base32 without padding, at least 160 bits */
       secret: string;
       otpauthUri: string;
@@ -640,12 +697,20 @@ export interface components {
       code: string;
     };
     RecoveryCodes: string[];
+    VerifyRequest: {
+      code: components['schemas']['Code']['code'];
+      /** @description Check only this authenticator (an id the user does not have is `404`, no attempt counted). Without it every authenticator is checked, and a wrong code counts one failure for each. */
+      authenticatorId?: components['schemas']['AuthenticatorId'];
+    };
     Confirmed: {
       userId: components['schemas']['UserId'];
       /** @constant */
       enabled: true;
       confirmedAt: components['schemas']['Timestamp'];
-      recoveryCodes: components['schemas']['RecoveryCodes'];
+      authenticatorId: components['schemas']['AuthenticatorId'];
+      label: components['schemas']['Label'];
+      /** @description A first enrolment or a reconfigure: the 10 new recovery codes, shown only here. An add or a replace keeps the codes the user has, and this field is absent. */
+      recoveryCodes?: components['schemas']['RecoveryCodes'];
     };
     Verification:
       | {
@@ -653,6 +718,10 @@ export interface components {
           valid: true;
           /** @constant */
           method: 'totp';
+          /** @description the authenticator that matched */
+          authenticatorId: components['schemas']['AuthenticatorId'];
+          /** @description the matched time step minus the current one, within `-window` to `+window` */
+          driftSteps: number;
         }
       | {
           /** @constant */
@@ -674,7 +743,7 @@ export interface components {
           reason: 'locked';
           retryAfterSeconds: number;
         };
-    /** @description Never a secret. An unknown user is not an error; `enabled` and `pending` are false. */
+    /** @description Never a secret. An unknown user is not an error; `enabled` and `pending` are false and `authenticators` is empty. */
     Status: {
       userId: components['schemas']['UserId'];
       /** @description has an active authenticator */
@@ -683,21 +752,59 @@ export interface components {
       pending: boolean;
       /** @description enabled and the tenant's policy is enabled */
       enforced: boolean;
+      /** @description of the most recently confirmed authenticator */
       confirmedAt: components['schemas']['Timestamp'] | null;
       lastVerifiedAt: components['schemas']['Timestamp'] | null;
       /** @description consecutive failures since the last valid code */
       failedAttempts: number;
       lockedUntil: components['schemas']['Timestamp'] | null;
-      /** @description 100 consecutive failures disabled the authenticator */
+      /** @description 100 consecutive failures disabled the authenticators */
       disabled: boolean;
       recoveryCodesRemaining: number;
       /**
-       * @description `setup` (enrolled here) or `import` (from cPanel); null without an active authenticator
+       * @description of the most recently confirmed authenticator: `setup` (enrolled here) or `import` (from another panel); null without an active authenticator
        * @enum {unknown}
        */
       source: 'setup' | 'import' | null;
-      /** @description the active secret is shorter than 128 bits (RFC 4226 §4), as cPanel's 80-bit ones are; null without one */
+      /** @description any authenticator's secret is weak (see `authenticators`); null without one */
       weakSecret: boolean | null;
+      /** @description The active authenticators, oldest first. */
+      authenticators: components['schemas']['Authenticator'][];
+      /** @description From the last failed attempt whose code matched an authenticator outside the window but within 10 steps of now (the phone's clock is likely off); null otherwise and after a valid code. Shown to `support` and `admin` keys only: for a `users` key it is always null. */
+      clockSkew: {
+        /** @description the matched step minus the current one */
+        steps: number;
+        at: components['schemas']['Timestamp'];
+      } | null;
+    };
+    /** @description One active authenticator; never its secret. */
+    Authenticator: {
+      authenticatorId: components['schemas']['AuthenticatorId'];
+      label: components['schemas']['Label'];
+      confirmedAt: components['schemas']['Timestamp'];
+      lastUsedAt: components['schemas']['Timestamp'] | null;
+      /** @enum {unknown} */
+      source: 'setup' | 'import';
+      /** @description the format it was imported from (`cpanel`, ...); null when enrolled here */
+      importedFrom: string | null;
+      /** @description the secret is shorter than 128 bits (RFC 4226 §4), or has a weakness in `weakReasons` */
+      weakSecret: boolean;
+      /** @description `short` (under 128 bits), and what the source named (`non_csprng`, `third_party_qr`) */
+      weakReasons: string[];
+      /** @enum {unknown} */
+      algorithm: 'SHA1' | 'SHA256' | 'SHA512';
+      /** @enum {unknown} */
+      digits: 6 | 8;
+      period: number;
+    };
+    AuthenticatorRemoved: {
+      userId: components['schemas']['UserId'];
+      authenticatorId: components['schemas']['AuthenticatorId'];
+      /** @description false when the user has no such authenticator */
+      removed: boolean;
+    };
+    Rename: {
+      label: components['schemas']['Label'];
     };
     /** @description A row of the user list; its fields mean what they mean in the status. */
     UserSummary: {
@@ -707,6 +814,8 @@ export interface components {
       confirmedAt: components['schemas']['Status']['confirmedAt'];
       lastVerifiedAt: components['schemas']['Status']['lastVerifiedAt'];
       lockedUntil: components['schemas']['Status']['lockedUntil'];
+      /** @description the number of active authenticators */
+      authenticators: number;
       disabled: components['schemas']['Status']['disabled'];
       source: components['schemas']['Status']['source'];
       weakSecret: components['schemas']['Status']['weakSecret'];
@@ -781,7 +890,9 @@ export interface components {
         | 'settings'
         | 'key_create'
         | 'key_delete'
-        | 'import';
+        | 'import'
+        | 'authenticator_remove'
+        | 'authenticator_rename';
       /** @description null for tenant-level events (settings, keys) */
       userId: components['schemas']['UserId'] | null;
       actor: {
@@ -791,6 +902,8 @@ export interface components {
       /** @description `success`, or why not: `invalid_code`, `replayed`, `locked`, `disabled`, `not_found` */
       outcome: string;
       reason?: string;
+      /** @description on events that concern one authenticator */
+      authenticatorId?: components['schemas']['AuthenticatorId'];
       requestId: string;
     };
     AuditPage: {
@@ -901,7 +1014,13 @@ export interface components {
         'application/json': {
           error?: {
             /** @enum {unknown} */
-            code?: 'not_found' | 'tenant_not_found' | 'key_not_found' | 'not_enrolled' | 'no_pending_setup';
+            code?:
+              | 'not_found'
+              | 'tenant_not_found'
+              | 'key_not_found'
+              | 'not_enrolled'
+              | 'no_pending_setup'
+              | 'authenticator_not_found';
           };
         } & components['schemas']['Error'];
       };
@@ -924,7 +1043,12 @@ export interface components {
         'application/json': {
           error?: {
             /** @enum {unknown} */
-            code?: 'tenant_exists' | 'already_enrolled' | 'last_admin_key';
+            code?:
+              | 'tenant_exists'
+              | 'already_enrolled'
+              | 'last_admin_key'
+              | 'label_taken'
+              | 'too_many_authenticators';
           };
         } & components['schemas']['Error'];
       };
@@ -975,7 +1099,7 @@ export interface components {
         } & components['schemas']['Error'];
       };
     };
-    /** @description Too many failures; the user is locked until `Retry-After` seconds have passed. */
+    /** @description Too many failures; the user is locked until `Retry-After` seconds have passed. Also, without `Retry-After`, an add or a replace while the user's authenticators are disabled after 100 failures in a row (only a reconfigure is a way out). */
     Locked: {
       headers: {
         'x-request-id': components['headers']['RequestId'];
@@ -1053,6 +1177,11 @@ export interface components {
      * @example bob@example.com
      */
     userId: string;
+    /**
+     * @description one of the user's authenticators, as its status lists them
+     * @example au_7f3a9c2e01b4d5e6f7a8
+     */
+    authenticatorId: components['schemas']['AuthenticatorId'];
     /**
      * @description 1 to 63 characters, `^[a-z0-9][a-z0-9-]*$`; else `400 invalid_tenant_id`.
      * @example acme
@@ -1371,7 +1500,8 @@ export interface operations {
            *         "maxFailures": 5,
            *         "lockSeconds": 300
            *       },
-           *       "setupTtlSeconds": 600
+           *       "setupTtlSeconds": 600,
+           *       "maxAuthenticators": 5
            *     }
            */
           'application/json': components['schemas']['Settings'];
@@ -1427,7 +1557,8 @@ export interface operations {
            *         "maxFailures": 5,
            *         "lockSeconds": 300
            *       },
-           *       "setupTtlSeconds": 600
+           *       "setupTtlSeconds": 600,
+           *       "maxAuthenticators": 5
            *     }
            */
           'application/json': components['schemas']['Settings'];
@@ -1591,6 +1722,7 @@ export interface operations {
            *           "confirmedAt": "2026-11-22T20:30:00.000Z",
            *           "lastVerifiedAt": null,
            *           "lockedUntil": null,
+           *           "authenticators": 2,
            *           "disabled": false,
            *           "source": "setup",
            *           "weakSecret": false
@@ -1644,7 +1776,23 @@ export interface operations {
            *       "disabled": false,
            *       "recoveryCodesRemaining": 10,
            *       "source": "setup",
-           *       "weakSecret": false
+           *       "weakSecret": false,
+           *       "authenticators": [
+           *         {
+           *           "authenticatorId": "au_7f3a9c2e01b4d5e6f7a8",
+           *           "label": "Work phone",
+           *           "confirmedAt": "2026-11-22T20:30:00.000Z",
+           *           "lastUsedAt": "2026-11-23T08:01:30.000Z",
+           *           "source": "setup",
+           *           "importedFrom": null,
+           *           "weakSecret": false,
+           *           "weakReasons": [],
+           *           "algorithm": "SHA1",
+           *           "digits": 6,
+           *           "period": 30
+           *         }
+           *       ],
+           *       "clockSkew": null
            *     }
            */
           'application/json': components['schemas']['Status'];
@@ -1704,6 +1852,122 @@ export interface operations {
       503: components['responses']['Unavailable'];
     };
   };
+  removeAuthenticator: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
+         * @example bob@example.com
+         */
+        userId: components['parameters']['userId'];
+        /**
+         * @description one of the user's authenticators, as its status lists them
+         * @example au_7f3a9c2e01b4d5e6f7a8
+         */
+        authenticatorId: components['parameters']['authenticatorId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "lost phone"
+         *     }
+         */
+        'application/json': components['schemas']['Removal'];
+      };
+    };
+    responses: {
+      /** @description Whether the user had it. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "userId": "bob",
+           *       "authenticatorId": "au_7f3a9c2e01b4d5e6f7a8",
+           *       "removed": true
+           *     }
+           */
+          'application/json': components['schemas']['AuthenticatorRemoved'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  renameAuthenticator: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
+         * @example bob@example.com
+         */
+        userId: components['parameters']['userId'];
+        /**
+         * @description one of the user's authenticators, as its status lists them
+         * @example au_7f3a9c2e01b4d5e6f7a8
+         */
+        authenticatorId: components['parameters']['authenticatorId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "label": "Old phone"
+         *     }
+         */
+        'application/json': components['schemas']['Rename'];
+      };
+    };
+    responses: {
+      /** @description The authenticator, as the status shows it. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "authenticatorId": "au_7f3a9c2e01b4d5e6f7a8",
+           *       "label": "Old phone",
+           *       "confirmedAt": "2026-11-22T20:30:00.000Z",
+           *       "lastUsedAt": "2026-11-23T08:01:30.000Z",
+           *       "source": "setup",
+           *       "importedFrom": null,
+           *       "weakSecret": false,
+           *       "weakReasons": [],
+           *       "algorithm": "SHA1",
+           *       "digits": 6,
+           *       "period": 30
+           *     }
+           */
+          'application/json': components['schemas']['Authenticator'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
   setup: {
     parameters: {
       query?: never;
@@ -1722,7 +1986,7 @@ export interface operations {
         /**
          * @example {
          *       "accountName": "bob@example.com",
-         *       "reconfigure": false
+         *       "label": "Work phone"
          *     }
          */
         'application/json': components['schemas']['SetupRequest'];
@@ -1739,6 +2003,8 @@ export interface operations {
           /**
            * @example {
            *       "userId": "bob",
+           *       "authenticatorId": "au_7f3a9c2e01b4d5e6f7a8",
+           *       "label": "Work phone",
            *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
            *       "otpauthUri": "otpauth://totp/Acme%20Hosting:bob%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Acme%20Hosting&algorithm=SHA1&digits=6&period=30",
            *       "qrSvg": "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"256\" height=\"256\" viewBox=\"0 0 33 33\">...</svg>",
@@ -1755,6 +2021,7 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
       409: components['responses']['Conflict'];
       423: components['responses']['Locked'];
       500: components['responses']['Internal'];
@@ -1797,6 +2064,8 @@ export interface operations {
            *       "userId": "bob",
            *       "enabled": true,
            *       "confirmedAt": "2026-11-22T20:31:00.000Z",
+           *       "authenticatorId": "au_7f3a9c2e01b4d5e6f7a8",
+           *       "label": "Work phone",
            *       "recoveryCodes": [
            *         "abcd-efgh-ijkl-mnop",
            *         "qrst-uvwx-yz23-4567",
@@ -1818,6 +2087,7 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
       410: components['responses']['Gone'];
       422: components['responses']['InvalidCode'];
       423: components['responses']['Locked'];
@@ -1845,7 +2115,7 @@ export interface operations {
          *       "code": "123456"
          *     }
          */
-        'application/json': components['schemas']['Code'];
+        'application/json': components['schemas']['VerifyRequest'];
       };
     };
     responses: {
@@ -1936,7 +2206,23 @@ export interface operations {
            *       "disabled": false,
            *       "recoveryCodesRemaining": 10,
            *       "source": "setup",
-           *       "weakSecret": false
+           *       "weakSecret": false,
+           *       "authenticators": [
+           *         {
+           *           "authenticatorId": "au_7f3a9c2e01b4d5e6f7a8",
+           *           "label": "Work phone",
+           *           "confirmedAt": "2026-11-22T20:30:00.000Z",
+           *           "lastUsedAt": "2026-11-23T08:01:30.000Z",
+           *           "source": "setup",
+           *           "importedFrom": null,
+           *           "weakSecret": false,
+           *           "weakReasons": [],
+           *           "algorithm": "SHA1",
+           *           "digits": 6,
+           *           "period": 30
+           *         }
+           *       ],
+           *       "clockSkew": null
            *     }
            */
           'application/json': components['schemas']['Status'];

@@ -114,8 +114,29 @@ export function tfaClient(options: ClientOptions) {
         answer(api.POST('/v1/users/{userId}/setup', { ...user(userId), body })),
       confirm: (userId: string, code: string) =>
         answer(api.POST('/v1/users/{userId}/confirm', { ...user(userId), body: { code } })),
-      verify: (userId: string, code: string) =>
-        answer(api.POST('/v1/users/{userId}/verify', { ...user(userId), body: { code } })),
+      /** Without `authenticatorId` every authenticator is checked (and a wrong code counts once for each). */
+      verify: (userId: string, code: string, authenticatorId?: string) =>
+        answer(
+          api.POST('/v1/users/{userId}/verify', {
+            ...user(userId),
+            body: { code, ...(authenticatorId === undefined ? {} : { authenticatorId }) },
+          }),
+        ),
+      /** Removes one authenticator; the last one removes the user's two-factor authentication. */
+      removeAuthenticator: (userId: string, authenticatorId: string, reason?: string) =>
+        answer(
+          api.DELETE('/v1/users/{userId}/authenticators/{authenticatorId}', {
+            params: { path: { userId, authenticatorId } },
+            ...(reason === undefined ? {} : { body: { reason } }),
+          }),
+        ),
+      renameAuthenticator: (userId: string, authenticatorId: string, label: string) =>
+        answer(
+          api.PATCH('/v1/users/{userId}/authenticators/{authenticatorId}', {
+            params: { path: { userId, authenticatorId } },
+            body: { label },
+          }),
+        ),
       newRecoveryCodes: (userId: string) =>
         answer(api.POST('/v1/users/{userId}/recovery-codes', user(userId))),
       unlock: (userId: string) => answer(api.POST('/v1/users/{userId}/unlock', user(userId))),

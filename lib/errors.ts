@@ -19,9 +19,12 @@ export const ERROR_STATUS = {
   key_not_found: 404,
   not_enrolled: 404,
   no_pending_setup: 404,
+  authenticator_not_found: 404,
   tenant_exists: 409,
   already_enrolled: 409,
   last_admin_key: 409,
+  label_taken: 409,
+  too_many_authenticators: 409,
   setup_expired: 410,
   invalid_code: 422,
   locked: 423,
@@ -93,6 +96,21 @@ export const invalidCode = () => new ApiError('invalid_code', 'the code is not v
 export const setupExpired = () => new ApiError('setup_expired', 'the setup has expired; start a new one');
 export const alreadyEnrolled = () =>
   new ApiError('already_enrolled', 'the user has an active authenticator; set reconfigure to replace it');
+export const authenticatorNotFound = () =>
+  new ApiError('authenticator_not_found', 'the user has no authenticator with this id');
+export const labelTaken = () =>
+  new ApiError(
+    'label_taken',
+    "another of the user's authenticators has this label (case is not significant)",
+  );
+export const tooManyAuthenticators = (max: number) =>
+  new ApiError('too_many_authenticators', `the user has ${max} authenticators, the most the tenant allows`);
+/** An add or a replace while the 100-failure disable holds: only a reconfigure (or removal) lifts it. */
+export const authenticatorsDisabled = () =>
+  new ApiError(
+    'locked',
+    "the user's authenticators are disabled after 100 failed attempts: set up a reconfigure, or remove them",
+  );
 export const keyNotFound = () => new ApiError('key_not_found', 'no such key');
 export const lastAdminKey = () =>
   new ApiError('last_admin_key', "this is the tenant's last admin key; make another one first");

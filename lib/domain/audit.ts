@@ -11,6 +11,8 @@ export const AUDIT_ACTIONS = [
   'key_create',
   'key_delete',
   'import',
+  'authenticator_remove',
+  'authenticator_rename',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -21,6 +23,8 @@ export interface AuditEntry {
   /** `success`, or why not: `invalid_code`, `replayed`, `locked`, `disabled`, `not_found`. */
   outcome: string;
   reason?: string;
+  /** The authenticator the event concerns, when it concerns one. */
+  authenticatorId?: string;
 }
 
 export interface AuditEvent extends AuditEntry {
@@ -44,6 +48,7 @@ export const auditView = (event: AuditEvent) => ({
   actor: event.actor,
   outcome: event.outcome,
   ...(event.reason === undefined ? {} : { reason: event.reason }),
+  ...(event.authenticatorId === undefined ? {} : { authenticatorId: event.authenticatorId }),
   requestId: event.requestId,
 });
 
@@ -70,5 +75,6 @@ export const importEvent = (
   at: enrolment.confirmedAt,
   actor: { keyId: enrolment.origin.keyId, name: enrolment.origin.keyName },
   requestId: enrolment.origin.requestId,
+  authenticatorId: enrolment.id,
   eventId: enrolment.id,
 });

@@ -10,10 +10,12 @@ const RECOVERY = /^[a-z2-7]{4}-?[a-z2-7]{4}-?[a-z2-7]{4}-?[a-z2-7]{4}$/i;
  * else. A TOTP code is exactly `digits` ASCII digits (`\d` in a non-unicode regex
  * is ASCII only, so "١٢٣٤٥٦" is refused); a recovery code is 16 base32 characters,
  * hyphens optional, either case, and is folded to lower case without hyphens.
+ * `digits`: the lengths a TOTP code may have (the user's authenticators may differ).
  */
-export function parseCode(raw: string, digits: number): SubmittedCode | null {
+export function parseCode(raw: string, digits: number | readonly number[]): SubmittedCode | null {
   const trimmed = raw.replace(/^[ \t]+|[ \t]+$/g, '');
-  if (trimmed.length === digits && /^[0-9]+$/.test(trimmed)) return { kind: 'totp', code: trimmed };
+  const lengths: readonly number[] = typeof digits === 'number' ? [digits] : digits;
+  if (lengths.includes(trimmed.length) && /^[0-9]+$/.test(trimmed)) return { kind: 'totp', code: trimmed };
   if (RECOVERY.test(trimmed)) return { kind: 'recovery', code: trimmed.replaceAll('-', '').toLowerCase() };
   return null;
 }

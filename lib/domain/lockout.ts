@@ -41,7 +41,7 @@ export function lockedUntil(
 export const lockRemaining = (counts: FailureCounts, lockout: LockoutSettings, nowMs: number): number =>
   (lockedUntil(counts, lockout, nowMs) ?? nowMs) - nowMs;
 
-/** The disable binds the active authenticator only: a confirmed reconfigure is the way out. */
+/** The disable binds the existing authenticators only: a confirmed reconfigure is the way out. */
 export const isDisabled = (counts: FailureCounts): boolean => counts.consecutiveFailures >= DISABLE_AFTER;
 
 /**
@@ -52,25 +52,32 @@ export const isDisabled = (counts: FailureCounts): boolean => counts.consecutive
  *   compare-and-set on the expiry, so that of racing failures one restarts the
  *   count and the others, re-reading, increment it.
  * `bindsDisable`: at verify, no failure is counted past the disable; at confirm
- * (a new authenticator), the disable of the old one does not bind.
+ * of a reconfigure (a new authenticator for all), the disable of the old ones does
+ * not bind. `weight`: how many authenticators the wrong code was checked against; the
+ * attempt counts that many failures, so the chance that a guess succeeds within a
+ * lock period does not grow with the number of authenticators.
  */
 export interface FailurePlan {
   kind: 'count' | 'restart';
   bindsDisable: boolean;
+  weight: number;
 }
 
 export const planFailure = (
   counts: FailureCounts,
   lockout: LockoutSettings,
   bindsDisable: boolean,
+  weight: number,
 ): FailurePlan => ({
   kind: counts.lockFailures >= lockout.maxFailures ? 'restart' : 'count',
   bindsDisable,
+  weight,
 });
 
 /** What a counted failure did: the counts after it say whether it set the lock or the disable. */
-export const failureEffects = (after: FailureCounts, lockout: LockoutSettings) => ({
+export const failureEffects = (after: FailureCounts, lockout: LockoutSettings, weight: number) => ({
   lockedNow: after.lockFailures >= lockout.maxFailures,
-  // Counts rise one at a time, so exactly one failure lands on DISABLE_AFTER.
-  disabledNow: after.consecutiveFailures === DISABLE_AFTER,
+  // Each write adds its weight atomically, so exactly one failure crosses DISABLE_AFTER.
+  disabledNow:
+    after.consecutiveFailures >= DISABLE_AFTER && after.consecutiveFailures - weight < DISABLE_AFTER,
 });

@@ -15,6 +15,8 @@ export interface TenantSettings {
   totp: TotpParams & { window: number };
   lockout: { maxFailures: number; lockSeconds: number };
   setupTtlSeconds: number;
+  /** How many active authenticators a user may hold. */
+  maxAuthenticators: number;
 }
 
 /** SHA1 / 6 digits / 30 s are the only parameters every common authenticator app honours. */
@@ -24,6 +26,13 @@ export const defaultSettings = (issuer: string): TenantSettings => ({
   totp: { algorithm: 'SHA1', digits: 6, period: 30, window: 1 },
   lockout: { maxFailures: 5, lockSeconds: 300 },
   setupTtlSeconds: 600,
+  maxAuthenticators: 5,
+});
+
+/** Stored settings, with the default of every field added since they were written. */
+export const withDefaults = (stored: Partial<TenantSettings> & { issuer: string }): TenantSettings => ({
+  ...defaultSettings(stored.issuer),
+  ...stored,
 });
 
 /** Why a patch was refused: the contract's error code, and the field at fault. */
@@ -47,6 +56,7 @@ export const SETTINGS_RULES = {
   'lockout.maxFailures': { type: 'integer', min: 1, max: 100 },
   'lockout.lockSeconds': { type: 'integer', min: 1, max: 86400 },
   setupTtlSeconds: { type: 'integer', min: 60, max: 86400 },
+  maxAuthenticators: { type: 'integer', min: 1, max: 10 },
 } as const satisfies Record<string, Rule>;
 
 const NESTED = { totp: ['algorithm', 'digits', 'period', 'window'], lockout: ['maxFailures', 'lockSeconds'] };
@@ -113,7 +123,7 @@ export function applySettingsPatch(current: TenantSettings, patch: Record<string
         if (problem) return { ok: false, problem };
         (next[key] as unknown as Record<string, unknown>)[inner] = innerValue;
       }
-    } else if (key === 'policy' || key === 'setupTtlSeconds') {
+    } else if (key === 'policy' || key === 'setupTtlSeconds' || key === 'maxAuthenticators') {
       const problem = checkValue(key, value, SETTINGS_RULES[key]);
       if (problem) return { ok: false, problem };
       (next as unknown as Record<string, unknown>)[key] = value;

@@ -59,6 +59,33 @@ export function matchTimeStep(
   return matched;
 }
 
+/** How far from now a wrong code is still looked for, as a clock-skew hint (API.md, verify). */
+export const SKEW_REACH = 10;
+
+/**
+ * The offset from the current step of the nearest step outside the window (up to
+ * SKEW_REACH away) whose code equals `code`, or null. Every candidate is computed and
+ * compared, with no early exit, as in matchTimeStep.
+ */
+export function skewedStep(
+  secret: Uint8Array,
+  code: string,
+  params: TotpParams,
+  nowMs: number,
+  window: number,
+): number | null {
+  const current = timeStep(nowMs, params.period);
+  const given = Buffer.from(code, 'ascii');
+  let nearest: number | null = null;
+  for (let offset = -SKEW_REACH; offset <= SKEW_REACH; offset++) {
+    if (Math.abs(offset) <= window) continue;
+    const expected = Buffer.from(totpAt(secret, current + offset, params), 'ascii');
+    const equal = expected.length === given.length && timingSafeEqual(expected, given);
+    if (equal && (nearest === null || Math.abs(offset) < Math.abs(nearest))) nearest = offset;
+  }
+  return nearest;
+}
+
 /**
  * The Key URI Format (google-authenticator wiki): label `Issuer:account`, each part
  * percent-encoded, and every parameter explicit, defaults included: some apps

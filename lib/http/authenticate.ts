@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import { isUserId } from '../domain/identifiers.ts';
 import { forbidden, invalidUserId, noSuchRoute, serviceUnavailable, unauthorized } from '../errors.ts';
 import type { OperatorKeySource } from '../crypto/operatorKey.ts';
+import type { ApiKeyRecord, Scope, TenantRecord } from '../domain/records.ts';
 import type { Access, ApiContext, Event, Result } from './types.ts';
 
 /**
@@ -48,10 +49,9 @@ export const authenticate = (
     if (!key || !tenant || tenant.deletedAt !== undefined || !keyMatches(key, parsed.secret)) {
       throw unauthorized();
     }
-    // Admin counts only while the tenant names the key among its admin keys (records.ts).
-    const admin = key.scopes.includes('admin') && (tenant.adminKeyIds?.includes(key.id) ?? true);
+    const scopes = effectiveScopes(tenant, key);
     if (access === 'operator') throw forbidden('operator');
-    if (!(admin || key.scopes.some((s) => s !== 'admin' && access.includes(s)))) {
+    if (!(scopes.includes('admin') || scopes.some((s) => access.includes(s)))) {
       throw forbidden(access.filter((s) => s !== 'admin'));
     }
     // Only now, for an authorised caller, is a malformed user id worth an answer.
@@ -80,3 +80,11 @@ async function expectedOperatorHash(source: OperatorKeySource, access: Access): 
     return undefined;
   }
 }
+
+/** A key's scopes as they count: admin only while the tenant names the key among its admin keys (records.ts). */
+export const effectiveScopes = (tenant: TenantRecord, key: ApiKeyRecord): Scope[] =>
+  key.scopes.filter((scope) => scope !== 'admin' || (tenant.adminKeyIds?.includes(key.id) ?? true));
+
+/** Support and admin keys see what only staff may (the clock-skew hint); a `users` key does not. */
+export const isStaff = (tenant: TenantRecord, key: ApiKeyRecord): boolean =>
+  effectiveScopes(tenant, key).some((scope) => scope === 'support' || scope === 'admin');

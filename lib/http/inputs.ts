@@ -8,6 +8,7 @@ import type { CpanelImport } from '../usecases/importCpanel.ts';
 import type { NewKey } from '../usecases/keys.ts';
 import { USER_FILTERS, type UserFilter, type UserListQuery } from '../usecases/list.ts';
 import type { SetupRequest } from '../usecases/setup.ts';
+import type { VerifyRequest } from '../usecases/verify.ts';
 import type { NewTenant, TenantListQuery } from '../usecases/tenants.ts';
 import type { RawBody, RawQuery } from './types.ts';
 
@@ -50,7 +51,7 @@ function parseLimit(raw: string | undefined): number {
   return Number(raw);
 }
 
-/** confirm and verify: `{"code"}`; its shape is checked against the enrolment's digits later. */
+/** confirm: `{"code"}`; its shape is checked against the enrolment's digits later. */
 export const codeBody = (body: RawBody) => ({ code: requiredString(body, 'code') });
 
 export function setupBody(body: RawBody): SetupRequest {
@@ -62,7 +63,41 @@ export function setupBody(body: RawBody): SetupRequest {
   ) {
     throw invalidRequest('accountName must be 1 to 128 printable characters without ":"');
   }
-  return { accountName, reconfigure: optionalBoolean(body, 'reconfigure') ?? false };
+  const label = optionalLabel(body);
+  const reconfigure = optionalBoolean(body, 'reconfigure') ?? false;
+  const add = optionalBoolean(body, 'add') ?? false;
+  const replace = optionalNullableString(body, 'replace');
+  if ([reconfigure, add, replace !== undefined].filter(Boolean).length > 1) {
+    throw invalidRequest('give at most one of reconfigure, add and replace');
+  }
+  return { accountName, label, reconfigure, add, replace };
+}
+
+/** `replace`: an authenticator id, or null (the same as absent). */
+function optionalNullableString(body: RawBody, field: string): string | undefined {
+  return own(body, field) === null ? undefined : optionalString(body, field);
+}
+
+/** An authenticator's label: 1 to 64 printable characters. */
+function optionalLabel(body: RawBody): string | undefined {
+  const label = optionalString(body, 'label');
+  if (label !== undefined && (label.length === 0 || !isPrintable(label, 64))) {
+    throw invalidRequest('label must be 1 to 64 printable characters');
+  }
+  return label;
+}
+
+/** verify: `{"code", "authenticatorId"?}`. */
+export const verifyBody = (body: RawBody): VerifyRequest => ({
+  code: requiredString(body, 'code'),
+  authenticatorId: optionalString(body, 'authenticatorId'),
+});
+
+/** PATCH an authenticator: `{"label"}`. */
+export function labelBody(body: RawBody): { label: string } {
+  const label = optionalLabel(body);
+  if (label === undefined) throw invalidRequest('label is required');
+  return { label };
 }
 
 /** `{"reason"}`, optional, for a removal: it goes into the audit trail. */

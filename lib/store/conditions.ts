@@ -1,7 +1,9 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DISABLE_AFTER } from '../domain/lockout.ts';
+import type { UserRecord } from '../domain/user.ts';
 import { N } from './items.ts';
 import type { Admission } from './port.ts';
+import { ATTR, isLegacy } from './userItem.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -11,12 +13,14 @@ type Item = Record<string, AttributeValue>;
  * a write admits, on one screen.
  */
 export const itemExists = 'attribute_exists(pk)';
-export const activeIs = 'active.id = :activeId';
-export const noActive = 'attribute_not_exists(active)';
 export const pendingIs = 'pending.id = :pendingId';
-export const stepIsNew = '(attribute_not_exists(lastStep) OR lastStep < :step)';
+export const stepIsNew = `(attribute_not_exists(${ATTR.stepStart}) OR ${ATTR.stepStart} < :stepStart)`;
+/** No step accepted after the one this write records (it writes the latest). */
+export const stepNotAfter = `(attribute_not_exists(${ATTR.stepStart}) OR ${ATTR.stepStart} <= :stepStart)`;
 export const codeUnspent = 'contains(recovery, :hash)';
 export const failureIsNew = '(attribute_not_exists(lastFailureToken) OR lastFailureToken <> :token)';
+export const hasAuthenticators = `(attribute_exists(${ATTR.authenticators}) OR attribute_exists(${ATTR.legacyActive}))`;
+const noAuthenticators = `attribute_not_exists(${ATTR.authenticators}) AND attribute_not_exists(${ATTR.legacyActive})`;
 // The guess budget of lib/domain/lockout.ts, over the same counts: locked means
 // maxFailures failures counted, the last of them after the lock cutoff (now - lockSeconds).
 // The item's failedAttempts is the count toward the lock (lockFailures in the code).
@@ -26,7 +30,6 @@ export const notLocked = `(${belowLimit} OR ${lockExpired})`;
 export const atLimit = 'failedAttempts >= :maxFailures';
 export const notDisabled =
   '(attribute_not_exists(consecutiveFailures) OR consecutiveFailures < :disableAfter)';
-export const all = (...parts: string[]) => parts.join(' AND ');
 
 /** The values of the budget's conditions, as of the request's clock and the tenant's settings. */
 export const budgetValues = ({ nowMs, lockout }: Admission, bindsDisable: boolean): Item => ({
@@ -36,23 +39,132 @@ export const budgetValues = ({ nowMs, lockout }: Admission, bindsDisable: boolea
 });
 
 /** A valid code resets both failure counts (it is admitted only while no lock is in force). */
-export const resetFailures = 'failedAttempts = :zero, consecutiveFailures = :zero';
+export const resetFailures = ['failedAttempts = :zero', 'consecutiveFailures = :zero'];
+
+/** An update in parts, so that writes can share conditions and clauses (the legacy upgrade). */
+export interface UpdateParts {
+  set?: string[];
+  remove?: string[];
+  add?: string[];
+  delete?: string[];
+  conditions?: string[];
+  values?: Item;
+  names?: Record<string, string>;
+}
+
+export function composeUpdate(parts: UpdateParts): Omit<UpdateItemCommandInput, 'TableName' | 'Key'> {
+  const clause = (word: string, list: string[] | undefined) =>
+    list && list.length > 0 ? [`${word} ${list.join(', ')}`] : [];
+  const values = parts.values ?? {};
+  return {
+    UpdateExpression: [
+      ...clause('SET', parts.set),
+      ...clause('REMOVE', parts.remove),
+      ...clause('ADD', parts.add),
+      ...clause('DELETE', parts.delete),
+    ].join(' '),
+    ...(parts.conditions && parts.conditions.length > 0
+      ? { ConditionExpression: parts.conditions.join(' AND ') }
+      : {}),
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+    ...(parts.names && Object.keys(parts.names).length > 0 ? { ExpressionAttributeNames: parts.names } : {}),
+  };
+}
+
+/** Joins parts: lists concatenated, values and names merged. */
+export function joinParts(...all: UpdateParts[]): UpdateParts {
+  const list = (key: 'set' | 'remove' | 'add' | 'delete' | 'conditions') => all.flatMap((p) => p[key] ?? []);
+  return {
+    set: list('set'),
+    remove: list('remove'),
+    add: list('add'),
+    delete: list('delete'),
+    conditions: list('conditions'),
+    values: Object.assign({}, ...all.map((p) => p.values ?? {})),
+    names: Object.assign({}, ...all.map((p) => p.names ?? {})),
+  };
+}
+
+/**
+ * The user's authenticators are still the set `user` was read with: a write that
+ * judged them (the cap, a replaced id, a label) holds only then. An item of the
+ * first release's shape is identified by its one authenticator's id.
+ */
+export function authenticatorsAre(user: UserRecord): UpdateParts {
+  if (user.authenticatorsVersion !== undefined) {
+    return {
+      conditions: [`${ATTR.version} = :readVersion`],
+      values: { ':readVersion': { S: user.authenticatorsVersion } },
+    };
+  }
+  const legacy = user.authenticators[0];
+  if (legacy === undefined) return { conditions: [noAuthenticators] };
+  return { conditions: [`${ATTR.legacyActive}.id = :legacyId`], values: { ':legacyId': { S: legacy.id } } };
+}
+
+/**
+ * What a write that changes the authenticators of a first-release item adds: the old
+ * attributes go, and its used step (a step number of its authenticator's period)
+ * becomes the start of that step, under the condition that it is still the one read.
+ * `setsStep`: the write records a newer step itself.
+ */
+export function legacyUpgrade(user: UserRecord, setsStep: boolean): UpdateParts {
+  if (!isLegacy(user)) return {};
+  const period = user.authenticators[0]?.period ?? 30;
+  const step = user.lastStepStart === undefined ? undefined : user.lastStepStart / period;
+  const stepRead =
+    step === undefined
+      ? { conditions: [`attribute_not_exists(${ATTR.legacyStep})`] }
+      : { conditions: [`${ATTR.legacyStep} = :legacyStep`], values: { ':legacyStep': N(step) } };
+  const carry =
+    setsStep || user.lastStepStart === undefined
+      ? {}
+      : {
+          set: [`${ATTR.stepStart} = :legacyStepStart`],
+          values: { ':legacyStepStart': N(user.lastStepStart) },
+        };
+  return joinParts({ remove: [ATTR.legacyActive, ATTR.legacyStep] }, stepRead, carry);
+}
+
+/**
+ * What every accepted code writes (a time step at verify, a recovery code): the
+ * failure counts reset and the clock-skew hint gone, admitted only within the budget.
+ */
+export const acceptedCode = (token: string, admission: Admission, stamp: string): UpdateParts => ({
+  set: [`${stamp} = :token`, 'lastVerifiedAt = :now', ...resetFailures],
+  remove: ['clockSkew'],
+  conditions: [notLocked, notDisabled],
+  values: {
+    ':token': { S: token },
+    ':now': N(admission.nowMs),
+    ':zero': N(0),
+    ...budgetValues(admission, true),
+  },
+});
 
 /**
  * The verify's write: replay protection, the guess budget and the failure reset in
  * one conditional update, so of N racing requests for one step the store lets
- * exactly one through, and none once the budget is spent.
+ * exactly one through, and none once the budget is spent. The authenticator that
+ * matched must still be there; its `lastUsedAt` is set in place.
  * Exported so the benchmark's storage floor issues exactly this update.
  */
-export const acceptStepUpdate = (activeId: string, step: number, token: string, admission: Admission) => ({
-  UpdateExpression: `SET lastStep = :step, lastStepToken = :token, lastVerifiedAt = :now, ${resetFailures}`,
-  ConditionExpression: all(activeIs, stepIsNew, notLocked, notDisabled),
-  ExpressionAttributeValues: {
-    ':step': N(step),
-    ':token': { S: token },
-    ':now': N(admission.nowMs),
-    ':zero': N(0),
-    ':activeId': { S: activeId },
-    ...budgetValues(admission, true),
-  },
-});
+export const acceptStepParts = (
+  authenticatorId: string,
+  stepStart: number,
+  token: string,
+  admission: Admission,
+): UpdateParts =>
+  joinParts(acceptedCode(token, admission, 'lastStepToken'), {
+    set: [`${ATTR.stepStart} = :stepStart`, `${ATTR.authenticators}.#matched.lastUsedAt = :now`],
+    conditions: [`attribute_exists(${ATTR.authenticators}.#matched)`, stepIsNew],
+    values: { ':stepStart': N(stepStart) },
+    names: { '#matched': authenticatorId },
+  });
+
+export const acceptStepUpdate = (
+  authenticatorId: string,
+  stepStart: number,
+  token: string,
+  admission: Admission,
+) => composeUpdate(acceptStepParts(authenticatorId, stepStart, token, admission));

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type UserRecord } from '../domain/user.ts';
 import { ApiError, outOfTime, serviceUnavailable } from '../errors.ts';
-import { userFromItem } from './items.ts';
+import { userFromItem } from './userItem.ts';
 import type { WriteResult } from './port.ts';
 import { AUDIT_INDEX, LIST_INDEX, TENANT_INDEX, userKey } from './table.ts';
 

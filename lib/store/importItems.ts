@@ -1,37 +1,40 @@
-import { emptyUser, type ActiveEnrolment, type UserRecord } from '../domain/user.ts';
-import { enrolmentToMap, N, userFromItem } from './items.ts';
+import type { Authenticator, UserRecord } from '../domain/user.ts';
+import { N } from './items.ts';
 import type { WriteResult, UserStore } from './port.ts';
 import { TTL_ATTRIBUTE, userKey } from './table.ts';
-import { activeIs, noActive, resetFailures } from './conditions.ts';
+import { composeUpdate, joinParts, resetFailures } from './conditions.ts';
 import type { DynamoTable } from './dynamoTable.ts';
+import { ATTR, userFromItem } from './userItem.ts';
+import { setAuthenticators } from './userItems.ts';
 
-/** What an import reads and writes: users in batches, an active authenticator set as it was judged. */
-export const importItems = (t: DynamoTable): Pick<UserStore, 'getUsers' | 'importActive'> => ({
+/** What an import reads and writes: users in batches, an authenticator set as it was judged. */
+export const importItems = (t: DynamoTable): Pick<UserStore, 'getUsers' | 'importAuthenticator'> => ({
   async getUsers(tenantId: string, userIds: string[]): Promise<UserRecord[]> {
     if (userIds.length === 0) return [];
     const found = await t.batchGet(userIds.map((userId) => userKey(tenantId, userId)));
     return (found.get(t.table) ?? []).flatMap((item) => userFromItem(item) ?? []);
   },
 
-  async importActive(
-    tenantId: string,
-    userId: string,
-    active: ActiveEnrolment,
-    expectActiveId: string | null,
-  ): Promise<WriteResult> {
-    return t.updateUser(emptyUser(tenantId, userId), {
-      UpdateExpression: [
-        `SET active = :active, ${resetFailures}, listTenant = :tenant, listUser = :user`,
-        `REMOVE recovery, lastStep, lastStepToken, lastRecoveryToken, lastRecoveryHash, ${TTL_ATTRIBUTE}`,
-      ].join(' '),
-      ConditionExpression: expectActiveId === null ? noActive : activeIs,
-      ExpressionAttributeValues: {
-        ':active': enrolmentToMap(active),
-        ':zero': N(0),
-        ':tenant': { S: tenantId },
-        ':user': { S: userId },
-        ...(expectActiveId === null ? {} : { ':activeId': { S: expectActiveId } }),
-      },
-    });
+  async importAuthenticator(user: UserRecord, authenticator: Authenticator): Promise<WriteResult> {
+    // As a confirmed reconfigure would, but with no recovery codes and no used step:
+    // the panel it came from may have accepted any step.
+    return t.updateUser(
+      user,
+      composeUpdate(
+        joinParts(setAuthenticators(user, [authenticator], true), {
+          set: [...resetFailures, 'listTenant = :tenant', 'listUser = :user'],
+          remove: [
+            'recovery',
+            ATTR.stepStart,
+            'lastStepToken',
+            'lastRecoveryToken',
+            'lastRecoveryHash',
+            'clockSkew',
+            TTL_ATTRIBUTE,
+          ],
+          values: { ':zero': N(0), ':tenant': { S: user.tenantId }, ':user': { S: user.userId } },
+        }),
+      ),
+    );
   },
 });

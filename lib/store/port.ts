@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../domain/audit.ts';
 import type { FailureCounts, FailurePlan, LockoutSettings } from '../domain/lockout.ts';
-import type { ActiveEnrolment, PendingEnrolment, UserRecord } from '../domain/user.ts';
+import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
 
 /** The records a request is authorised and served with (tenant, key, user): one round trip. */
@@ -102,67 +102,78 @@ export interface UserStore {
   /** The users of `userIds` that exist, consistently read, in as few round trips as the store allows. */
   getUsers(tenantId: string, userIds: string[]): Promise<UserRecord[]>;
   /**
-   * Makes `active` the user's authenticator if the active one is still
-   * `expectActiveId` (none: null), as a confirmed reconfigure would: no recovery
-   * codes, no used step, the failure counts and the disable reset; a pending
-   * enrolment stays. The item is created if there is none.
+   * Makes `authenticator` the user's only one if the authenticators are still as
+   * `user` was read, as a confirmed reconfigure would: no recovery codes, no used step,
+   * the failure counts and the disable reset; a pending enrolment stays. The item is
+   * created if there is none.
    */
-  importActive(
-    tenantId: string,
-    userId: string,
-    active: ActiveEnrolment,
-    expectActiveId: string | null,
-  ): Promise<WriteResult>;
-  /** Stores a pending enrolment if the active one is still `expectActiveId` (none: null). */
+  importAuthenticator(user: UserRecord, authenticator: Authenticator): Promise<WriteResult>;
+  /**
+   * Stores a pending enrolment if the authenticators are still as `user` was read (its
+   * mode was judged against them). `expiresAtSeconds`: the item's TTL, for a user with
+   * no authenticator, whose item then holds nothing but this setup.
+   */
   savePending(
     user: UserRecord,
     pending: PendingEnrolment,
-    expectActiveId: string | null,
     expiresAtSeconds: number | null,
   ): Promise<WriteResult>;
   /**
-   * Makes the pending enrolment `active.id` active, with its recovery codes and first
-   * step, if no timed lock is in force; it lifts the disable, never a lock.
+   * Makes the pending enrolment active: the authenticators become `next`, if they are
+   * still as `user` was read (the cap and a replaced id were judged against them), and
+   * no timed lock is in force (nor, with `bindsDisable`, the disable). `recoveryHashes`
+   * replace the recovery codes (a first enrolment or a reconfigure); undefined keeps
+   * them. The used step becomes `stepStart`, which is no earlier than the one stored.
    */
   activate(
     user: UserRecord,
-    active: ActiveEnrolment,
-    recoveryHashes: Uint8Array[],
-    step: number,
+    next: Authenticator[],
+    recoveryHashes: Uint8Array[] | undefined,
+    stepStart: number,
     token: string,
-    admission: Admission,
+    admission: Admission & { bindsDisable: boolean },
   ): Promise<WriteResult>;
-  /** Accepts time step `step` if it is later than the last accepted one and the budget admits it. */
+  /**
+   * Accepts the time step that began at `stepStart` (Unix seconds), matched by
+   * `authenticator`, if it is later than the last accepted one, the authenticator is
+   * still there, and the budget admits it.
+   */
   acceptStep(
     user: UserRecord,
-    activeId: string,
-    step: number,
+    authenticator: Authenticator,
+    stepStart: number,
     token: string,
     admission: Admission,
   ): Promise<WriteResult>;
   /** Spends one recovery code if it is still unspent and the budget admits it. */
   spendRecoveryCode(
     user: UserRecord,
-    activeId: string,
     hash: Uint8Array,
     token: string,
     admission: Admission,
   ): Promise<WriteResult>;
   /**
-   * Counts one failed attempt if the budget admits it (no lock in force; at verify,
-   * no disable); `token` marks the write so a retried one can recognise itself.
+   * Counts a failed attempt, `plan.weight` failures (one per authenticator checked),
+   * if the budget admits it (no lock in force; at verify, no disable); `token` marks
+   * the write so a retried one can recognise itself. `clockSkew`: the hint for
+   * support, when the code matched outside the window.
    */
   recordFailure(
     user: UserRecord,
     plan: FailurePlan,
     token: string,
     admission: Admission,
+    clockSkew?: ClockSkew,
   ): Promise<FailureWrite>;
-  replaceRecoveryCodes(user: UserRecord, activeId: string, hashes: Uint8Array[]): Promise<WriteResult>;
+  replaceRecoveryCodes(user: UserRecord, hashes: Uint8Array[]): Promise<WriteResult>;
+  /** The authenticators become `next` (a rename, a removal) if they are still as `user` was read. */
+  replaceAuthenticators(user: UserRecord, next: Authenticator[]): Promise<WriteResult>;
   /** Lifts the timed lock: the count toward it starts again; the count toward the disable stays. */
   unlock(user: UserRecord): Promise<boolean>;
   /** Deletes the user's whole record; returns what was there. */
   removeUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
+  /** Deletes the user's whole record if its authenticators are still as `user` was read. */
+  removeUserIf(user: UserRecord): Promise<WriteResult>;
   /** Enrolled users (active or pending) in user-id order, after `afterUserId`. */
   listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage>;
 }

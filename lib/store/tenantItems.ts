@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type ApiKeyRecord, type TenantRecord } from '../domain/records.ts';
 import { serviceUnavailable } from '../errors.ts';
-import { apiKeyFromItem, apiKeyToItem, tenantToItem, N, tenantFromItem, userFromItem } from './items.ts';
+import { apiKeyFromItem, apiKeyToItem, tenantToItem, N, tenantFromItem } from './items.ts';
+import { userFromItem } from './userItem.ts';
 import type { CallerRecords, TenantStore, KeyStore } from './port.ts';
 import {
   apiKeyKey,

@@ -1,35 +1,67 @@
+import { randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
   DeleteItemCommand,
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type FailurePlan } from '../domain/lockout.ts';
-import { type ActiveEnrolment, type PendingEnrolment, type UserRecord } from '../domain/user.ts';
-import { enrolmentToMap, N, userFromItem } from './items.ts';
+import type { FailurePlan } from '../domain/lockout.ts';
+import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
+import { N } from './items.ts';
 import type { Admission, FailureWrite, UserPage, WriteResult, UserStore } from './port.ts';
 import { LIST_INDEX, TTL_ATTRIBUTE, userKey } from './table.ts';
 import {
-  itemExists,
-  activeIs,
-  noActive,
-  pendingIs,
-  codeUnspent,
-  failureIsNew,
-  belowLimit,
-  lockExpired,
-  notLocked,
-  atLimit,
-  notDisabled,
-  all,
-  budgetValues,
-  resetFailures,
+  acceptedCode,
   acceptStepUpdate,
+  authenticatorsAre,
+  atLimit,
+  belowLimit,
+  budgetValues,
+  codeUnspent,
+  composeUpdate,
+  failureIsNew,
+  hasAuthenticators,
+  itemExists,
+  joinParts,
+  legacyUpgrade,
+  lockExpired,
+  notDisabled,
+  notLocked,
+  pendingIs,
+  resetFailures,
+  stepNotAfter,
+  type UpdateParts,
 } from './conditions.ts';
 import type { DynamoTable } from './dynamoTable.ts';
+import { ATTR, authenticatorsToMap, isLegacy, pendingToMap, userFromItem } from './userItem.ts';
+
+/**
+ * The authenticators become `next`, under the condition that they are still as `user`
+ * was read; a new version marks the change. A first-release item is rewritten to
+ * today's shape by this write (userItem.ts).
+ */
+export function setAuthenticators(user: UserRecord, next: Authenticator[], setsStep: boolean): UpdateParts {
+  return joinParts(
+    {
+      set: [`${ATTR.authenticators} = :authenticators`, `${ATTR.version} = :version`],
+      values: {
+        ':authenticators': authenticatorsToMap(next),
+        ':version': { S: randomBytes(8).toString('hex') },
+      },
+    },
+    authenticatorsAre(user),
+    legacyUpgrade(user, setsStep),
+  );
+}
+
+/** The item is listed (GET /v1/users) once it holds an enrolment. */
+const listed = (user: UserRecord): UpdateParts => ({
+  set: ['listTenant = :tenant', 'listUser = :user'],
+  values: { ':tenant': { S: user.tenantId }, ':user': { S: user.userId } },
+});
 
 /** A user's whole 2FA state, one item: every change is one conditional write (conditions.ts). */
-export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importActive'> => ({
+export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importAuthenticator'> => ({
   async getUser(tenantId: string, userId: string): Promise<UserRecord | undefined> {
     const out = await t.send(
       t.call(
@@ -42,89 +74,114 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
   async savePending(
     user: UserRecord,
     pending: PendingEnrolment,
-    expectActiveId: string | null,
     expiresAtSeconds: number | null,
   ): Promise<WriteResult> {
-    // The TTL is set only while the item holds no active enrolment: deleting the
-    // item then loses nothing but an abandoned setup.
-    const ttl = expiresAtSeconds === null ? ` REMOVE ${TTL_ATTRIBUTE}` : `, ${TTL_ATTRIBUTE} = :ttl`;
-    return t.updateUser(user, {
-      UpdateExpression: `SET pending = :pending, listTenant = :tenant, listUser = :user${ttl}`,
-      ConditionExpression: expectActiveId === null ? noActive : activeIs,
-      ExpressionAttributeValues: {
-        ':pending': enrolmentToMap(pending),
-        ':tenant': { S: user.tenantId },
-        ':user': { S: user.userId },
-        ...(expectActiveId === null ? {} : { ':activeId': { S: expectActiveId } }),
-        ...(expiresAtSeconds === null ? {} : { ':ttl': N(expiresAtSeconds) }),
-      },
-    });
+    // The TTL is set only while the item holds no authenticator (the condition says
+    // so): deleting the item then loses nothing but an abandoned setup.
+    const ttl: UpdateParts =
+      expiresAtSeconds === null
+        ? { remove: [TTL_ATTRIBUTE] }
+        : { set: [`${TTL_ATTRIBUTE} = :ttl`], values: { ':ttl': N(expiresAtSeconds) } };
+    return t.updateUser(
+      user,
+      composeUpdate(
+        joinParts(
+          { set: ['pending = :pending'], values: { ':pending': pendingToMap(pending) }, conditions: [] },
+          listed(user),
+          ttl,
+          authenticatorsAre(user),
+        ),
+      ),
+    );
   },
 
   async activate(
     user: UserRecord,
-    active: ActiveEnrolment,
-    recoveryHashes: Uint8Array[],
-    step: number,
+    next: Authenticator[],
+    recoveryHashes: Uint8Array[] | undefined,
+    stepStart: number,
     token: string,
-    admission: Admission,
+    admission: Admission & { bindsDisable: boolean },
   ): Promise<WriteResult> {
-    // Admitted by the timed lock alone: a new authenticator is the way out of a
-    // disable, never out of a lock.
-    return t.updateUser(user, {
-      UpdateExpression: [
-        'SET active = :active, recovery = :recovery, lastStep = :step, lastStepToken = :token,',
-        `${resetFailures}, listTenant = :tenant, listUser = :user`,
-        `REMOVE pending, lastRecoveryHash, ${TTL_ATTRIBUTE}`,
-      ].join(' '),
-      ConditionExpression: all(pendingIs, notLocked),
-      ExpressionAttributeValues: {
-        ':active': enrolmentToMap(active),
-        ':recovery': { BS: recoveryHashes },
-        ':step': N(step),
-        ':token': { S: token },
-        ':zero': N(0),
-        ':tenant': { S: user.tenantId },
-        ':user': { S: user.userId },
-        ':pendingId': { S: active.id },
-        ...budgetValues(admission, false),
-      },
-    });
+    // Admitted by the timed lock (and, for an add or a replace, the disable): a new
+    // authenticator for all is the way out of a disable, never out of a lock.
+    const pendingId = next.at(-1)?.id ?? '';
+    const recovery: UpdateParts =
+      recoveryHashes === undefined
+        ? {}
+        : {
+            set: ['recovery = :recovery'],
+            remove: ['lastRecoveryHash'],
+            values: { ':recovery': { BS: recoveryHashes } },
+          };
+    return t.updateUser(
+      user,
+      composeUpdate(
+        joinParts(setAuthenticators(user, next, true), recovery, listed(user), {
+          set: [`${ATTR.stepStart} = :stepStart`, 'lastStepToken = :token', ...resetFailures],
+          remove: ['pending', TTL_ATTRIBUTE, 'clockSkew'],
+          conditions: [
+            pendingIs,
+            // A first-release item holds a step number: legacyUpgrade checks it instead.
+            ...(isLegacy(user) ? [] : [stepNotAfter]),
+            notLocked,
+            ...(admission.bindsDisable ? [notDisabled] : []),
+          ],
+          values: {
+            ':pendingId': { S: pendingId },
+            ':stepStart': N(stepStart),
+            ':token': { S: token },
+            ':zero': N(0),
+            ...budgetValues(admission, admission.bindsDisable),
+          },
+        }),
+      ),
+    );
   },
 
   async acceptStep(
     user: UserRecord,
-    activeId: string,
-    step: number,
+    authenticator: Authenticator,
+    stepStart: number,
     token: string,
     admission: Admission,
   ): Promise<WriteResult> {
-    return t.updateUser(user, acceptStepUpdate(activeId, step, token, admission));
+    if (!isLegacy(user)) {
+      return t.updateUser(user, acceptStepUpdate(authenticator.id, stepStart, token, admission));
+    }
+    // The write that happens anyway rewrites a first-release item: the whole map, since
+    // a path inside it cannot be set in the same write that creates it. Its used step
+    // is a step number of its one authenticator's period.
+    const used = { ...authenticator, lastUsedAt: admission.nowMs };
+    return t.updateUser(
+      user,
+      composeUpdate(
+        joinParts(setAuthenticators(user, [used], true), acceptedCode(token, admission, 'lastStepToken'), {
+          set: [`${ATTR.stepStart} = :stepStart`],
+          conditions: [`(attribute_not_exists(${ATTR.legacyStep}) OR ${ATTR.legacyStep} < :newLegacyStep)`],
+          values: { ':stepStart': N(stepStart), ':newLegacyStep': N(stepStart / authenticator.period) },
+        }),
+      ),
+    );
   },
 
   async spendRecoveryCode(
     user: UserRecord,
-    activeId: string,
     hash: Uint8Array,
     token: string,
     admission: Admission,
   ): Promise<WriteResult> {
-    return t.updateUser(user, {
-      UpdateExpression: [
-        'SET lastVerifiedAt = :now, lastRecoveryToken = :token, lastRecoveryHash = :hash,',
-        `${resetFailures} DELETE recovery :spent`,
-      ].join(' '),
-      ConditionExpression: all(activeIs, codeUnspent, notLocked, notDisabled),
-      ExpressionAttributeValues: {
-        ':spent': { BS: [hash] },
-        ':token': { S: token },
-        ':hash': { B: hash },
-        ':now': N(admission.nowMs),
-        ':zero': N(0),
-        ':activeId': { S: activeId },
-        ...budgetValues(admission, true),
-      },
-    });
+    return t.updateUser(
+      user,
+      composeUpdate(
+        joinParts(acceptedCode(token, admission, 'lastRecoveryToken'), {
+          set: ['lastRecoveryHash = :hash'],
+          delete: ['recovery :spent'],
+          conditions: [codeUnspent],
+          values: { ':spent': { BS: [hash] }, ':hash': { B: hash } },
+        }),
+      ),
+    );
   },
 
   async recordFailure(
@@ -132,33 +189,46 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     plan: FailurePlan,
     token: string,
     admission: Admission,
+    clockSkew?: ClockSkew,
   ): Promise<FailureWrite> {
     // `count`: one ADD that counts and, at the limit, locks. `restart`: the lock has
-    // expired, so the count starts again at 1, conditioned on that expiry.
+    // expired, so the count starts again, conditioned on that expiry.
     // An ADD is not idempotent: the token keeps an SDK retry of a committed write
     // from counting the same failure twice.
-    const stamp = 'SET failedAt = :now, lastFailureToken = :token';
     // DynamoDB refuses a value that no expression uses: a count needs no cutoff.
     const { ':lockCutoff': cutoff, ...limits } = budgetValues(admission, plan.bindsDisable);
     const budget = plan.kind === 'count' ? limits : { ...limits, ':lockCutoff': cutoff as AttributeValue };
+    const skew: UpdateParts =
+      clockSkew === undefined
+        ? {}
+        : {
+            set: ['clockSkew = :skew'],
+            values: { ':skew': { M: { steps: N(clockSkew.steps), at: N(clockSkew.at) } } },
+          };
     const result = await t.updateUser(user, {
-      UpdateExpression:
-        plan.kind === 'count'
-          ? `${stamp} ADD failedAttempts :one, consecutiveFailures :one`
-          : `${stamp}, failedAttempts = :one ADD consecutiveFailures :one`,
-      ConditionExpression: all(
-        itemExists,
-        failureIsNew,
-        ...(plan.kind === 'count' ? [belowLimit] : [atLimit, lockExpired]),
-        ...(plan.bindsDisable ? [notDisabled] : []),
-      ),
-      ExpressionAttributeValues: {
-        ':one': N(1),
-        ':token': { S: token },
-        ':now': N(admission.nowMs),
-        ...budget,
-      },
       ReturnValues: 'UPDATED_NEW',
+      ...composeUpdate(
+        joinParts(skew, {
+          set: [
+            'failedAt = :now',
+            'lastFailureToken = :token',
+            ...(plan.kind === 'count' ? [] : ['failedAttempts = :weight']),
+          ],
+          add: [...(plan.kind === 'count' ? ['failedAttempts :weight'] : []), 'consecutiveFailures :weight'],
+          conditions: [
+            itemExists,
+            failureIsNew,
+            ...(plan.kind === 'count' ? [belowLimit] : [atLimit, lockExpired]),
+            ...(plan.bindsDisable ? [notDisabled] : []),
+          ],
+          values: {
+            ':weight': N(plan.weight),
+            ':token': { S: token },
+            ':now': N(admission.nowMs),
+            ...budget,
+          },
+        }),
+      ),
     });
     if (!result.applied) return result;
     const after = result.attributes ?? {};
@@ -172,20 +242,26 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     };
   },
 
-  async replaceRecoveryCodes(user: UserRecord, activeId: string, hashes: Uint8Array[]): Promise<WriteResult> {
-    return t.updateUser(user, {
-      UpdateExpression: 'SET recovery = :recovery',
-      ConditionExpression: activeIs,
-      ExpressionAttributeValues: { ':recovery': { BS: hashes }, ':activeId': { S: activeId } },
-    });
+  async replaceRecoveryCodes(user: UserRecord, hashes: Uint8Array[]): Promise<WriteResult> {
+    return t.updateUser(
+      user,
+      composeUpdate({
+        set: ['recovery = :recovery'],
+        conditions: [hasAuthenticators],
+        values: { ':recovery': { BS: hashes } },
+      }),
+    );
+  },
+
+  async replaceAuthenticators(user: UserRecord, next: Authenticator[]): Promise<WriteResult> {
+    return t.updateUser(user, composeUpdate(setAuthenticators(user, next, false)));
   },
 
   async unlock(user: UserRecord): Promise<boolean> {
-    const result = await t.updateUser(user, {
-      UpdateExpression: 'SET failedAttempts = :zero',
-      ConditionExpression: itemExists,
-      ExpressionAttributeValues: { ':zero': N(0) },
-    });
+    const result = await t.updateUser(
+      user,
+      composeUpdate({ set: ['failedAttempts = :zero'], conditions: [itemExists], values: { ':zero': N(0) } }),
+    );
     return result.applied;
   },
 
@@ -200,6 +276,19 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
       ),
     );
     return userFromItem(out.Attributes);
+  },
+
+  async removeUserIf(user: UserRecord): Promise<WriteResult> {
+    const { ConditionExpression, ExpressionAttributeValues } = composeUpdate(authenticatorsAre(user));
+    const applied = await t.conditional(
+      new DeleteItemCommand({
+        TableName: t.table,
+        Key: userKey(user.tenantId, user.userId),
+        ConditionExpression,
+        ...(ExpressionAttributeValues ? { ExpressionAttributeValues } : {}),
+      }),
+    );
+    return applied ? { applied } : { applied };
   },
 
   async listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage> {

@@ -2,17 +2,36 @@ import { randomUUID } from 'node:crypto';
 import { issueRecoveryCodes } from '../crypto/recoveryHashes.ts';
 import { matchEnrolmentCode } from '../crypto/secrets.ts';
 import { parseCode } from '../domain/codes.ts';
-import { lockRemaining } from '../domain/lockout.ts';
-import type { ActiveEnrolment, UserRecord } from '../domain/user.ts';
-import { invalidCode, invalidRequest, noPendingSetup, setupExpired } from '../errors.ts';
+import { isDisabled, lockRemaining } from '../domain/lockout.ts';
+import {
+  afterConfirm,
+  type Authenticator,
+  findAuthenticator,
+  labelsBeside,
+  sameLabel,
+  type UserRecord,
+} from '../domain/user.ts';
+import {
+  authenticatorNotFound,
+  authenticatorsDisabled,
+  invalidCode,
+  invalidRequest,
+  labelTaken,
+  noPendingSetup,
+  setupExpired,
+  tooManyAuthenticators,
+} from '../errors.ts';
 import type { TenantContext } from './context.ts';
 import { countFailure, lockedError } from './failedAttempts.ts';
+import { again, done, untilApplied } from './optimistic.ts';
 
 /**
- * POST /v1/users/{userId}/confirm: the first code makes the pending enrolment
- * active. Wrong codes spend the same guess budget as verify's, and the activation
- * is admitted by the store only while no timed lock is in force: it never happens
- * while locked, and never lifts a lock.
+ * POST /v1/users/{userId}/confirm: the first code makes the pending enrolment an
+ * active authenticator, as its mode says (API.md). Wrong codes spend the same guess
+ * budget as verify's, and the activation is admitted by the store only while no timed
+ * lock is in force: it never happens while locked, and never lifts a lock. An add or
+ * a replace is judged again in the write that activates: the cap, the replaced id
+ * and the label against the authenticators as they are then.
  */
 export async function confirmSetup(
   ctx: TenantContext,
@@ -21,7 +40,7 @@ export async function confirmSetup(
   rawCode: string,
 ) {
   const { deps, tenant } = ctx;
-  const { lockout } = tenant.settings;
+  const { lockout, maxAuthenticators } = tenant.settings;
   const pending = read?.pending;
   if (!read || !pending) throw noPendingSetup();
   const nowMs = deps.now();
@@ -30,6 +49,9 @@ export async function confirmSetup(
   if (submitted?.kind !== 'totp') throw invalidRequest(`code must be ${pending.digits} digits`);
   const locked = lockRemaining(read, lockout, nowMs);
   if (locked > 0) throw lockedError(locked);
+  // The disable binds the user's existing authenticators: only a new one for all is a way out.
+  const bindsDisable = pending.mode.kind === 'add' || pending.mode.kind === 'replace';
+  if (bindsDisable && isDisabled(read)) throw authenticatorsDisabled();
 
   const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
   const step = matchEnrolmentCode(
@@ -39,30 +61,64 @@ export async function confirmSetup(
     submitted.code,
   );
   if (step === null) {
-    const outcome = await countFailure(ctx, read, false);
+    const outcome = await countFailure(ctx, read, { bindsDisable, weight: 1 });
     if (outcome.kind === 'locked') throw lockedError(outcome.retryAfterMs);
+    if (outcome.kind === 'disabled') throw authenticatorsDisabled();
     if (outcome.kind === 'gone') throw noPendingSetup();
-    await ctx.audit({ action: 'confirm', userId, outcome: 'invalid_code' });
+    await ctx.audit({ action: 'confirm', userId, outcome: 'invalid_code', authenticatorId: pending.id });
     throw invalidCode();
   }
 
-  const { expiresAt: _, ...enrolment } = pending;
-  const active: ActiveEnrolment = { ...enrolment, confirmedAt: nowMs };
-  const { codes, hashes } = issueRecoveryCodes(keys, userId);
+  const { expiresAt: _, mode, ...enrolment } = pending;
+  const activated: Authenticator = { ...enrolment, confirmedAt: nowMs };
+  const replacesAll = mode.kind === 'first' || mode.kind === 'reconfigure';
+  const recovery = replacesAll ? issueRecoveryCodes(keys, userId) : undefined;
   const token = randomUUID();
-  const result = await deps.store.activate(read, active, hashes, step, token, { nowMs, lockout });
-  if (!result.applied) {
-    const current = result.current ?? (await deps.store.getUser(tenant.tenantId, userId));
+  const stepStart = step * pending.period;
+
+  await untilApplied<UserRecord | undefined, void>(read, async (user, tries) => {
     // A lost reply whose retry found our own committed write: the codes are ours.
-    const ours = current?.active?.id === pending.id && current.lastStepToken === token;
-    if (!ours) {
-      // The budget was spent while this code was judged: the lock set meanwhile stands.
-      const lockedMeanwhile = current ? lockRemaining(current, lockout, deps.now()) : 0;
-      if (lockedMeanwhile > 0 && current?.pending?.id === pending.id) throw lockedError(lockedMeanwhile);
+    if (tries > 0 && user?.lastStepToken === token && findAuthenticator(user, pending.id))
+      return done(undefined);
+    if (!user || user.pending?.id !== pending.id)
       throw noPendingSetup('the setup was replaced or removed meanwhile');
+    // The pending enrolment stays when it no longer fits: the caller may free a place.
+    if (mode.kind === 'add' && user.authenticators.length >= maxAuthenticators) {
+      throw tooManyAuthenticators(maxAuthenticators);
     }
-  }
+    if (mode.kind === 'replace' && !findAuthenticator(user, mode.authenticatorId))
+      throw authenticatorNotFound();
+    if (labelsBeside(user, mode).some((label) => sameLabel(label, pending.label))) throw labelTaken();
+    const now = deps.now();
+    const lockedMeanwhile = lockRemaining(user, lockout, now);
+    if (lockedMeanwhile > 0) throw lockedError(lockedMeanwhile);
+    if (bindsDisable && isDisabled(user)) throw authenticatorsDisabled();
+    const result = await deps.store.activate(
+      user,
+      afterConfirm(user, activated, mode),
+      recovery?.hashes,
+      Math.max(stepStart, user.lastStepStart ?? 0),
+      token,
+      { nowMs: now, lockout, bindsDisable },
+    );
+    if (result.applied) return done(undefined);
+    return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
+  });
+
   deps.counters.count('Confirm');
-  await ctx.audit({ action: 'confirm', userId, outcome: 'success' });
-  return { userId, enabled: true, confirmedAt: new Date(nowMs).toISOString(), recoveryCodes: codes };
+  await ctx.audit({
+    action: 'confirm',
+    userId,
+    outcome: 'success',
+    authenticatorId: pending.id,
+    ...(mode.kind === 'first' ? {} : { reason: mode.kind }),
+  });
+  return {
+    userId,
+    enabled: true,
+    confirmedAt: new Date(nowMs).toISOString(),
+    authenticatorId: pending.id,
+    label: pending.label,
+    ...(recovery ? { recoveryCodes: recovery.codes } : {}),
+  };
 }

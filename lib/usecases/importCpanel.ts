@@ -1,9 +1,11 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { openSecret, sealSecret } from '../crypto/secrets.ts';
 import type { TenantKeys } from '../crypto/tenantKeys.ts';
 import { CPANEL_TOTP, type CpanelLogin, cpanelSecret, isWeak } from '../domain/cpanel.ts';
 import { isUserId } from '../domain/identifiers.ts';
-import type { ActiveEnrolment, UserRecord } from '../domain/user.ts';
+import type { Authenticator, UserRecord } from '../domain/user.ts';
+import { emptyUser } from '../domain/user.ts';
+import { newAuthenticatorId } from './setup.ts';
 import { type AuditEvent, importEvent, type ImportOrigin } from '../domain/audit.ts';
 import { unauthorized } from '../errors.ts';
 import type { TenantContext } from './context.ts';
@@ -157,15 +159,14 @@ async function importLogin(
   // The id of this request's own write: a lost reply makes it look like another's.
   let written: string | undefined;
   return untilApplied(read, async (user): Promise<Attempt<UserRecord | undefined, LoginEvent>> => {
-    const judged = judge(keys, tenant.tenantId, user, secret, request.overwrite);
-    result.outcome = judged === 'unchanged' && user?.active?.id === written ? 'imported' : judged;
+    const { outcome: judged, same } = judge(keys, tenant.tenantId, user, secret, request.overwrite);
+    result.outcome = judged === 'unchanged' && same?.id === written ? 'imported' : judged;
     if (request.dryRun) return done(undefined);
-    const active = user?.active;
     if (judged !== 'imported') {
       // The same secret, imported before: its event may be what a crash left unwritten.
-      if (judged === 'unchanged' && active?.origin) {
+      if (same?.origin) {
         return done({
-          earlier: importEvent(tenant.tenantId, result.userId, { ...active, origin: active.origin }),
+          earlier: importEvent(tenant.tenantId, result.userId, { ...same, origin: same.origin }),
         });
       }
       return done(undefined);
@@ -174,39 +175,47 @@ async function importLogin(
       requestId: ctx.requestId,
       keyId: ctx.actor.keyId,
       keyName: ctx.actor.name,
-      ...(active ? { reason: 'overwrite' as const } : {}),
+      ...(user && user.authenticators.length > 0 ? { reason: 'overwrite' as const } : {}),
     };
     const made = enrolment(keys, tenant.tenantId, result.userId, secret, issuer, deps.now(), origin);
     written = made.id;
-    const write = await deps.store.importActive(tenant.tenantId, result.userId, made, active?.id ?? null);
+    const write = await deps.store.importAuthenticator(
+      user ?? emptyUser(tenant.tenantId, result.userId),
+      made,
+    );
     if (write.applied)
       return done({ written: importEvent(tenant.tenantId, result.userId, { ...made, origin }) });
     return again(write.current ?? (await deps.store.getUser(tenant.tenantId, result.userId)));
   });
 }
 
-/** What importing `secret` would do to `user` now. */
+/**
+ * What importing `secret` would do to `user` now: `unchanged` when one of its
+ * authenticators has this secret (`same`), `conflict` when others are there.
+ */
 function judge(
   keys: TenantKeys,
   tenantId: string,
   user: UserRecord | undefined,
   secret: Uint8Array,
   overwrite: boolean,
-): Outcome {
-  const active = user?.active;
-  if (!user || !active) return 'imported';
-  const current = openSecret(
-    keys,
-    { tenantId, userId: user.userId, enrolmentId: active.id },
-    active.sealedSecret,
-  );
-  try {
-    const same = current.length === secret.length && timingSafeEqual(current, secret);
-    if (same) return 'unchanged';
-  } finally {
-    current.fill(0);
+): { outcome: Outcome; same?: Authenticator } {
+  if (!user || user.authenticators.length === 0) return { outcome: 'imported' };
+  for (const authenticator of user.authenticators) {
+    const current = openSecret(
+      keys,
+      { tenantId, userId: user.userId, enrolmentId: authenticator.id },
+      authenticator.sealedSecret,
+    );
+    try {
+      if (current.length === secret.length && timingSafeEqual(current, secret)) {
+        return { outcome: 'unchanged', same: authenticator };
+      }
+    } finally {
+      current.fill(0);
+    }
   }
-  return overwrite ? 'imported' : 'conflict';
+  return { outcome: overwrite ? 'imported' : 'conflict' };
 }
 
 /** cPanel's parameters, the secret sealed like setup's, confirmed now, with no recovery codes. */
@@ -218,17 +227,19 @@ function enrolment(
   issuer: string,
   nowMs: number,
   origin: ImportOrigin,
-): ActiveEnrolment {
-  const id = randomBytes(8).toString('hex');
+): Authenticator {
+  const id = newAuthenticatorId();
   return {
     id,
     sealedSecret: sealSecret(keys, { tenantId, userId, enrolmentId: id }, secret),
     ...CPANEL_TOTP,
     issuer,
     accountName: userId,
+    label: 'cPanel',
     createdAt: nowMs,
     confirmedAt: nowMs,
     source: 'import',
+    importedFrom: 'cpanel',
     secretBytes: secret.length,
     origin,
   };

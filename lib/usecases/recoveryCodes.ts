@@ -1,5 +1,5 @@
 import { issueRecoveryCodes } from '../crypto/recoveryHashes.ts';
-import type { UserRecord } from '../domain/user.ts';
+import { isEnrolled, type UserRecord } from '../domain/user.ts';
 import { notEnrolled } from '../errors.ts';
 import type { TenantContext } from './context.ts';
 import { again, done, untilApplied } from './optimistic.ts';
@@ -9,9 +9,9 @@ export async function replaceRecoveryCodes(ctx: TenantContext, userId: string, r
   const { deps, tenant } = ctx;
   const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
   return untilApplied(read, async (user) => {
-    if (!user?.active) throw notEnrolled();
+    if (!isEnrolled(user)) throw notEnrolled();
     const { codes, hashes } = issueRecoveryCodes(keys, userId);
-    const result = await deps.store.replaceRecoveryCodes(user, user.active.id, hashes);
+    const result = await deps.store.replaceRecoveryCodes(user, hashes);
     if (!result.applied) return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
     await ctx.audit({ action: 'recovery_codes', userId, outcome: 'success' });
     return done({ recoveryCodes: codes });

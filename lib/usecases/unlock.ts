@@ -6,8 +6,8 @@ import { getStatus } from './status.ts';
 export async function unlockUser(ctx: TenantContext, userId: string, user: UserRecord | undefined) {
   if (user && (await ctx.deps.store.unlock(user))) {
     await ctx.audit({ action: 'unlock', userId, outcome: 'success' });
-    return getStatus(ctx, userId, { ...user, lockFailures: 0 });
+    return getStatus(ctx, userId, { ...user, lockFailures: 0 }, true);
   }
   await ctx.audit({ action: 'unlock', userId, outcome: 'not_found' });
-  return getStatus(ctx, userId, undefined);
+  return getStatus(ctx, userId, undefined, true);
 }

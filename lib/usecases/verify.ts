@@ -4,38 +4,55 @@ import type { TenantContext } from './context.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 import { parseCode } from '../domain/codes.ts';
 import { isDisabled, lockRemaining } from '../domain/lockout.ts';
-import type { UserRecord } from '../domain/user.ts';
+import { type Authenticator, findAuthenticator, isEnrolled, type UserRecord } from '../domain/user.ts';
 import { sameBytes } from '../crypto/hashes.ts';
-import { invalidRequest, notEnrolled, policyDisabled } from '../errors.ts';
+import { authenticatorNotFound, invalidRequest, notEnrolled, policyDisabled } from '../errors.ts';
 import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
 import { findRecoveryHash, recoveryHash } from '../crypto/recoveryHashes.ts';
-import { matchEnrolmentCode } from '../crypto/secrets.ts';
+import { matchAuthenticators } from '../crypto/secrets.ts';
 import type { MetricName } from '../observability/metrics.ts';
 
 export type VerifyAnswer =
-  | { valid: true; method: 'totp' }
+  | { valid: true; method: 'totp'; authenticatorId: string; driftSteps: number }
   | { valid: true; method: 'recovery'; recoveryCodesRemaining: number }
   | { valid: false; reason: 'invalid_code' | 'replayed' | 'disabled' }
   | { valid: false; reason: 'locked'; retryAfterSeconds: number };
 
+export interface VerifyRequest {
+  code: string;
+  /** Check only this authenticator; without it, every one of the user's is checked. */
+  authenticatorId: string | undefined;
+}
+
 /**
  * POST /v1/users/{userId}/verify. The user was read with the key and tenant (one
  * round trip); the answer is one conditional write, which the store admits only
- * within the guess budget. A lost write is re-read and decided again, so an
- * attempt that meets a lock set meanwhile answers `locked`; a per-request token
- * recognises our own write after an SDK retry.
+ * within the guess budget, whatever the number of authenticators. A lost write is
+ * re-read and decided again, so an attempt that meets a lock set meanwhile answers
+ * `locked`; a per-request token recognises our own write after an SDK retry.
  */
 export async function verifyCode(
   ctx: TenantContext,
   userId: string,
   read: UserRecord | undefined,
-  rawCode: string,
+  request: VerifyRequest,
 ): Promise<VerifyAnswer> {
-  const answer = await decide(ctx, userId, read, rawCode);
+  const answer = await decide(ctx, userId, read, request);
   ctx.deps.counters.count(METRIC[answer.valid ? 'valid' : answer.reason]);
   const entry: AuditEntry = answer.valid
-    ? { action: 'verify', userId, outcome: 'success', reason: answer.method }
-    : { action: 'verify', userId, outcome: answer.reason };
+    ? {
+        action: 'verify',
+        userId,
+        outcome: 'success',
+        reason: answer.method,
+        ...(answer.method === 'totp' ? { authenticatorId: answer.authenticatorId } : {}),
+      }
+    : {
+        action: 'verify',
+        userId,
+        outcome: answer.reason,
+        ...(request.authenticatorId === undefined ? {} : { authenticatorId: request.authenticatorId }),
+      };
   await ctx.audit(entry);
   return answer;
 }
@@ -48,27 +65,37 @@ const METRIC: Record<'valid' | Extract<VerifyAnswer, { valid: false }>['reason']
   disabled: 'VerifyDisabled',
 };
 
+/** The authenticators a code is checked against: the one named, or all of the user's. */
+function candidatesOf(user: UserRecord, authenticatorId: string | undefined): Authenticator[] {
+  if (authenticatorId === undefined) return user.authenticators;
+  const named = findAuthenticator(user, authenticatorId);
+  if (!named) throw authenticatorNotFound();
+  return [named];
+}
+
 async function decide(
   ctx: TenantContext,
   userId: string,
   read: UserRecord | undefined,
-  rawCode: string,
+  request: VerifyRequest,
 ): Promise<VerifyAnswer> {
   const { deps, tenant } = ctx;
   if (tenant.settings.policy === 'disabled') throw policyDisabled();
-  if (!read?.active) throw notEnrolled();
-  const submitted = parseCode(rawCode, read.active.digits);
-  if (!submitted) throw invalidRequest(`code must be ${read.active.digits} digits or a recovery code`);
+  if (!isEnrolled(read)) throw notEnrolled();
+  const lengths = [...new Set(candidatesOf(read, request.authenticatorId).map((a) => a.digits))];
+  const submitted = parseCode(request.code, lengths);
+  if (!submitted) throw invalidRequest(`code must be ${lengths.join(' or ')} digits or a recovery code`);
   const token = randomUUID();
+  // What our write answers, for recognising it after an SDK retry.
+  let pendingAnswer: VerifyAnswer | undefined;
 
   const { lockout } = tenant.settings;
   return untilApplied<UserRecord | undefined, VerifyAnswer>(read, async (user) => {
-    const active = user?.active;
-    if (!user || !active) throw notEnrolled();
-    if (user.lastStepToken === token) return done({ valid: true, method: 'totp' });
-    if (user.lastRecoveryToken === token) {
-      return done({ valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length });
+    if (!isEnrolled(user)) throw notEnrolled();
+    if (pendingAnswer && (user.lastStepToken === token || user.lastRecoveryToken === token)) {
+      return done(pendingAnswer);
     }
+    const candidates = candidatesOf(user, request.authenticatorId);
     if (isDisabled(user)) return done({ valid: false, reason: 'disabled' });
     const nowMs = deps.now();
     const locked = lockRemaining(user, lockout, nowMs);
@@ -78,19 +105,28 @@ async function decide(
 
     const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
     let write: Promise<{ applied: boolean; current?: UserRecord | undefined }>;
-    let success: VerifyAnswer;
     if (submitted.kind === 'totp') {
-      const step = matchEnrolmentCode(
+      const checked = candidates.filter((a) => a.digits === submitted.code.length);
+      const { match, skewSteps } = matchAuthenticators(
         keys,
         { tenantId: tenant.tenantId, userId, window: tenant.settings.totp.window, nowMs },
-        active,
+        checked,
         submitted.code,
       );
-      if (step === null) return done(await failed(ctx, user));
-      if (user.lastUsedStep !== undefined && step <= user.lastUsedStep)
+      if (match === null) {
+        const clockSkew = skewSteps === null ? undefined : { steps: skewSteps, at: nowMs };
+        return done(await failed(ctx, user, checked.length, clockSkew));
+      }
+      // Replay is per user: a step (or an earlier one) accepted for any authenticator.
+      if (user.lastStepStart !== undefined && match.stepStart <= user.lastStepStart)
         return done({ valid: false, reason: 'replayed' });
-      write = deps.store.acceptStep(user, active.id, step, token, { nowMs, lockout });
-      success = { valid: true, method: 'totp' };
+      write = deps.store.acceptStep(user, match.authenticator, match.stepStart, token, { nowMs, lockout });
+      pendingAnswer = {
+        valid: true,
+        method: 'totp',
+        authenticatorId: match.authenticator.id,
+        driftSteps: match.driftSteps,
+      };
     } else {
       const hash = recoveryHash(keys, userId, submitted.code);
       const stored = findRecoveryHash(user.recoveryHashes, hash);
@@ -99,19 +135,28 @@ async function decide(
         if (user.lastRecoveryHash && sameBytes(user.lastRecoveryHash, hash)) {
           return done({ valid: false, reason: 'replayed' });
         }
-        return done(await failed(ctx, user));
+        return done(await failed(ctx, user, 1, undefined));
       }
-      write = deps.store.spendRecoveryCode(user, active.id, stored, token, { nowMs, lockout });
-      success = { valid: true, method: 'recovery', recoveryCodesRemaining: user.recoveryHashes.length - 1 };
+      write = deps.store.spendRecoveryCode(user, stored, token, { nowMs, lockout });
+      pendingAnswer = {
+        valid: true,
+        method: 'recovery',
+        recoveryCodesRemaining: user.recoveryHashes.length - 1,
+      };
     }
     const result = await write;
-    if (result.applied) return done(success);
+    if (result.applied) return done(pendingAnswer);
     return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
   });
 }
 
-async function failed(ctx: TenantContext, user: UserRecord): Promise<VerifyAnswer> {
-  const outcome = await countFailure(ctx, user, true);
+async function failed(
+  ctx: TenantContext,
+  user: UserRecord,
+  weight: number,
+  clockSkew: { steps: number; at: number } | undefined,
+): Promise<VerifyAnswer> {
+  const outcome = await countFailure(ctx, user, { bindsDisable: true, weight, clockSkew });
   if (outcome.kind === 'gone') throw notEnrolled();
   if (outcome.kind === 'disabled') return { valid: false, reason: 'disabled' };
   if (outcome.kind === 'locked') {

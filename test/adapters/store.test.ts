@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { defaultSettings } from '../../lib/domain/settings.ts';
-import { emptyUser, type PendingEnrolment, type UserRecord } from '../../lib/domain/user.ts';
+import {
+  type Authenticator,
+  type EnrolMode,
+  emptyUser,
+  type PendingEnrolment,
+  type UserRecord,
+} from '../../lib/domain/user.ts';
 import { ensureTable, localClientConfig } from '../../lib/local/embeddedStore.ts';
 import { DynamoTable, dynamoStore } from '../../lib/store/dynamoStore.ts';
 import { auditToItem } from '../../lib/store/items.ts';
@@ -39,8 +45,8 @@ const now = 1_800_000_000_000;
 const lockout = { maxFailures: 3, lockSeconds: 5 };
 /** The guess budget as of `at`: maxFailures 3, a lock of 5 s. */
 const at = (nowMs: number) => ({ nowMs, lockout });
-const count = { kind: 'count', bindsDisable: true } as const;
-const restart = { kind: 'restart', bindsDisable: true } as const;
+const count = { kind: 'count', bindsDisable: true, weight: 1 } as const;
+const restart = { kind: 'restart', bindsDisable: true, weight: 1 } as const;
 const tenant = (tenantId: string): TenantRecord => ({
   tenantId,
   settings: defaultSettings(tenantId),
@@ -48,8 +54,10 @@ const tenant = (tenantId: string): TenantRecord => ({
   wrappedDataKey: Buffer.alloc(60, 1),
   revision: 0,
 });
-const pending = (id: string): PendingEnrolment => ({
+const pending = (id: string, mode: EnrolMode = { kind: 'first' }): PendingEnrolment => ({
   id,
+  label: `label ${id}`,
+  mode,
   sealedSecret: Buffer.alloc(49, 2),
   algorithm: 'SHA1',
   digits: 6,
@@ -63,15 +71,23 @@ const pending = (id: string): PendingEnrolment => ({
 /** A user with an active enrolment `a1` and two recovery hashes. */
 async function activeUser(userId: string): Promise<UserRecord> {
   const fresh = emptyUser('acme', userId);
-  assert.equal((await store.savePending(fresh, pending('a1'), null, 1)).applied, true);
-  const { expiresAt: _, ...enrolment } = pending('a1');
+  assert.equal((await store.savePending(fresh, pending('a1'), 1)).applied, true);
   const hashes = [Buffer.alloc(16, 3), Buffer.alloc(16, 4)];
+  const confirm = { ...at(now), bindsDisable: false };
   assert.equal(
-    (await store.activate(fresh, { ...enrolment, confirmedAt: now }, hashes, 100, 't0', at(now))).applied,
+    (await store.activate(fresh, [activated('a1')], hashes, 100 * 30, 't0', confirm)).applied,
     true,
   );
   return (await store.getUser('acme', userId)) as UserRecord;
 }
+
+/** The pending enrolment `id`, confirmed. */
+function activated(id: string, confirmedAt = now): Authenticator {
+  const { expiresAt: _, mode: __, ...enrolment } = pending(id);
+  return { ...enrolment, confirmedAt };
+}
+
+const only = (user: UserRecord) => user.authenticators[0] as Authenticator;
 
 describe('the DynamoDB store against dynalite', () => {
   it('creates a tenant once, and reads it back with its key and user in one batch', async () => {
@@ -91,7 +107,7 @@ describe('the DynamoDB store against dynalite', () => {
     const context = await store.loadContext({ tenantId: 'acme', keyId: 'k1', userId: 'batch' });
     assert.equal(context.tenant?.tenantId, 'acme');
     assert.deepEqual(context.key?.scopes, ['users']);
-    assert.equal(context.user?.active?.id, 'a1');
+    assert.equal(context.user?.authenticators[0]?.id, 'a1');
     const missing = await store.loadContext({ tenantId: 'acme', keyId: 'nope', userId: 'nobody' });
     assert.equal(missing.key, undefined);
     assert.equal(missing.user, undefined);
@@ -158,20 +174,29 @@ describe('the DynamoDB store against dynalite', () => {
     assert.equal(await store.deleteKey('acme', 'k2'), undefined);
   });
 
-  it('acceptStep: only a later step, only for the same enrolment, not while locked', async () => {
+  it('acceptStep: only a later step, only for an authenticator still there, not while locked', async () => {
     const user = await activeUser('stepper');
-    assert.equal(user.lastUsedStep, 100, 'confirm stored its step');
-    assert.equal((await store.acceptStep(user, 'a1', 100, 'x', at(now))).applied, false);
-    assert.equal((await store.acceptStep(user, 'a1', 99, 'x', at(now))).applied, false);
-    assert.equal((await store.acceptStep(user, 'other', 101, 'x', at(now))).applied, false);
-    assert.equal((await store.acceptStep(user, 'a1', 101, 'tok', at(now))).applied, true);
+    const a1 = only(user);
+    assert.equal(user.lastStepStart, 100 * 30, 'confirm stored its step');
+    assert.equal((await store.acceptStep(user, a1, 100 * 30, 'x', at(now))).applied, false);
+    assert.equal((await store.acceptStep(user, a1, 99 * 30, 'x', at(now))).applied, false);
+    assert.equal(
+      (await store.acceptStep(user, { ...a1, id: 'other' }, 101 * 30, 'x', at(now))).applied,
+      false,
+    );
+    assert.equal((await store.acceptStep(user, a1, 101 * 30, 'tok', at(now))).applied, true);
     const after = (await store.getUser('acme', 'stepper')) as UserRecord;
-    assert.equal(after.lastUsedStep, 101);
+    assert.equal(after.lastStepStart, 101 * 30);
+    assert.equal(only(after).lastUsedAt, now, 'the authenticator that matched was used now');
     assert.equal(after.lastStepToken, 'tok');
     assert.equal(after.lastVerifiedAt, now);
     for (let i = 0; i < 3; i++) await store.recordFailure(after, count, `lock-${i}`, at(now));
-    assert.equal((await store.acceptStep(after, 'a1', 102, 'x', at(now + 4999))).applied, false, 'locked');
-    assert.equal((await store.acceptStep(after, 'a1', 102, 'x', at(now + 5000))).applied, true, 'lock over');
+    assert.equal((await store.acceptStep(after, a1, 102 * 30, 'x', at(now + 4999))).applied, false, 'locked');
+    assert.equal(
+      (await store.acceptStep(after, a1, 102 * 30, 'x', at(now + 5000))).applied,
+      true,
+      'lock over',
+    );
     const reset = (await store.getUser('acme', 'stepper')) as UserRecord;
     assert.deepEqual([reset.lockFailures, reset.consecutiveFailures], [0, 0], 'a valid code resets both');
   });
@@ -230,8 +255,12 @@ describe('the DynamoDB store against dynalite', () => {
     }
     const afterLock = { nowMs: now + 2000, lockout: wide.lockout };
     assert.equal((await store.recordFailure(user, restart, 'd-100', afterLock)).applied, false, 'disabled');
-    assert.equal((await store.acceptStep(user, 'a1', 200, 'x', afterLock)).applied, false, 'disabled');
-    const atConfirm = { kind: 'restart', bindsDisable: false } as const;
+    assert.equal(
+      (await store.acceptStep(user, only(user), 200 * 30, 'x', afterLock)).applied,
+      false,
+      'disabled',
+    );
+    const atConfirm = { kind: 'restart', bindsDisable: false, weight: 1 } as const;
     assert.equal((await store.recordFailure(user, atConfirm, 'd-101', afterLock)).applied, true);
     const seen = (await store.getUser('acme', 'disabling')) as UserRecord;
     assert.equal(seen.consecutiveFailures, 101);
@@ -240,23 +269,27 @@ describe('the DynamoDB store against dynalite', () => {
   it('activate: never while locked, and it lifts the disable', async () => {
     const user = await activeUser('reconf');
     for (let i = 0; i < 3; i++) await store.recordFailure(user, count, `r-${i}`, at(now));
-    await store.savePending(user, pending('a2'), 'a1', null);
-    const { expiresAt: _, ...enrolment } = pending('a2');
-    const next = { ...enrolment, confirmedAt: now };
+    await store.savePending(user, pending('a2', { kind: 'reconfigure' }), null);
+    const next = [activated('a2')];
+    const reconfigure = (nowMs: number) => ({ ...at(nowMs), bindsDisable: false });
     assert.equal(
-      (await store.activate(user, next, [Buffer.alloc(16, 9)], 200, 'z', at(now + 1))).applied,
+      (await store.activate(user, next, [Buffer.alloc(16, 9)], 200 * 30, 'z', reconfigure(now + 1))).applied,
       false,
       'locked',
     );
     const stillLocked = (await store.getUser('acme', 'reconf')) as UserRecord;
     assert.equal(stillLocked.lockFailures, 3, 'the refused activation left the lock');
-    assert.equal(stillLocked.active?.id, 'a1');
+    assert.equal(only(stillLocked).id, 'a1');
     assert.equal(
-      (await store.activate(user, next, [Buffer.alloc(16, 9)], 200, 'z', at(now + 5000))).applied,
+      (await store.activate(user, next, [Buffer.alloc(16, 9)], 200 * 30, 'z', reconfigure(now + 5000)))
+        .applied,
       true,
     );
     const active = (await store.getUser('acme', 'reconf')) as UserRecord;
-    assert.deepEqual([active.active?.id, active.lockFailures, active.consecutiveFailures], ['a2', 0, 0]);
+    assert.deepEqual(
+      [active.authenticators.map((a) => a.id), active.lockFailures, active.consecutiveFailures],
+      [['a2'], 0, 0],
+    );
   });
 
   it('recordFailure: a write retried with its own token does not count twice', async () => {
@@ -276,8 +309,8 @@ describe('the DynamoDB store against dynalite', () => {
   it('spendRecoveryCode: once per code', async () => {
     const user = await activeUser('spender');
     const hash = Buffer.alloc(16, 3);
-    assert.equal((await store.spendRecoveryCode(user, 'a1', hash, 'r1', at(now))).applied, true);
-    assert.equal((await store.spendRecoveryCode(user, 'a1', hash, 'r2', at(now))).applied, false);
+    assert.equal((await store.spendRecoveryCode(user, hash, 'r1', at(now))).applied, true);
+    assert.equal((await store.spendRecoveryCode(user, hash, 'r2', at(now))).applied, false);
     const after = (await store.getUser('acme', 'spender')) as UserRecord;
     assert.equal(after.recoveryHashes.length, 1);
     assert.equal(after.lastRecoveryToken, 'r1');
@@ -288,34 +321,38 @@ describe('the DynamoDB store against dynalite', () => {
     );
     for (let i = 0; i < 3; i++) await store.recordFailure(after, count, `s-${i}`, at(now));
     const other = Buffer.alloc(16, 4);
-    assert.equal((await store.spendRecoveryCode(after, 'a1', other, 'r3', at(now))).applied, false, 'locked');
+    assert.equal((await store.spendRecoveryCode(after, other, 'r3', at(now))).applied, false, 'locked');
   });
 
   it('a failed condition carries the current item when the store sends it (AWS), and not with dynalite', async () => {
     const user = await activeUser('explained');
-    const direct = await store.acceptStep(user, 'a1', 100, 'x', at(now));
+    const direct = await store.acceptStep(user, only(user), 100 * 30, 'x', at(now));
     assert.equal(direct.applied, false);
     if (embedded.kind === 'dynalite') {
       assert.equal(direct.applied === false && direct.current, undefined, 'dynalite sends no item');
     } else {
       // Amazon's implementation sends it itself: the path the proxy imitates for dynalite.
       assert.equal(
-        direct.applied === false && direct.current?.lastUsedStep,
-        100,
+        direct.applied === false && direct.current?.lastStepStart,
+        100 * 30,
         'DynamoDB Local sends the item',
       );
     }
-    const aws = await awsStore.acceptStep(user, 'a1', 100, 'x', at(now));
+    const aws = await awsStore.acceptStep(user, only(user), 100 * 30, 'x', at(now));
     assert.equal(aws.applied, false);
-    assert.equal(aws.applied === false && aws.current?.lastUsedStep, 100, 'the item explains the failure');
+    assert.equal(
+      aws.applied === false && aws.current?.lastStepStart,
+      100 * 30,
+      'the item explains the failure',
+    );
     assert.equal(awsLike.itemsReturned(), embedded.kind === 'dynalite' ? 1 : 0);
   });
 
   it('lists enrolled users by tenant in user-id order, keys only from the index', async () => {
     for (const id of ['l3', 'l1', 'l2']) {
-      await store.savePending({ ...emptyUser('lister', id) }, pending(`p-${id}`), null, 1);
+      await store.savePending({ ...emptyUser('lister', id) }, pending(`p-${id}`), 1);
     }
-    await store.savePending(emptyUser('other-tenant', 'l0'), pending('p'), null, 1);
+    await store.savePending(emptyUser('other-tenant', 'l0'), pending('p'), 1);
     const first = await store.listUsers('lister', undefined, 2);
     assert.deepEqual(
       first.users.map((u) => u.userId),
@@ -332,12 +369,7 @@ describe('the DynamoDB store against dynalite', () => {
 
   it('lists more users than one BatchGetItem may ask for (100)', async () => {
     for (let i = 0; i < 105; i++) {
-      await store.savePending(
-        emptyUser('crowd', `c${String(i).padStart(3, '0')}`),
-        pending(`p${i}`),
-        null,
-        1,
-      );
+      await store.savePending(emptyUser('crowd', `c${String(i).padStart(3, '0')}`), pending(`p${i}`), 1);
     }
     const page = await store.listUsers('crowd', undefined, 101);
     assert.equal(page.users.length, 101);
@@ -346,7 +378,7 @@ describe('the DynamoDB store against dynalite', () => {
 
   it('removeUser returns what was there, and then nothing', async () => {
     await activeUser('removed');
-    assert.equal((await store.removeUser('acme', 'removed'))?.active?.id, 'a1');
+    assert.equal((await store.removeUser('acme', 'removed'))?.authenticators[0]?.id, 'a1');
     assert.equal(await store.removeUser('acme', 'removed'), undefined);
   });
 

@@ -116,6 +116,9 @@ const EXPECTED: Record<
   verify: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], decrypt: true },
   status: { table: [authRead] },
   remove: { table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:PutItem'] },
+  authenticators: {
+    table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  },
   recoveryCodes: {
     table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     decrypt: true,

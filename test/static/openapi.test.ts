@@ -113,6 +113,8 @@ describe('the judge of answers (test/support/contract.ts)', () => {
     recoveryCodesRemaining: 10,
     source: 'setup',
     weakSecret: false,
+    authenticators: [],
+    clockSkew: null,
   };
   const check = (method: string, path: string, code: number, body: unknown, headers = json()) =>
     checkResponse(method, path, code, headers, body, JSON.stringify(body));

@@ -27,6 +27,11 @@ const SAMPLES: Record<string, unknown> = {
   code: '123456',
   accountName: 'bob@example.com',
   reconfigure: true,
+  // At most one of reconfigure, add and replace: the samples hold all three, so two say no.
+  add: false,
+  replace: null,
+  label: 'Work phone',
+  authenticatorId: 'au_0123456789abcdef0123',
   source: { bob: { secret: 'JBSWY3DPEHPK3PXPJBSWY3DP' } },
   dryRun: true,
   overwrite: true,

@@ -19,15 +19,17 @@ export function assertError(reply: Reply, status: number, code: string, mentions
 }
 
 export interface Enrolled {
-  /** The setup's answer: secret, URI, QR codes, parameters. */
+  /** The setup's answer: secret, URI, QR codes, parameters, the authenticator's id and label. */
   setup: Schemas['Setup'];
+  /** The confirm's: none for an `add` or a `replace`, which keep the codes the user has. */
   recoveryCodes: string[];
 }
 
 /**
  * The one way to enrol a user: setup through the API, then confirm with the code an
  * app would show now. The confirm's time step is then used, so the next code to
- * verify is `codeFor(setup, 1)`. `setupBody` is sent as it is (accountName, reconfigure).
+ * verify is `codeFor(setup, 1)`. `setupBody` is sent as it is (accountName, label, reconfigure,
+ * add, replace).
  */
 export async function enrol(
   client: ApiClient,
@@ -39,7 +41,7 @@ export async function enrol(
   const users = client.typed(key).users;
   const setup = await users.setup(userId, setupBody);
   const confirmed = await users.confirm(userId, codeFor(setup));
-  return { setup, recoveryCodes: confirmed.recoveryCodes };
+  return { setup, recoveryCodes: confirmed.recoveryCodes ?? [] };
 }
 
 export interface TenantKeys {

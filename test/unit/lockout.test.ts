@@ -49,26 +49,41 @@ describe('the lock, derived from the counts', () => {
 
 describe('planFailure and its effects', () => {
   it('counts while below the limit, restarts once a lock has expired', () => {
-    assert.deepEqual(planFailure(user(0), lockout, true), { kind: 'count', bindsDisable: true });
-    assert.equal(planFailure(user(4), lockout, true).kind, 'count');
-    assert.deepEqual(planFailure(user(5, 5, now - 400_000), lockout, false), {
+    assert.deepEqual(planFailure(user(0), lockout, true, 1), {
+      kind: 'count',
+      bindsDisable: true,
+      weight: 1,
+    });
+    assert.equal(planFailure(user(4), lockout, true, 3).kind, 'count');
+    assert.deepEqual(planFailure(user(5, 5, now - 400_000), lockout, false, 2), {
       kind: 'restart',
       bindsDisable: false,
+      weight: 2,
     });
   });
 
   it('the failure that lands on maxFailures locked; the one that lands on 100 disabled', () => {
-    assert.deepEqual(failureEffects(user(4, 14), lockout), { lockedNow: false, disabledNow: false });
-    assert.deepEqual(failureEffects(user(5, 15), lockout), { lockedNow: true, disabledNow: false });
-    assert.deepEqual(failureEffects(user(3, DISABLE_AFTER), lockout), {
+    assert.deepEqual(failureEffects(user(4, 14), lockout, 1), { lockedNow: false, disabledNow: false });
+    assert.deepEqual(failureEffects(user(5, 15), lockout, 1), { lockedNow: true, disabledNow: false });
+    assert.deepEqual(failureEffects(user(3, DISABLE_AFTER), lockout, 1), {
       lockedNow: false,
       disabledNow: true,
     });
-    assert.deepEqual(failureEffects(user(1, DISABLE_AFTER + 1), lockout).disabledNow, false);
+    assert.deepEqual(failureEffects(user(1, DISABLE_AFTER + 1), lockout, 1).disabledNow, false);
+  });
+
+  it('a failure weighing several authenticators: it may pass the limits, and the one that crosses them sets them', () => {
+    assert.deepEqual(failureEffects(user(6, 6), lockout, 3), { lockedNow: true, disabledNow: false });
+    assert.equal(failureEffects(user(3, DISABLE_AFTER + 2), lockout, 3).disabledNow, true, 'crossed 100');
+    assert.equal(
+      failureEffects(user(3, DISABLE_AFTER + 3), lockout, 3).disabledNow,
+      false,
+      'was at 100 before',
+    );
   });
 
   it('maxFailures 1 locks on the first failure, also on a restart', () => {
-    assert.equal(failureEffects(user(1), { maxFailures: 1, lockSeconds: 1 }).lockedNow, true);
+    assert.equal(failureEffects(user(1), { maxFailures: 1, lockSeconds: 1 }, 1).lockedNow, true);
   });
 });
 

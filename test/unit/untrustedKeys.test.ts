@@ -70,7 +70,15 @@ describe('parsers of untrusted input and prototype keys', () => {
       assert.throws(() => inputs.tenantBody(body), /tenantId is required/);
       assert.throws(() => inputs.deletionBody(body), /reason is required/);
       assert.throws(() => inputs.importBody(body), /source is required/);
-      assert.deepEqual(inputs.setupBody(body), { accountName: undefined, reconfigure: false });
+      assert.deepEqual(inputs.setupBody(body), {
+        accountName: undefined,
+        label: undefined,
+        reconfigure: false,
+        add: false,
+        replace: undefined,
+      });
+      assert.throws(() => inputs.verifyBody(body), /code is required/);
+      assert.throws(() => inputs.labelBody(body), /label is required/);
       const imported = inputs.importBody(JSON.parse(`{"source": {"${name}": {"secret": "${SECRET}"}}}`));
       assert.deepEqual(
         imported.logins.map((l) => l.login),

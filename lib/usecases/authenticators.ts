@@ -1,0 +1,61 @@
+import { authenticatorView, findAuthenticator, sameLabel, type UserRecord } from '../domain/user.ts';
+import { authenticatorNotFound, labelTaken } from '../errors.ts';
+import type { TenantContext } from './context.ts';
+import { again, done, untilApplied } from './optimistic.ts';
+
+/**
+ * DELETE /v1/users/{userId}/authenticators/{authenticatorId}: the user's other
+ * authenticators and recovery codes stay. Removing the last one removes the user's
+ * whole record, as DELETE /v1/users/{userId} does. Idempotent.
+ */
+export async function removeAuthenticator(
+  ctx: TenantContext,
+  userId: string,
+  read: UserRecord | undefined,
+  input: { authenticatorId: string; reason: string | undefined },
+) {
+  const { deps, tenant } = ctx;
+  const { authenticatorId, reason } = input;
+  const removed = await untilApplied(read, async (user) => {
+    if (!user || !findAuthenticator(user, authenticatorId)) return done(false);
+    const rest = user.authenticators.filter((a) => a.id !== authenticatorId);
+    const result =
+      rest.length === 0
+        ? await deps.store.removeUserIf(user)
+        : await deps.store.replaceAuthenticators(user, rest);
+    if (result.applied) return done(true);
+    return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
+  });
+  await ctx.audit({
+    action: 'authenticator_remove',
+    userId,
+    authenticatorId,
+    outcome: removed ? 'success' : 'not_found',
+    ...(reason === undefined ? {} : { reason }),
+  });
+  return { userId, authenticatorId, removed };
+}
+
+/** PATCH /v1/users/{userId}/authenticators/{authenticatorId}: a new label, unique for the user. */
+export async function renameAuthenticator(
+  ctx: TenantContext,
+  userId: string,
+  read: UserRecord | undefined,
+  input: { authenticatorId: string; label: string },
+) {
+  const { deps, tenant } = ctx;
+  const { authenticatorId, label } = input;
+  const renamed = await untilApplied(read, async (user) => {
+    const found = findAuthenticator(user, authenticatorId);
+    if (!user || !found) throw authenticatorNotFound();
+    if (user.authenticators.some((a) => a.id !== authenticatorId && sameLabel(a.label, label)))
+      throw labelTaken();
+    if (found.label === label) return done(found);
+    const next = user.authenticators.map((a) => (a.id === authenticatorId ? { ...a, label } : a));
+    const result = await deps.store.replaceAuthenticators(user, next);
+    if (result.applied) return done({ ...found, label });
+    return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
+  });
+  await ctx.audit({ action: 'authenticator_rename', userId, authenticatorId, outcome: 'success' });
+  return authenticatorView(renamed);
+}
