@@ -48,6 +48,7 @@ export async function listUsers({ deps, tenant }: TenantContext, query: UserList
       confirmedAt: view.confirmedAt,
       lastVerifiedAt: view.lastVerifiedAt,
       lockedUntil: view.lockedUntil,
+      authenticators: view.authenticators.length,
       disabled: view.disabled,
       source: view.source,
       weakSecret: view.weakSecret,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { codeFor, freshStep } from '../support/otp.ts';
 import { startTestService } from '../support/service.ts';
+import { assertAccepted } from '../support/users.ts';
 
 const service = await startTestService();
 const { client, operatorKey, storeProxy } = service;
@@ -212,7 +213,7 @@ describe('audit trail', () => {
         headers: { 'x-request-id': 'audit-fails-1' },
       });
       assert.equal(reply.status, 200);
-      assert.deepEqual(reply.body, { valid: true, method: 'totp' });
+      assertAccepted(reply.body);
       assert.ok(storeProxy.faulted() >= 1, 'the audit write was faulted');
     } finally {
       storeProxy.clear();

@@ -8,7 +8,7 @@ import { checkResponse } from '../support/contract.ts';
 import { base32Decode, codeFor, freshStep } from '../support/otp.ts';
 import { type Reply, startTestService } from '../support/service.ts';
 import { rawStore } from '../support/store.ts';
-import { assertError, enrol, tenantWith } from '../support/users.ts';
+import { assertError, enrol, tenantWith, assertAccepted } from '../support/users.ts';
 
 // jsqr is CommonJS whose export is also its own `default`: take the function either way.
 const jsQR = jsQRModule.default ?? jsQRModule;
@@ -101,8 +101,10 @@ describe('setup', () => {
     assert.equal(reply.status, 201, reply.text);
     assert.deepEqual(Object.keys(reply.body).sort(), [
       'algorithm',
+      'authenticatorId',
       'digits',
       'expiresAt',
+      'label',
       'otpauthUri',
       'period',
       'qrPng',
@@ -160,10 +162,17 @@ describe('setup', () => {
     assert.equal(during.body.enabled, true);
     assert.equal(during.body.pending, true);
     await freshStep();
-    assert.deepEqual((await verify('erin', codeFor(old, 1))).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('erin', codeFor(old, 1))).body);
     assert.equal((await confirm('erin', codeFor(fresh.body))).status, 200);
     assert.deepEqual((await verify('erin', codeFor(old, 1))).body, { valid: false, reason: 'invalid_code' });
-    assert.deepEqual((await verify('erin', codeFor(fresh.body, 1))).body, { valid: true, method: 'totp' });
+    // Replay is per user: the step the old authenticator spent is spent for the new one too.
+    assert.deepEqual((await verify('erin', codeFor(fresh.body, 1))).body, { valid: false, reason: 'replayed' });
+    const after = (await status('erin')).body;
+    assert.deepEqual(
+      after.authenticators.map((a: { authenticatorId: string }) => a.authenticatorId),
+      [fresh.body.authenticatorId],
+      'the reconfigure replaced the old authenticator',
+    );
   });
 
   it('refuses a bad account name or reconfigure flag, naming the field', async () => {
@@ -192,7 +201,16 @@ describe('confirm', () => {
     assertError(await confirm('gina', codeFor(started.body, 3)), 422, 'invalid_code');
     const reply = await confirm('gina', codeFor(started.body));
     assert.equal(reply.status, 200);
-    assert.deepEqual(Object.keys(reply.body).sort(), ['confirmedAt', 'enabled', 'recoveryCodes', 'userId']);
+    assert.deepEqual(Object.keys(reply.body).sort(), [
+      'authenticatorId',
+      'confirmedAt',
+      'enabled',
+      'label',
+      'recoveryCodes',
+      'userId',
+    ]);
+    assert.equal(reply.body.authenticatorId, started.body.authenticatorId, 'the id it was set up with');
+    assert.equal(reply.body.label, 'Authenticator 1');
     assert.equal(reply.body.enabled, true);
     assert.equal(reply.body.recoveryCodes.length, 10);
     assert.equal(new Set(reply.body.recoveryCodes).size, 10);
@@ -230,13 +248,13 @@ describe('verify', () => {
     await freshStep();
     assert.deepEqual((await verify('judy', codeFor(s, -2))).body, { valid: false, reason: 'invalid_code' });
     assert.deepEqual((await verify('judy', codeFor(s, 2))).body, { valid: false, reason: 'invalid_code' });
-    assert.deepEqual((await verify('judy', codeFor(s, 1))).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('judy', codeFor(s, 1))).body);
   });
 
   it('replay: the same step, or an earlier one, is `replayed` and does not count as a failure', async () => {
     const { setup: s } = await enrolUser('kate');
     await freshStep();
-    assert.deepEqual((await verify('kate', codeFor(s, 1))).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('kate', codeFor(s, 1))).body);
     assert.deepEqual((await verify('kate', codeFor(s, 1))).body, { valid: false, reason: 'replayed' });
     assert.deepEqual((await verify('kate', codeFor(s, 0))).body, { valid: false, reason: 'replayed' });
     assert.deepEqual((await verify('kate', codeFor(s, -1))).body, { valid: false, reason: 'replayed' });
@@ -246,7 +264,7 @@ describe('verify', () => {
   it('normalises spaces and tabs at the ends, and nothing else', async () => {
     const { setup: s } = await enrolUser('liam');
     await freshStep();
-    assert.deepEqual((await verify('liam', ` \t${codeFor(s, 1)}\t `)).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('liam', ` \t${codeFor(s, 1)}\t `)).body);
   });
 
   it('malformed codes are 400 and count as no attempt', async () => {
@@ -271,11 +289,8 @@ describe('verify', () => {
       'invalid_request',
     );
     assert.equal((await status('mona')).body.failedAttempts, 0);
-    assert.deepEqual(
-      (await verify('mona', code)).body,
-      { valid: true, method: 'totp' },
-      'nothing was locked or spent',
-    );
+    // Nothing was locked or spent.
+    assertAccepted((await verify('mona', code)).body);
   });
 
   it('not enrolled: 404 not_enrolled, also with only a pending setup', async () => {
@@ -384,7 +399,7 @@ describe('lockout', () => {
     assert.equal(seen.body.failedAttempts, 3, 'attempts while locked are not counted');
 
     clock.advance(2100);
-    assert.deepEqual((await verify('locky', codeFor(locky.setup, 1))).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('locky', codeFor(locky.setup, 1))).body);
     const cleared = await status('locky');
     assert.equal(cleared.body.failedAttempts, 0);
     assert.equal(cleared.body.lockedUntil, null);
@@ -407,7 +422,7 @@ describe('lockout', () => {
     assert.equal(reply.body.lockedUntil, null);
     assert.equal(reply.body.enabled, true);
     assert.equal(reply.body.failedAttempts, 3, 'failures since the last valid code are kept');
-    assert.deepEqual((await verify('unlo', codeFor(s, 1))).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('unlo', codeFor(s, 1))).body);
     assert.equal((await status('unlo')).body.failedAttempts, 0);
   });
 });
@@ -434,7 +449,7 @@ describe('a lock lasts lockSeconds from the last counted failure', () => {
     const locked = await verify('clocky', codeAt(until - 1000));
     assert.deepEqual(locked.body, { valid: false, reason: 'locked', retryAfterSeconds: 1 });
     clock.setTo(until + 10);
-    assert.deepEqual((await verify('clocky', codeAt(until + 10))).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('clocky', codeAt(until + 10))).body);
     assert.equal((await status('clocky')).body.lockedUntil, null);
   });
 });
@@ -463,7 +478,7 @@ describe('disable after 100 consecutive failures', () => {
     const after = await status('dis');
     assert.equal(after.body.disabled, false);
     assert.equal(after.body.failedAttempts, 0);
-    assert.deepEqual((await verify('dis', codeFor(fresh.body, 1))).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('dis', codeFor(fresh.body, 1))).body);
   });
 
   it('the disable is one audit event: lockout, outcome disabled, with its reason', async () => {
@@ -494,13 +509,15 @@ describe('sealed secrets', () => {
   it("a sealed secret copied into another user's record does not open: verify fails closed", async () => {
     const { setup: a } = await enrolUser('owner');
     await enrolUser('thief');
-    const stolen = (await store.user('acme', 'owner'))?.active?.M?.secret;
+    const owned = (await store.user('acme', 'owner'))?.auths?.M ?? {};
+    const stolen = Object.values(owned)[0]?.M?.secret;
     assert.ok(stolen?.B);
-    await store.setUser('acme', 'thief', 'SET active.secret = :s', { ':s': stolen });
+    const thiefs = Object.keys((await store.user('acme', 'thief'))?.auths?.M ?? {})[0] as string;
+    await store.setUser('acme', 'thief', 'SET auths.#a.secret = :s', { ':s': stolen }, { '#a': thiefs });
     await freshStep();
     const reply = await verify('thief', codeFor(a, 1));
     assertError(reply, 500, 'internal_error');
-    assert.deepEqual((await verify('owner', codeFor(a, 1))).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('owner', codeFor(a, 1))).body);
   });
 });
 
@@ -512,6 +529,8 @@ describe('status and removal', () => {
       const reply = await status('sara', key);
       assert.equal(reply.status, 200);
       assert.deepEqual(Object.keys(reply.body).sort(), [
+        'authenticators',
+        'clockSkew',
         'confirmedAt',
         'disabled',
         'enabled',
@@ -531,6 +550,21 @@ describe('status and removal', () => {
       assert.equal(reply.body.enforced, true);
       assert.match(reply.body.lastVerifiedAt, /Z$/);
       assert.ok(!reply.text.includes(s.secret));
+      assert.deepEqual(reply.body.authenticators, [
+        {
+          authenticatorId: s.authenticatorId,
+          label: 'Authenticator 1',
+          confirmedAt: reply.body.confirmedAt,
+          lastUsedAt: reply.body.lastVerifiedAt,
+          source: 'setup',
+          importedFrom: null,
+          weakSecret: false,
+          weakReasons: [],
+          algorithm: 'SHA1',
+          digits: 6,
+          period: 30,
+        },
+      ]);
     }
   });
 
@@ -550,6 +584,8 @@ describe('status and removal', () => {
       recoveryCodesRemaining: 0,
       source: null,
       weakSecret: null,
+      authenticators: [],
+      clockSkew: null,
     });
   });
 
@@ -613,7 +649,7 @@ describe('policy', () => {
     }
     await freshStep(60);
     assertError(await verify('xena', codeFor(eight.body).slice(2)), 400, 'invalid_request');
-    assert.deepEqual((await verify('xena', codeFor(eight.body, 1))).body, { valid: true, method: 'totp' });
+    assertAccepted((await verify('xena', codeFor(eight.body, 1))).body);
   });
 });
 
@@ -642,6 +678,7 @@ describe('listing users', () => {
       ['u00', 'u01', 'u02', 'u03', 'u04', 'u05', 'u06'],
     );
     assert.deepEqual(Object.keys(all[0] ?? {}).sort(), [
+      'authenticators',
       'confirmedAt',
       'disabled',
       'enabled',
@@ -652,6 +689,11 @@ describe('listing users', () => {
       'userId',
       'weakSecret',
     ]);
+    assert.deepEqual(
+      all.map((u) => u.authenticators),
+      all.map((u) => (u.enabled ? 1 : 0)),
+      'the number of active authenticators',
+    );
     assert.deepEqual(
       (await pages(support2, '&status=enabled')).map((u) => u.userId),
       enabled,

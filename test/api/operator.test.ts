@@ -4,7 +4,7 @@ import { localPurgeQueue } from '../../lib/queue/localQueue.ts';
 import { codeFor } from '../support/otp.ts';
 import { type Reply, startSecondServer, startTestService } from '../support/service.ts';
 import { rawStore } from '../support/store.ts';
-import { assertError, enrol } from '../support/users.ts';
+import { assertError, enrol, assertAccepted } from '../support/users.ts';
 
 /** The operator running the service for many tenants: listing, the way back in, offboarding. */
 const service = await startTestService();
@@ -252,14 +252,13 @@ describe('deleting a tenant', () => {
     assert.equal(await itemsOf('doomed'), 0, 'nothing of the tenant is left');
     // Status reads write nothing: the bystander has exactly what it had.
     assert.equal(await itemsOf('bystander'), bystanderBefore, 'the bystander is untouched');
-    assert.deepEqual(
+    assertAccepted(
       (
         await client.call('POST', '/v1/users/eve/verify', {
           key: otherUsers,
           body: { code: codeFor(setup, 1) },
         })
       ).body,
-      { valid: true, method: 'totp' },
     );
     assert.ok(
       service.logs().includes('"message":"tenant deleted"') && service.logs().includes('contract ended'),

@@ -12,7 +12,7 @@ import { startFaultProxy } from '../support/faultProxy.ts';
 import { codeFor, freshStep } from '../support/otp.ts';
 import { runTfa, TFA_BIN } from '../support/cli.ts';
 import { startTestService } from '../support/service.ts';
-import { enrol, tenantWith } from '../support/users.ts';
+import { enrol, tenantWith, assertAccepted } from '../support/users.ts';
 import { movableClock } from '../support/clock.ts';
 
 /**
@@ -387,7 +387,7 @@ describe('tfa import cpanel', () => {
       digits: 6,
       period: 30,
     });
-    assert.deepEqual(await client.typed(panel).users.verify('mona', code), { valid: true, method: 'totp' });
+    assertAccepted(await client.typed(panel).users.verify('mona', code));
   });
 
   it('splits a file of 1,500 logins into calls of at most 1,000, and merges one summary in order', async () => {

@@ -36,13 +36,20 @@ export function rawStore(endpoint: string) {
         JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
       return items.map(text).sort().join('\n');
     },
-    async setUser(tenantId: string, userId: string, update: string, values: Record<string, AttributeValue>) {
+    async setUser(
+      tenantId: string,
+      userId: string,
+      update: string,
+      values: Record<string, AttributeValue>,
+      names?: Record<string, string>,
+    ) {
       await db.send(
         new UpdateItemCommand({
           TableName,
           Key: userKey(tenantId, userId),
           UpdateExpression: update,
           ExpressionAttributeValues: values,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
         }),
       );
     },

@@ -70,3 +70,22 @@ export async function tenantWith(
     support: await client.key(admin, ['support']),
   };
 }
+
+/**
+ * A verify's answer accepted a TOTP code: of `authenticatorId` when given (else of some
+ * authenticator), at a drift within the widest window.
+ */
+export function assertAccepted(answer: unknown, authenticatorId?: string) {
+  const body = answer as Record<string, unknown>;
+  assert.deepEqual(
+    Object.keys(body).sort(),
+    ['authenticatorId', 'driftSteps', 'method', 'valid'],
+    JSON.stringify(body),
+  );
+  assert.equal(body.valid, true);
+  assert.equal(body.method, 'totp');
+  if (authenticatorId !== undefined)
+    assert.equal(body.authenticatorId, authenticatorId, 'the authenticator that matched');
+  else assert.equal(typeof body.authenticatorId, 'string');
+  assert.ok(Number.isInteger(body.driftSteps) && Math.abs(body.driftSteps as number) <= 3, 'driftSteps');
+}
