@@ -37,7 +37,7 @@ import { ATTR, authenticatorsToMap, isLegacy, pendingToMap, userFromItem } from 
 
 /**
  * The authenticators become `next`, under the condition that they are still as `user`
- * was read; a new version marks the change. A first-release item is rewritten to
+ * was read and no code was accepted since; a new version marks the change. A first-release item is rewritten to
  * today's shape by this write (userItem.ts).
  */
 export function setAuthenticators(user: UserRecord, next: Authenticator[], setsStep: boolean): UpdateParts {
@@ -50,6 +50,13 @@ export function setAuthenticators(user: UserRecord, next: Authenticator[], setsS
       },
     },
     authenticatorsAre(user),
+    // No code accepted since the read: the map written keeps every `lastUsedAt`.
+    user.lastStepToken === undefined
+      ? { conditions: ['attribute_not_exists(lastStepToken)'] }
+      : {
+          conditions: ['lastStepToken = :readStepToken'],
+          values: { ':readStepToken': { S: user.lastStepToken } },
+        },
     legacyUpgrade(user, setsStep),
   );
 }

@@ -78,13 +78,22 @@ describe('audit trail', () => {
     for (const event of history) {
       assert.deepEqual(
         Object.keys(event)
-          .filter((k) => k !== 'reason')
+          .filter((k) => k !== 'reason' && k !== 'authenticatorId')
           .sort(),
         ['action', 'actor', 'at', 'outcome', 'requestId', 'userId'],
       );
       assert.equal(event.userId, 'ann');
       assert.match(event.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
+    // The events that concern one authenticator name it: the setup's, confirm's and a code's.
+    assert.deepEqual(
+      history.map((e) => e.authenticatorId ?? null),
+      history.map((e) =>
+        ['setup', 'confirm'].includes(e.action) || (e.action === 'verify' && e.reason === 'totp')
+          ? setup.body.authenticatorId
+          : null,
+      ),
+    );
     const removal = history[0];
     assert.deepEqual(removal.actor, { keyId: supportKeyId, name: 'helpdesk' });
     assert.equal(history.at(-1).requestId, 'req-setup-1');

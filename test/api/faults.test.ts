@@ -143,7 +143,11 @@ describe('store outage and throttling', () => {
   it('a confirm that failed mid-way can be retried and succeeds', async () => {
     await freshStep();
     const setup = await client.call('POST', '/v1/users/midway/setup', { key: users });
-    dynamo.add({ target: 'DynamoDB_20120810.UpdateItem', bodyIncludes: 'pending.id = :pendingId', fault: 'throttle' });
+    dynamo.add({
+      target: 'DynamoDB_20120810.UpdateItem',
+      bodyIncludes: 'pending.id = :pendingId',
+      fault: 'throttle',
+    });
     assertUnavailable(
       await client.call('POST', '/v1/users/midway/confirm', {
         key: users,

@@ -270,6 +270,7 @@ describe('settings (admin)', () => {
       totp: { algorithm: 'SHA1', digits: 6, period: 30, window: 1 },
       lockout: { maxFailures: 5, lockSeconds: 300 },
       setupTtlSeconds: 600,
+      maxAuthenticators: 5,
     });
   });
 

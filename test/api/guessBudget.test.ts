@@ -51,8 +51,9 @@ async function freshEnrolment(t: Tenant, userId: string) {
 }
 
 /** `count` distinct six-digit codes that are none of the window's: certainly wrong. */
-function wrongCodes(setup: { secret: string }, count: number): string[] {
-  const window = new Set([-1, 0, 1, 2].map((offset) => codeFor(setup, offset)));
+function wrongCodes(setup: { secret: string } | { secret: string }[], count: number): string[] {
+  const secrets = [setup].flat();
+  const window = new Set(secrets.flatMap((s) => [-1, 0, 1, 2].map((offset) => codeFor(s, offset))));
   const codes = new Set<string>();
   while (codes.size < count) {
     const code = String(randomInt(1_000_000)).padStart(6, '0');
@@ -161,6 +162,25 @@ describe('the guess budget holds however many attempts are in flight', () => {
     const { setup } = await freshEnrolment(t(), userId);
     return { right: codeFor(setup, 1), wrong: wrongCodes(setup, IN_FLIGHT), attempt: verifyOn(t(), userId) };
   };
+  /** A user with three authenticators; the right code is the third's. */
+  const atVerifyOfThree = (t: () => Tenant, userId: string, named: boolean) => async () => {
+    const { setup: first } = await freshEnrolment(t(), userId);
+    const added = [];
+    for (const label of ['Backup phone', 'Password manager']) {
+      const setup = await client.typed(t().users).users.setup(userId, { add: true, label });
+      await client.typed(t().users).users.confirm(userId, codeFor(setup));
+      added.push(setup);
+    }
+    const third = added[1] as (typeof added)[number];
+    const attempt = async (api: ApiClient, code: string) =>
+      verifyOutcome(
+        await api.call('POST', userPath(userId, 'verify'), {
+          key: t().users,
+          body: { code, ...(named ? { authenticatorId: third.authenticatorId } : {}) },
+        }),
+      );
+    return { right: codeFor(third, 1), wrong: wrongCodes([first, ...added], IN_FLIGHT), attempt };
+  };
   const atConfirm = (t: () => Tenant, userId: string) => async () => {
     const setup = await freshSetup(t(), userId);
     return { right: codeFor(setup), wrong: wrongCodes(setup, IN_FLIGHT), attempt: confirmOn(t(), userId) };
@@ -208,6 +228,29 @@ describe('the guess budget holds however many attempts are in flight', () => {
         await store.setUser(five.id, 'near', 'SET consecutiveFailures = :n', { ':n': { N: '96' } });
         return prepared;
       },
+    }));
+
+  // A wrong code checked against three authenticators counts three failures: with
+  // maxFailures 5, two guesses are judged (3, then 6), not five. A version that counted
+  // one failure per attempt judges five here, and fails.
+  it("verify without an id, three authenticators, maxFailures 5: the third one's code among 49 wrong", () =>
+    mountBursts({
+      name: 'verify of three authenticators without an id, maxFailures 5, two processes',
+      budget: 2,
+      afterWin: 2,
+      refusal: 'locked',
+      servers: bothServers,
+      prepare: atVerifyOfThree(() => five, 'three', false),
+    }));
+
+  it('verify naming the authenticator keeps the whole budget for it', () =>
+    mountBursts({
+      name: 'verify of one named authenticator of three, maxFailures 5, two processes',
+      budget: 5,
+      afterWin: 5,
+      refusal: 'locked',
+      servers: bothServers,
+      prepare: atVerifyOfThree(() => five, 'named', true),
     }));
 
   it('confirm, maxFailures 5, across two processes', () =>

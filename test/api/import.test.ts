@@ -98,8 +98,11 @@ describe('import from cPanel', () => {
     assertAccepted(verify.body);
     // The issuer given is stored with the enrolment: a reconfigure later shows the tenant's own.
     const item = await raw.user('cpanel-host', 'ops@carol');
-    assert.equal(item?.active?.M?.issuer?.S, 'Carol Reseller');
-    assert.equal(item?.active?.M?.algorithm?.S, 'SHA1');
+    const imported = Object.values(item?.auths?.M ?? {})[0]?.M;
+    assert.equal(imported?.issuer?.S, 'Carol Reseller');
+    assert.equal(imported?.algorithm?.S, 'SHA1');
+    assert.equal(imported?.label?.S, 'cPanel', "labelled with the panel's name");
+    assert.equal(imported?.importedFrom?.S, 'cpanel');
   });
 
   it('a second run changes nothing; another secret is a conflict unless overwrite', async () => {

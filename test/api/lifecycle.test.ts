@@ -166,7 +166,10 @@ describe('setup', () => {
     assert.equal((await confirm('erin', codeFor(fresh.body))).status, 200);
     assert.deepEqual((await verify('erin', codeFor(old, 1))).body, { valid: false, reason: 'invalid_code' });
     // Replay is per user: the step the old authenticator spent is spent for the new one too.
-    assert.deepEqual((await verify('erin', codeFor(fresh.body, 1))).body, { valid: false, reason: 'replayed' });
+    assert.deepEqual((await verify('erin', codeFor(fresh.body, 1))).body, {
+      valid: false,
+      reason: 'replayed',
+    });
     const after = (await status('erin')).body;
     assert.deepEqual(
       after.authenticators.map((a: { authenticatorId: string }) => a.authenticatorId),

@@ -27,6 +27,8 @@ const ALLOWED: Record<string, Kind[]> = {
   'POST /v1/users/{userId}/recovery-codes': ['admin', 'users', 'otherAdmin'],
   'GET /v1/users/{userId}': ['admin', 'users', 'support', 'otherAdmin'],
   'DELETE /v1/users/{userId}': ['admin', 'users', 'support', 'otherAdmin'],
+  'DELETE /v1/users/{userId}/authenticators/{authenticatorId}': ['admin', 'users', 'support', 'otherAdmin'],
+  'PATCH /v1/users/{userId}/authenticators/{authenticatorId}': ['admin', 'users', 'otherAdmin'],
   'POST /v1/users/{userId}/unlock': ['admin', 'support', 'otherAdmin'],
   'GET /v1/users': ['admin', 'support', 'otherAdmin'],
   'GET /v1/audit': ['admin', 'support', 'otherAdmin'],
@@ -45,6 +47,7 @@ const BODIES: Record<string, unknown> = {
   'DELETE /v1/tenants/{tenantId}': { reason: 'scope matrix' },
   'POST /v1/users/{userId}/confirm': { code: '000000' },
   'POST /v1/users/{userId}/verify': { code: '000000' },
+  'PATCH /v1/users/{userId}/authenticators/{authenticatorId}': { label: 'matrix' },
   'POST /v1/import/cpanel': { source: {}, dryRun: true },
 };
 

@@ -28,6 +28,8 @@ const CONTRACT = [
   'POST /v1/users/{userId}/verify',
   'GET /v1/users/{userId}',
   'DELETE /v1/users/{userId}',
+  'DELETE /v1/users/{userId}/authenticators/{authenticatorId}',
+  'PATCH /v1/users/{userId}/authenticators/{authenticatorId}',
   'POST /v1/users/{userId}/recovery-codes',
   'POST /v1/users/{userId}/unlock',
   'GET /v1/users',

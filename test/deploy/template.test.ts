@@ -350,7 +350,7 @@ describe('the packaged template', () => {
     const routes = Object.values(resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties.RouteKey);
-    assert.equal(routes.length, 24);
+    assert.equal(routes.length, 26);
     assert.ok(routes.includes('POST /v1/users/{userId}/verify'));
     // Unmatched requests reach our stack, and its 404, not API Gateway's own answer.
     const fallback = Object.values(resources).find(
