@@ -118,11 +118,38 @@ for (let i = 0; i < 2 * USERS + HTTP_USERS; i++) {
   if (confirm.status !== 200) throw new Error(`enrolment failed: ${confirm.text}`);
   (i < USERS ? users : i < 2 * USERS ? floorUsers : httpUsers).push({ userId, secret: setup.body.secret });
 }
+// 1b: users with five authenticators each, verified by the fifth one's code (with and
+// without its id), and a floor of their own: the same operations on items as large.
+const MANY = 5;
+type ManyUser = { userId: string; secret: string; authenticatorId: string };
+async function enrolMany(prefix: string): Promise<ManyUser[]> {
+  const made: ManyUser[] = [];
+  for (let i = 0; i < USERS; i++) {
+    const userId = `${prefix}${i}`;
+    let last: ManyUser | undefined;
+    for (let n = 0; n < MANY; n++) {
+      const setup = await client.call('POST', `/v1/users/${userId}/setup`, {
+        key: panelKey,
+        body: n === 0 ? {} : { add: true },
+      });
+      const confirm = await client.call('POST', `/v1/users/${userId}/confirm`, {
+        key: panelKey,
+        body: { code: codeFor(setup.body, 0, stepClock) },
+      });
+      if (confirm.status !== 200) throw new Error(`enrolment failed: ${confirm.text}`);
+      last = { userId, secret: setup.body.secret, authenticatorId: setup.body.authenticatorId };
+    }
+    made.push(last as ManyUser);
+  }
+  return made;
+}
+const manyUsers = await enrolMany('many');
+const manyFloorUsers = await enrolMany('manyfloor');
 
 // 1 and 3: the verify handler in-process, one fresh time step per round.
 const { handler: verify } = await import('../functions/verify.ts');
 const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
-const event = (userId: string, code: string): Event =>
+const event = (userId: string, code: string, authenticatorId?: string): Event =>
   ({
     version: '2.0',
     routeKey: 'POST /v1/users/{userId}/verify',
@@ -130,17 +157,18 @@ const event = (userId: string, code: string): Event =>
     rawQueryString: '',
     headers: { authorization: `Bearer ${panelKey}`, 'content-type': 'application/json' },
     pathParameters: { userId },
-    body: JSON.stringify({ code }),
+    body: JSON.stringify({ code, ...(authenticatorId === undefined ? {} : { authenticatorId }) }),
     isBase64Encoded: false,
     requestContext: { requestId: `bench-${performance.now()}`, http: { method: 'POST' } },
   }) as unknown as Event;
 
-async function handlerRun(rounds: number) {
+async function handlerRun(rounds: number, list: { userId: string; secret: string }[] = users, named = false) {
   const latencies: number[] = [];
   for (let round = 0; round < rounds; round++) {
     stepClock += PERIOD_MS;
-    for (const user of users) {
-      const request = event(user.userId, codeFor(user, 0, stepClock));
+    for (const user of list) {
+      const id = named ? (user as ManyUser).authenticatorId : undefined;
+      const request = event(user.userId, codeFor(user, 0, stepClock), id);
       const started = performance.now();
       const result = await verify(request, context);
       latencies.push(performance.now() - started);
@@ -158,16 +186,17 @@ const [, , keyId] = panelKey.split('.');
 let step = Math.floor(stepClock / PERIOD_MS);
 const activeIds = new Map(
   await Promise.all(
-    floorUsers.map(
-      async (u) => [u.userId, (await d.store.getUser('bench', u.userId))?.authenticators[0]?.id ?? ''] as const,
+    [...floorUsers, ...manyFloorUsers].map(
+      async (u) =>
+        [u.userId, (await d.store.getUser('bench', u.userId))?.authenticators.at(-1)?.id ?? ''] as const,
     ),
   ),
 );
-async function floorRun(rounds: number, withAudit: boolean) {
+async function floorRun(rounds: number, withAudit: boolean, list: { userId: string }[] = floorUsers) {
   const latencies: number[] = [];
   for (let round = 0; round < rounds; round++) {
     step++;
-    for (const user of floorUsers) {
+    for (const user of list) {
       const started = performance.now();
       await db.send(
         new BatchGetItemCommand({
@@ -238,6 +267,17 @@ const cpuPerVerify = async (into: number[], run: () => Promise<number[]>) => {
   return latencies;
 };
 const handlerUnits = { read: 0, write: 0 };
+// Five authenticators: the same one read and one write, whatever their number.
+const many = { unnamed: [] as number[], named: [] as number[], floor: [] as number[], dynamodbCalls: 0 };
+calls.clear();
+for (let round = 0; round < ROUNDS; round++) {
+  many.unnamed.push(...(await handlerRun(1, manyUsers)));
+  many.named.push(...(await handlerRun(1, manyUsers, true)));
+  many.floor.push(...(await floorRun(1, true, manyFloorUsers)));
+}
+many.dynamodbCalls =
+  [...calls.entries()].filter(([k]) => k.startsWith('DynamoDBClient')).reduce((n, [, v]) => n + v, 0) /
+  (many.unnamed.length + many.named.length);
 for (let round = 0; round < ROUNDS; round++) {
   calls.clear();
   Object.assign(consumed, { read: 0, write: 0 });
@@ -315,6 +355,14 @@ const results = {
     // Per verify, median over the rounds: the handler's (our code and the SDK's), the floor's (the SDK's).
     cpuMs: { handler: round(handlerCpuMs), floor: round(percentile(floorCpu, 50)) },
   },
+  fiveAuthenticators: {
+    withoutId: summary(many.unnamed),
+    withId: summary(many.named),
+    floorDecideAndAudit: summary(many.floor),
+    ratioToFloorWithoutId: round(percentile(many.unnamed, 50) / percentile(many.floor, 50)),
+    ratioToFloorWithId: round(percentile(many.named, 50) / percentile(many.floor, 50)),
+    dynamodbCallsPerVerify: round(many.dynamodbCalls),
+  },
   http,
   roundTrips,
   unitsPerVerify,
@@ -332,6 +380,10 @@ const budgets = {
   warmVerifyDynamoDbCalls: budget(round(roundTrips.dynamodb), 3),
   warmVerifyKmsCalls: budget(round(roundTrips.kms), 0.01),
   inProcessRatioToFloor: budget(results.verifyOverhead.ratioToFloor, 1.3),
+  // Several authenticators cost no round trip and stay within the same overhead.
+  fiveAuthenticatorsDynamoDbCalls: budget(results.fiveAuthenticators.dynamodbCallsPerVerify, 3),
+  fiveAuthenticatorsRatioWithoutId: budget(results.fiveAuthenticators.ratioToFloorWithoutId, 1.3),
+  fiveAuthenticatorsRatioWithId: budget(results.fiveAuthenticators.ratioToFloorWithId, 1.3),
   httpVerifiesNotAccepted: budget(
     http.reduce((n, h) => n + h.errors, 0),
     0,
@@ -439,6 +491,7 @@ function printReport(r: typeof report) {
     `   floor: batch read + write p50 ${o.floorDecide.p50Ms} ms   p99 ${o.floorDecide.p99Ms} ms   ratio ${o.ratioToDecideFloor}`,
     `   floor: + audit put        p50 ${o.floorDecideAndAudit.p50Ms} ms   p99 ${o.floorDecideAndAudit.p99Ms} ms   ratio ${o.ratioToFloor}`,
     `   CPU per verify (store in its own process): handler ${o.cpuMs.handler} ms, floor ${o.cpuMs.floor} ms`,
+    `   five authenticators, the fifth's code: without its id p50 ${r.fiveAuthenticators.withoutId.p50Ms} ms (ratio ${r.fiveAuthenticators.ratioToFloorWithoutId}), with it p50 ${r.fiveAuthenticators.withId.p50Ms} ms (ratio ${r.fiveAuthenticators.ratioToFloorWithId}), floor p50 ${r.fiveAuthenticators.floorDecideAndAudit.p50Ms} ms; DynamoDB calls ${r.fiveAuthenticators.dynamodbCallsPerVerify}`,
     '',
     '2. HTTP verify (autocannon, own process)',
     ...r.http.map(

@@ -14,6 +14,7 @@ const userRows = (users: Schemas['UserSummary'][]) =>
       'USER',
       'ENABLED',
       'PENDING',
+      'AUTHENTICATORS',
       'DISABLED',
       'SOURCE',
       'WEAK SECRET',
@@ -25,6 +26,7 @@ const userRows = (users: Schemas['UserSummary'][]) =>
       u.userId,
       yesNo(u.enabled),
       yesNo(u.pending),
+      u.authenticators,
       yesNo(u.disabled),
       u.source,
       yesNo(u.weakSecret),
@@ -51,7 +53,30 @@ const statusView = (s: Schemas['Status']) =>
       s.weakSecret ? 'yes: shorter than 128 bits; have the user reconfigure' : yesNo(s.weakSecret),
     ],
     ['recovery codes left', s.recoveryCodesRemaining],
+    ['authenticators', s.authenticators.length],
+    [
+      'clock skew',
+      s.clockSkew === null
+        ? null
+        : `${s.clockSkew.steps > 0 ? '+' : ''}${s.clockSkew.steps} steps at ${s.clockSkew.at}: the phone's clock is likely off`,
+    ],
   ]);
+
+const authenticatorRows = (s: Schemas['Status']) =>
+  s.authenticators.length === 0
+    ? `${s.userId} has no active authenticator.`
+    : table(
+        ['ID', 'LABEL', 'CONFIRMED', 'LAST USED', 'SOURCE', 'WEAK SECRET', 'PARAMETERS'],
+        s.authenticators.map((a) => [
+          a.authenticatorId,
+          a.label,
+          a.confirmedAt,
+          a.lastUsedAt,
+          a.importedFrom === null ? a.source : `${a.source} (${a.importedFrom})`,
+          a.weakSecret ? `yes: ${a.weakReasons.join(', ')}` : 'no',
+          `${a.algorithm} ${a.digits} digits ${a.period} s`,
+        ]),
+      );
 
 /** What an unlock did, in words; `changed` is false where the user is no better off. */
 export function unlockOutcome(before: Schemas['Status'], after: Schemas['Status']) {
@@ -71,6 +96,7 @@ export function unlockOutcome(before: Schemas['Status'], after: Schemas['Status'
 
 interface RemoveOptions {
   reason: string;
+  authenticator?: string;
   fromFile?: string;
   report?: string;
   resume?: string;
@@ -118,6 +144,25 @@ export function usersCommand(cli: Cli): Command {
     });
 
   users
+    .command('authenticators')
+    .description("A user's active authenticators, oldest first: ids, labels, when last used; never a secret.")
+    .argument('<userId>')
+    .action(async (userId: string) => {
+      show(cli.output(), await cli.client().users.status(userId), authenticatorRows);
+    });
+
+  users
+    .command('rename-authenticator')
+    .description("Give one of a user's authenticators a new label (users key).")
+    .argument('<userId>')
+    .argument('<authenticatorId>', 'as `tfa users authenticators` lists it')
+    .argument('<label>', '1 to 64 printable characters, unique for the user')
+    .action(async (userId: string, authenticatorId: string, label: string) => {
+      const renamed = await cli.client().users.renameAuthenticator(userId, authenticatorId, label);
+      show(cli.output(), renamed, (a) => `Renamed ${a.authenticatorId} of ${userId} to "${a.label}".`);
+    });
+
+  users
     .command('unlock')
     .description('Lift the timed lock after failed attempts (not a disable).')
     .argument('<userId>')
@@ -136,6 +181,7 @@ export function usersCommand(cli: Cli): Command {
     .description('Remove two-factor authentication for one user, or for every user of a file.')
     .argument('[userId]', 'the user (or give --from-file)')
     .requiredOption('--reason <reason>', 'why, for the audit trail (1 to 256 characters)')
+    .option('--authenticator <id>', 'remove only this authenticator (a lost phone); the others stay')
     .option('--from-file <file>', 'CSV or text, one user id per line, optional header "userId"')
     .option('--report <file>', "where each user's outcome is written (default: tfa-remove-<time>.csv)")
     .option('--resume <report>', 'skip the users an earlier report shows as removed or not enrolled')
@@ -145,6 +191,19 @@ export function usersCommand(cli: Cli): Command {
         throw new UsageError('give a userId or --from-file FILE, not both');
       }
       if (options.reason.trim() === '') throw new UsageError('--reason must not be empty');
+      if (options.authenticator !== undefined) {
+        if (userId === undefined) throw new UsageError('--authenticator goes with one userId');
+        const answer = await cli
+          .client()
+          .users.removeAuthenticator(userId, options.authenticator, options.reason);
+        show(cli.output(), answer, (a) =>
+          a.removed
+            ? `Removed authenticator ${a.authenticatorId} of ${a.userId}.`
+            : `${a.userId} has no authenticator ${a.authenticatorId}.`,
+        );
+        if (!answer.removed) throw new Exit(EXIT.refused);
+        return;
+      }
       if (userId !== undefined) {
         if (options.report || options.resume)
           throw new UsageError('--report and --resume go with --from-file');

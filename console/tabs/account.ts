@@ -6,10 +6,19 @@ const CONFIGURE = 'Configure Two-Factor Authentication';
 /** The key as apps ask for it in manual entry: groups of four. */
 export const grouped = (secret: string) => secret.match(/.{1,4}/g)?.join(' ') ?? secret;
 
+type Mode = 'first' | 'reconfigure' | 'add';
+
+const SETUP_BODY: Record<Mode, Schemas['SetupRequest']> = {
+  first: {},
+  reconfigure: { reconfigure: true },
+  add: { add: true },
+};
+
 /**
  * Manage My Account, for one user: configure (QR code and key, then the Security
- * Code), the recovery codes once, reconfigure and remove. Once the code is
- * confirmed, neither the key nor the QR code stays in the page.
+ * Code), the recovery codes once, reconfigure and remove; the user's authenticators
+ * by label, each with Rename and Remove, and Add Another Authenticator. Once the code
+ * is confirmed, neither the key nor the QR code stays in the page.
  */
 export function accountTab(api: TfaClient): HTMLElement {
   const user = field('User', h('input', { autocomplete: 'username', spellcheck: 'false' }));
@@ -73,6 +82,7 @@ export function accountTab(api: TfaClient): HTMLElement {
       if (state.pending) facts.push(['Reconfigure', 'started, not confirmed']);
       lines.push(h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
     }
+    if (state.authenticators.length > 0) lines.push(authenticatorList(state));
     if (state.weakSecret) {
       lines.push(
         h(
@@ -87,8 +97,13 @@ export function accountTab(api: TfaClient): HTMLElement {
       actions.push(
         h(
           'button',
-          { type: 'button', class: 'secondary', onclick: () => void start(true) },
+          { type: 'button', class: 'secondary', onclick: () => void start('reconfigure') },
           'Reconfigure Two-Factor Authentication',
+        ),
+        h(
+          'button',
+          { type: 'button', class: 'secondary', onclick: () => void start('add') },
+          'Add Another Authenticator',
         ),
       );
     }
@@ -105,6 +120,88 @@ export function accountTab(api: TfaClient): HTMLElement {
     return state;
   };
 
+  /** The authenticators by label, oldest first, each with Rename and Remove. */
+  const authenticatorList = (state: Schemas['Status']) =>
+    h(
+      'table',
+      { class: 'authenticators' },
+      h('caption', {}, 'Authenticators'),
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['Label', 'Added', 'Last used', 'Actions'].map((c) => h('th', { scope: 'col' }, c))),
+      ),
+      h(
+        'tbody',
+        {},
+        ...state.authenticators.map((a) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, a.label + (a.weakSecret ? ' (weak key)' : '')),
+            h('td', {}, shortTime(a.confirmedAt)),
+            h('td', {}, a.lastUsedAt ? shortTime(a.lastUsedAt) : 'never'),
+            h(
+              'td',
+              {},
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary',
+                  'aria-label': `Rename ${a.label}`,
+                  onclick: () => askLabel(a),
+                },
+                'Rename',
+              ),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'danger',
+                  'aria-label': `Remove ${a.label}`,
+                  onclick: () => askReason(state.enabled, a),
+                },
+                'Remove',
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+
+  const askLabel = (a: Schemas['Authenticator']) => {
+    const label = field('Label', h('input', { autocomplete: 'off', maxlength: '64', value: a.label }));
+    stage.replaceChildren(
+      h(
+        'form',
+        {
+          'aria-label': `Rename ${a.label}`,
+          onsubmit: async (event) => {
+            event.preventDefault();
+            const wanted = label.control.value.trim();
+            if (!wanted) return label.setError('Give the authenticator a label.');
+            try {
+              const renamed = await api.users.renameAuthenticator(userId(), a.authenticatorId, wanted);
+              await showState();
+              status.ok(`Renamed to ${renamed.label}.`);
+            } catch (error) {
+              status.error(error);
+            }
+          },
+        },
+        label.element,
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'submit' }, 'Save'),
+          h('button', { type: 'button', class: 'secondary', onclick: () => void showState() }, 'Cancel'),
+        ),
+      ),
+    );
+    label.control.focus();
+  };
+
   const lookUp = async () => {
     if (!userId()) return user.setError('Type the user to look up.');
     user.setError('');
@@ -118,10 +215,10 @@ export function accountTab(api: TfaClient): HTMLElement {
     }
   };
 
-  const start = async (reconfigure: boolean) => {
+  const start = async (mode: Mode) => {
     status.loading();
     try {
-      pending = await api.users.setup(userId(), { reconfigure });
+      pending = await api.users.setup(userId(), SETUP_BODY[mode]);
       const code = field(
         'Security Code',
         h('input', { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '8' }),
@@ -162,8 +259,14 @@ export function accountTab(api: TfaClient): HTMLElement {
     try {
       const confirmed = await api.users.confirm(pending.userId, input.value.trim());
       forget();
-      showRecoveryCodes(confirmed.userId, confirmed.recoveryCodes);
-      status.ok(`Two-factor authentication is now enabled for ${confirmed.userId}.`);
+      if (confirmed.recoveryCodes) {
+        showRecoveryCodes(confirmed.userId, confirmed.recoveryCodes);
+        status.ok(`Two-factor authentication is now enabled for ${confirmed.userId}.`);
+      } else {
+        // An added authenticator keeps the recovery codes the user has.
+        await showState();
+        status.ok(`${confirmed.label} added for ${confirmed.userId}.`);
+      }
     } catch (error) {
       status.error(error);
       input.focus();
@@ -202,28 +305,42 @@ export function accountTab(api: TfaClient): HTMLElement {
     );
   };
 
-  const askReason = (enabled: boolean) => {
+  /** Remove all (no `one`), or one authenticator: either asks for a reason first. */
+  const askReason = (enabled: boolean, one?: Schemas['Authenticator']) => {
     const reason = field('Reason', h('input', { autocomplete: 'off', maxlength: '256' }));
+    const others = one === undefined ? 0 : stage.querySelectorAll('table.authenticators tbody tr').length - 1;
     stage.replaceChildren(
       h(
         'p',
         {},
-        enabled
-          ? `${userId()} signs in with the password alone until they configure it again.`
-          : 'The setup that was started is cancelled; nothing else changes.',
+        one !== undefined && others > 0
+          ? `${one.label} stops working; the other authenticators and the recovery codes stay.`
+          : enabled
+            ? `${userId()} signs in with the password alone until they configure it again.`
+            : 'The setup that was started is cancelled; nothing else changes.',
       ),
       h(
         'form',
         {
-          'aria-label': 'Remove two-factor authentication',
+          'aria-label': one === undefined ? 'Remove two-factor authentication' : `Remove ${one.label}`,
           onsubmit: async (event) => {
             event.preventDefault();
             if (!reason.control.value.trim())
               return reason.setError('Give a reason: it goes into the audit trail.');
             try {
-              await api.users.remove(userId(), reason.control.value.trim());
+              if (one === undefined) await api.users.remove(userId(), reason.control.value.trim());
+              else
+                await api.users.removeAuthenticator(
+                  userId(),
+                  one.authenticatorId,
+                  reason.control.value.trim(),
+                );
               await showState();
-              status.ok(`Two-factor authentication removed for ${userId()}.`);
+              status.ok(
+                one === undefined
+                  ? `Two-factor authentication removed for ${userId()}.`
+                  : `${one.label} removed.`,
+              );
             } catch (error) {
               status.error(error);
             }
@@ -267,7 +384,7 @@ export function accountTab(api: TfaClient): HTMLElement {
           // Already enabled: say so and offer Reconfigure, never replace it unasked.
           const state = await showState();
           if (state.enabled) status.clear();
-          else await start(false);
+          else await start('first');
         } catch (error) {
           status.error(error);
         }

@@ -252,8 +252,12 @@ describe('verify over several authenticators', () => {
     const wrong = codeFor(first, 1) === '000000' ? '000001' : '000000';
     assert.deepEqual(await users.verify('jon', wrong), { valid: false, reason: 'invalid_code' });
     assert.equal((await users.status('jon')).failedAttempts, 3);
-    const second = await users.verify('jon', wrong);
-    assert.equal(second.valid === false && second.reason, 'locked', 'the second wrong code locks');
+    assert.deepEqual(await users.verify('jon', wrong), { valid: false, reason: 'invalid_code' });
+    const locked = await users.status('jon');
+    assert.ok(locked.lockedUntil, 'the second wrong code set the lock');
+    assert.equal(locked.failedAttempts, 6);
+    const third = await users.verify('jon', codeFor(first, 1));
+    assert.equal(third.valid === false && third.reason, 'locked', 'even the right code meets the lock');
     // Named, one authenticator is checked: one failure each, the whole budget for it.
     const { setup: kim } = await enrol(client, five.users, 'kim');
     for (let i = 1; i <= 4; i++) {

@@ -126,10 +126,53 @@ describe('a support workflow with the tfa CLI', () => {
     assert.match(said.stdout, /^Unlocked locked-lou\.\n/);
     const unlocked = await tfaJson(['users', 'status', 'locked-lou'], support);
     assert.equal(unlocked.lockedUntil, null);
-    assert.deepEqual(await client.typed(panel).users.verify('locked-lou', codeFor(setup, 1)), {
-      valid: true,
-      method: 'totp',
+    assertAccepted(
+      await client.typed(panel).users.verify('locked-lou', codeFor(setup, 1)),
+      setup.authenticatorId,
+    );
+  });
+
+  it("lists a user's authenticators, renames one (users key), and removes one with a reason (support)", async () => {
+    const { setup: phone } = await enrol(client, panel, 'multi-mia', { label: 'Phone' });
+    const backup = await client.typed(panel).users.setup('multi-mia', { add: true, label: 'Backup' });
+    await client.typed(panel).users.confirm('multi-mia', codeFor(backup));
+    const listed = await tfa(['users', 'authenticators', 'multi-mia'], { key: support });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^ID\s+LABEL/);
+    assert.match(listed.stdout, new RegExp(`${phone.authenticatorId}\\s+Phone\\s`));
+    assert.match(listed.stdout, new RegExp(`${backup.authenticatorId}\\s+Backup\\s`));
+    assert.ok(!listed.stdout.includes(phone.secret), 'never a secret');
+    const renamed = await tfa(
+      ['users', 'rename-authenticator', 'multi-mia', phone.authenticatorId, 'Old phone'],
+      {
+        key: panel,
+      },
+    );
+    assert.equal(renamed.code, 0, renamed.stderr);
+    assert.match(renamed.stdout, /to "Old phone"/);
+    const taken = await tfa(['users', 'rename-authenticator', 'multi-mia', phone.authenticatorId, 'backup'], {
+      key: panel,
     });
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /label_taken/);
+    const removed = await tfa(
+      ['users', 'remove', 'multi-mia', '--authenticator', phone.authenticatorId, '--reason', 'lost phone'],
+      { key: support },
+    );
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, new RegExp(`Removed authenticator ${phone.authenticatorId} of multi-mia`));
+    const again = await tfa(
+      ['users', 'remove', 'multi-mia', '--authenticator', phone.authenticatorId, '--reason', 'lost phone'],
+      { key: support },
+    );
+    assert.equal(again.code, 1, 'nothing removed: exit 1');
+    const left = await tfaJson(['users', 'status', 'multi-mia'], support);
+    assert.deepEqual(
+      left.authenticators.map((a: { label: string }) => a.label),
+      ['Backup'],
+    );
+    const human = await tfa(['users', 'list'], { key: support });
+    assert.match(human.stdout, /AUTHENTICATORS/);
   });
 
   it('an unlock that changes nothing says so, and exits 1', async () => {

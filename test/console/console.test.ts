@@ -252,6 +252,47 @@ describe('the console', () => {
     assert.ok(await page.getByRole('button', { name: 'Remove Two-Factor Authentication' }).isVisible());
   });
 
+  it('Manage My Account: Add Another Authenticator enrols a second; Rename and Remove act on one', async () => {
+    // alice, enrolled above, is on the page with her one authenticator.
+    const rows = page.getByRole('table', { name: 'Authenticators' }).getByRole('row');
+    await page.getByRole('rowheader', { name: 'Authenticator 1' }).waitFor();
+    await freshStep();
+    await page.getByRole('button', { name: 'Add Another Authenticator' }).click();
+    const keyText = await page.getByTestId('key').innerText();
+    const secret = keyText.replaceAll(' ', '');
+    await page
+      .getByLabel('Security Code')
+      .fill(codeFor({ secret, algorithm: 'SHA1', digits: 6, period: 30 }));
+    await page.getByRole('button', { name: 'Configure Two-Factor Authentication' }).click();
+    await page.getByRole('rowheader', { name: 'Authenticator 2' }).waitFor();
+    assert.equal(await rows.count(), 3, 'a header row and two authenticators');
+    const html = await page.content();
+    assert.ok(!html.includes(secret) && !html.includes(keyText), 'the new key is gone once confirmed');
+    assert.equal(await page.getByRole('img', { name: /QR code/ }).count(), 0);
+    assert.equal((await client.typed(admin).users.status('alice')).recoveryCodesRemaining, 10, 'codes kept');
+    await accessible('Manage My Account');
+
+    await page.getByRole('button', { name: 'Rename Authenticator 2' }).click();
+    await page.getByLabel('Label').fill('Backup phone');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('rowheader', { name: 'Backup phone' }).waitFor();
+
+    await page.getByRole('button', { name: 'Remove Authenticator 1' }).click();
+    await page.getByText('the other authenticators and the recovery codes stay').waitFor();
+    await page.getByLabel('Reason').fill('lost phone');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForFunction(
+      () => (globalThis as any).document.querySelectorAll('table.authenticators tbody tr').length === 1,
+    );
+    const left = await client.typed(admin).users.status('alice');
+    assert.deepEqual(
+      left.authenticators.map((a) => a.label),
+      ['Backup phone'],
+    );
+    const removal = (await client.typed(admin).audit({ userId: 'alice' })).events[0];
+    assert.deepEqual([removal?.action, removal?.reason], ['authenticator_remove', 'lost phone']);
+  });
+
   it('Manage Users: each row offers only what fits its state, on one line, in one call a page', async () => {
     service.storeProxy.clear();
     await tab('Manage Users').click();
