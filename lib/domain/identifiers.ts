@@ -1,4 +1,4 @@
-/** Syntax of the identifiers in the contract (API.md, "Conventions"). */
+/** Syntax of the identifiers in the contract (docs/api.md, "Conventions"). */
 
 const USER_ID = /^[A-Za-z0-9._@+-]{1,128}$/;
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;

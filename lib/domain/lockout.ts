@@ -1,5 +1,5 @@
 /**
- * The guess budget (API.md, Verify, rules). The lock is not a stored flag but a fact
+ * The guess budget (docs/api.md, Verify, rules). The lock is not a stored flag but a fact
  * derived from what the store counts: `maxFailures` failures in this lock period,
  * the last of them less than `lockSeconds` ago. So the failure that reaches the
  * limit locks in the very write that counts it, and every accepting write (verify's

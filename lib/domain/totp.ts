@@ -39,6 +39,12 @@ export const totpAt = (secret: Uint8Array, step: number, params: TotpParams): st
  * answer's timing nor its absence tells which step matched.
  * `code` must already be `digits` ASCII digits (see parseCode).
  */
+/** Whether `given` is the code of `step`, compared in constant time. */
+const isCodeOf = (secret: Uint8Array, step: number, params: TotpParams, given: Buffer): boolean => {
+  const expected = Buffer.from(totpAt(secret, step, params), 'ascii');
+  return expected.length === given.length && timingSafeEqual(expected, given);
+};
+
 export function matchTimeStep(
   secret: Uint8Array,
   code: string,
@@ -50,8 +56,7 @@ export function matchTimeStep(
   const given = Buffer.from(code, 'ascii');
   let matched: number | null = null;
   for (let step = current - window; step <= current + window; step++) {
-    const expected = Buffer.from(totpAt(secret, step, params), 'ascii');
-    const equal = expected.length === given.length && timingSafeEqual(expected, given);
+    const equal = isCodeOf(secret, step, params, given);
     // Codes of different steps can collide (1 in 10^digits): prefer the latest step,
     // so a legitimate code is never refused as a replay of an older one.
     if (equal) matched = step;
@@ -59,7 +64,7 @@ export function matchTimeStep(
   return matched;
 }
 
-/** How far from now a wrong code is still looked for, as a clock-skew hint (API.md, verify). */
+/** How far from now a wrong code is still looked for, as a clock-skew hint for support. */
 export const SKEW_REACH = 10;
 
 /**
@@ -79,8 +84,7 @@ export function skewedStep(
   let nearest: number | null = null;
   for (let offset = -SKEW_REACH; offset <= SKEW_REACH; offset++) {
     if (Math.abs(offset) <= window) continue;
-    const expected = Buffer.from(totpAt(secret, current + offset, params), 'ascii');
-    const equal = expected.length === given.length && timingSafeEqual(expected, given);
+    const equal = isCodeOf(secret, current + offset, params, given);
     if (equal && (nearest === null || Math.abs(offset) < Math.abs(nearest))) nearest = offset;
   }
   return nearest;

@@ -27,7 +27,7 @@ import { again, done, untilApplied } from './optimistic.ts';
 
 /**
  * POST /v1/users/{userId}/confirm: the first code makes the pending enrolment an
- * active authenticator, as its mode says (API.md). Wrong codes spend the same guess
+ * active authenticator, as its mode says (docs/api.md, openapi.yaml). Wrong codes spend the same guess
  * budget as verify's, and the activation is admitted by the store only while no timed
  * lock is in force: it never happens while locked, and never lifts a lock. An add or
  * a replace is judged again in the write that activates: the cap, the replaced id

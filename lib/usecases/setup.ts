@@ -48,7 +48,7 @@ export function judgeMode(user: UserRecord, request: SetupRequest, maxAuthentica
     return { kind: 'first' };
   }
   if (request.reconfigure) return { kind: 'reconfigure' };
-  // Only a new authenticator for all is a way out of the disable (API.md, verify).
+  // Only a new authenticator for all is a way out of the disable (docs/api.md, verify).
   if ((request.add || request.replace !== undefined) && isDisabled(user)) throw authenticatorsDisabled();
   if (request.add) {
     if (user.authenticators.length >= maxAuthenticators) throw tooManyAuthenticators(maxAuthenticators);

@@ -11,7 +11,7 @@ import { rawStore } from '../support/store.ts';
 import { assertAccepted, assertError, enrol, type TenantKeys, tenantWith } from '../support/users.ts';
 
 /**
- * Several named authenticators per user (API.md, Users): the modes of setup and
+ * Several named authenticators per user (docs/api.md, Users): the modes of setup and
  * confirm, verify over all of them, removing and renaming one, and the races the
  * single conditional write must win: the cap, a replaced id removed meanwhile, a
  * verify landing between a confirm's read and its write, a lost store reply. And an

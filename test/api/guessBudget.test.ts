@@ -8,7 +8,7 @@ import { rawStore } from '../support/store.ts';
 import { enrol, type TenantKeys, tenantWith } from '../support/users.ts';
 
 /**
- * The guess budget under concurrency (API.md, Verify, rules): however many attempts
+ * The guess budget under concurrency (docs/api.md, Verify, rules): however many attempts
  * are in flight, a code is accepted only if the store admitted its attempt while
  * fewer than `maxFailures` failures were counted (fewer than 100 for the disable).
  * The attack is mounted as an attacker would: the right code hidden at a random

@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from '../../lib/local/service.ts';
 import { codeFor, freshStep } from '../support/otp.ts';
 import { startTestService } from '../support/service.ts';
 
-// Who may call what, from API.md's table of keys and scopes, written here again on
+// Who may call what, from docs/api.md's table of keys and scopes, written here again on
 // purpose: the handlers declare their own access, and this holds them to the contract.
 type Kind = 'none' | 'wrong' | 'operator' | 'admin' | 'users' | 'support' | 'otherAdmin';
 const ALLOWED: Record<string, Kind[]> = {

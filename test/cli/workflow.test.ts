@@ -421,7 +421,10 @@ describe('tfa import cpanel', () => {
     assert.match(status.stdout, /source:\s+import\n/);
     assert.match(status.stdout, /weak secret:\s+yes: shorter than 128 bits/);
     const list = await tfa(['users', 'list'], { key: admin });
-    assert.match(list.stdout, /^USER\s+ENABLED\s+PENDING\s+AUTHENTICATORS\s+DISABLED\s+SOURCE\s+WEAK SECRET\s/);
+    assert.match(
+      list.stdout,
+      /^USER\s+ENABLED\s+PENDING\s+AUTHENTICATORS\s+DISABLED\s+SOURCE\s+WEAK SECRET\s/,
+    );
     assert.match(list.stdout, /\nmona\s+yes\s+no\s+1\s+no\s+import\s+yes\s/);
     await freshStep();
     const code = codeFor({

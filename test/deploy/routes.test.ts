@@ -9,7 +9,7 @@ import { keysTableDefinition, tableDefinition } from '../../lib/store/table.ts';
 
 const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml'));
 
-// Every route of API.md: a route missing from serverless.yml, or one added without
+// Every route of the contract (openapi.yaml): a route missing from serverless.yml, or one added without
 // its place here, fails this test.
 const CONTRACT = [
   'GET /v1/health',
