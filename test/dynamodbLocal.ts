@@ -20,6 +20,7 @@ const SUITES = [
   'test/api/faults.test.ts',
   'test/api/lifecycle.test.ts',
   'test/api/capacity.test.ts',
+  'test/api/authenticators.test.ts',
 ];
 
 async function freePort(): Promise<number> {

@@ -376,6 +376,99 @@ describe('the DynamoDB store against dynalite', () => {
     assert.equal(page.users[100]?.userId, 'c100');
   });
 
+  it('the authenticators change only while they are as read, and no code was accepted since', async () => {
+    const user = await activeUser('setwise');
+    const second = activated('a2', now + 1);
+    assert.equal((await store.replaceAuthenticators(user, [only(user), second])).applied, true);
+    assert.equal(
+      (await store.replaceAuthenticators(user, [only(user)])).applied,
+      false,
+      'a write judged on the old set is refused',
+    );
+    const two = (await store.getUser('acme', 'setwise')) as UserRecord;
+    assert.deepEqual(
+      two.authenticators.map((a) => a.id),
+      ['a1', 'a2'],
+    );
+    assert.notEqual(two.authenticatorsVersion, user.authenticatorsVersion);
+    assert.equal((await store.acceptStep(two, second, 101 * 30, 'v', at(now))).applied, true);
+    assert.equal(
+      (await store.replaceAuthenticators(two, [{ ...only(two), label: 'renamed' }, second])).applied,
+      false,
+      'a code accepted since: the map would lose its lastUsedAt',
+    );
+    const used = (await store.getUser('acme', 'setwise')) as UserRecord;
+    assert.equal(used.authenticators[1]?.lastUsedAt, now);
+    assert.equal((await store.removeUserIf(user)).applied, false, 'not as read');
+    assert.equal((await store.removeUserIf(used)).applied, true);
+    assert.equal(await store.getUser('acme', 'setwise'), undefined);
+  });
+
+  it('a failure weighs the authenticators checked, and carries the clock-skew hint', async () => {
+    const user = await activeUser('weighed');
+    const two = { kind: 'count', bindsDisable: true, weight: 2 } as const;
+    const first = await store.recordFailure(user, two, 'w1', at(now), { steps: 4, at: now });
+    assert.deepEqual(first.applied && [first.counts.lockFailures, first.counts.consecutiveFailures], [2, 2]);
+    const after = (await store.getUser('acme', 'weighed')) as UserRecord;
+    assert.deepEqual(after.clockSkew, { steps: 4, at: now });
+    const second = await store.recordFailure(after, two, 'w2', at(now));
+    assert.equal(second.applied && second.counts.lockFailures, 4, 'past maxFailures 3: locked');
+    assert.equal((await store.recordFailure(after, two, 'w3', at(now))).applied, false);
+  });
+
+  it("an item of the first release's shape: read as one authenticator, rewritten by an accepting write", async () => {
+    const db = new DynamoDBClient(localClientConfig(embedded.endpoint));
+    await db.send(
+      new PutItemCommand({
+        TableName: 'tfa-store-test',
+        Item: {
+          pk: { S: 'USER#acme#legacy' },
+          sk: { S: 'USER' },
+          active: {
+            M: {
+              id: { S: 'l1' },
+              secret: { B: Buffer.alloc(49, 2) },
+              algorithm: { S: 'SHA1' },
+              digits: { N: '6' },
+              period: { N: '30' },
+              issuer: { S: 'Acme' },
+              accountName: { S: 'legacy' },
+              createdAt: { N: String(now) },
+              confirmedAt: { N: String(now) },
+            },
+          },
+          recovery: { BS: [Buffer.alloc(16, 3)] },
+          lastStep: { N: '100' },
+          lastStepToken: { S: 'old' },
+          failedAttempts: { N: '0' },
+          consecutiveFailures: { N: '0' },
+        },
+      }),
+    );
+    const legacy = (await store.getUser('acme', 'legacy')) as UserRecord;
+    assert.deepEqual(
+      [legacy.authenticators.map((a) => [a.id, a.label]), legacy.lastStepStart, legacy.authenticatorsVersion],
+      [[['l1', 'Authenticator 1']], 100 * 30, undefined],
+    );
+    assert.equal(
+      (await store.acceptStep(legacy, only(legacy), 100 * 30, 'x', at(now))).applied,
+      false,
+      'replay',
+    );
+    assert.equal((await store.acceptStep(legacy, only(legacy), 101 * 30, 'y', at(now))).applied, true);
+    const today = (await store.getUser('acme', 'legacy')) as UserRecord;
+    assert.ok(today.authenticatorsVersion, "today's shape");
+    assert.deepEqual(
+      [today.lastStepStart, only(today).lastUsedAt, today.lastStepToken],
+      [101 * 30, now, 'y'],
+    );
+    assert.equal(
+      (await store.acceptStep(legacy, only(legacy), 102 * 30, 'z', at(now))).applied,
+      false,
+      'a write judged on the old shape is refused once it is rewritten',
+    );
+  });
+
   it('removeUser returns what was there, and then nothing', async () => {
     await activeUser('removed');
     assert.equal((await store.removeUser('acme', 'removed'))?.authenticators[0]?.id, 'a1');
