@@ -33,18 +33,23 @@ export const totpAt = (secret: Uint8Array, step: number, params: TotpParams): st
   });
 
 /**
- * The time step whose code equals `code`, among `now - window` to `now + window`,
- * or null. The window is taken from one reading of the clock, and every candidate
- * is computed and compared in constant time, with no early exit, so neither the
- * answer's timing nor its absence tells which step matched.
- * `code` must already be `digits` ASCII digits (see parseCode).
+ * The offsets from the current step, within `-reach` to `+reach`, whose codes equal
+ * `code`. The steps are taken from one reading of the clock, and every one is computed
+ * and compared in constant time, with no early exit, so the time taken does not tell
+ * which step matched. `code` must already be `digits` ASCII digits (see parseCode).
  */
-/** Whether `given` is the code of `step`, compared in constant time. */
-const isCodeOf = (secret: Uint8Array, step: number, params: TotpParams, given: Buffer): boolean => {
-  const expected = Buffer.from(totpAt(secret, step, params), 'ascii');
-  return expected.length === given.length && timingSafeEqual(expected, given);
-};
+function matchingOffsets(secret: Uint8Array, code: string, params: TotpParams, nowMs: number, reach: number) {
+  const current = timeStep(nowMs, params.period);
+  const given = Buffer.from(code, 'ascii');
+  const matched: number[] = [];
+  for (let offset = -reach; offset <= reach; offset++) {
+    const expected = Buffer.from(totpAt(secret, current + offset, params), 'ascii');
+    if (expected.length === given.length && timingSafeEqual(expected, given)) matched.push(offset);
+  }
+  return { current, matched };
+}
 
+/** The time step whose code equals `code`, among `now - window` to `now + window`, or null. */
 export function matchTimeStep(
   secret: Uint8Array,
   code: string,
@@ -52,16 +57,11 @@ export function matchTimeStep(
   nowMs: number,
   window: number,
 ): number | null {
-  const current = timeStep(nowMs, params.period);
-  const given = Buffer.from(code, 'ascii');
-  let matched: number | null = null;
-  for (let step = current - window; step <= current + window; step++) {
-    const equal = isCodeOf(secret, step, params, given);
-    // Codes of different steps can collide (1 in 10^digits): prefer the latest step,
-    // so a legitimate code is never refused as a replay of an older one.
-    if (equal) matched = step;
-  }
-  return matched;
+  const { current, matched } = matchingOffsets(secret, code, params, nowMs, window);
+  // Codes of different steps can collide (1 in 10^digits): prefer the latest step,
+  // so a legitimate code is never refused as a replay of an older one.
+  const latest = matched.at(-1);
+  return latest === undefined ? null : current + latest;
 }
 
 /** How far from now a wrong code is still looked for, as a clock-skew hint for support. */
@@ -69,8 +69,7 @@ export const SKEW_REACH = 10;
 
 /**
  * The offset from the current step of the nearest step outside the window (up to
- * SKEW_REACH away) whose code equals `code`, or null. Every candidate is computed and
- * compared, with no early exit, as in matchTimeStep.
+ * SKEW_REACH away) whose code equals `code`, or null.
  */
 export function skewedStep(
   secret: Uint8Array,
@@ -79,15 +78,13 @@ export function skewedStep(
   nowMs: number,
   window: number,
 ): number | null {
-  const current = timeStep(nowMs, params.period);
-  const given = Buffer.from(code, 'ascii');
-  let nearest: number | null = null;
-  for (let offset = -SKEW_REACH; offset <= SKEW_REACH; offset++) {
-    if (Math.abs(offset) <= window) continue;
-    const equal = isCodeOf(secret, current + offset, params, given);
-    if (equal && (nearest === null || Math.abs(offset) < Math.abs(nearest))) nearest = offset;
-  }
-  return nearest;
+  const outside = matchingOffsets(secret, code, params, nowMs, SKEW_REACH).matched.filter(
+    (offset) => Math.abs(offset) > window,
+  );
+  return outside.reduce<number | null>(
+    (nearest, offset) => (nearest === null || Math.abs(offset) < Math.abs(nearest) ? offset : nearest),
+    null,
+  );
 }
 
 /**

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeSecret, matchTimeStep, otpauthUri, timeStep, totpAt } from '../../lib/domain/totp.ts';
+import {
+  encodeSecret,
+  matchTimeStep,
+  otpauthUri,
+  SKEW_REACH,
+  skewedStep,
+  timeStep,
+  totpAt,
+} from '../../lib/domain/totp.ts';
 import { base32Decode, hotp } from '../support/otp.ts';
 
 // RFC 6238 Appendix B: the seeds are 20, 32 and 64 bytes for SHA1, SHA256 and SHA512.
@@ -101,6 +109,24 @@ describe('matchTimeStep', () => {
     const step = timeStep(now, 60);
     assert.equal(matchTimeStep(SEEDS.SHA512, hotp(SEEDS.SHA512, step, 8, 'sha512'), sha512, now, 1), step);
     assert.equal(matchTimeStep(SEEDS.SHA512, hotp(SEEDS.SHA512, step, 8, 'sha1'), sha512, now, 1), null);
+  });
+});
+
+describe('skewedStep: the clock-skew hint', () => {
+  const secret = Buffer.from('12345678901234567890', 'ascii');
+  const params = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
+  const now = 1_800_000_000_000;
+  const at = (offset: number) => totpAt(secret, timeStep(now, 30) + offset, params);
+
+  it('finds a code up to SKEW_REACH steps away, outside the window only', () => {
+    for (const offset of [-SKEW_REACH, -4, 2, 5, SKEW_REACH]) {
+      assert.equal(skewedStep(secret, at(offset), params, now, 1), offset, `offset ${offset}`);
+    }
+    for (const offset of [-1, 0, 1]) {
+      assert.equal(skewedStep(secret, at(offset), params, now, 1), null, 'inside the window: not a skew');
+    }
+    assert.equal(skewedStep(secret, at(SKEW_REACH + 1), params, now, 1), null, 'beyond the reach');
+    assert.equal(skewedStep(secret, at(3), params, now, 3), null, 'a wider window takes it');
   });
 });
 
