@@ -119,9 +119,9 @@ export interface UserStore {
     expiresAtSeconds: number | null,
   ): Promise<WriteResult>;
   /**
-   * Makes the pending enrolment active: the authenticators become `next`, if they are
-   * still as `user` was read (the cap and a replaced id were judged against them), and
-   * no timed lock is in force (nor, with `bindsDisable`, the disable). `recoveryHashes`
+   * Makes `user`'s pending enrolment active, if it is still the one read: the
+   * authenticators become `next`, if they are still as `user` was read (the cap and a
+   * replaced id were judged against them), and no timed lock is in force (nor, with `bindsDisable`, the disable). `recoveryHashes`
    * replace the recovery codes (a first enrolment or a reconfigure); undefined keeps
    * them. The used step becomes `stepStart`, which is no earlier than the one stored.
    */

@@ -112,7 +112,8 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
   ): Promise<WriteResult> {
     // Admitted by the timed lock (and, for an add or a replace, the disable): a new
     // authenticator for all is the way out of a disable, never out of a lock.
-    const pendingId = next.at(-1)?.id ?? '';
+    // The pending enrolment is still the one read: the one being activated.
+    const pendingId = user.pending?.id ?? '';
     const recovery: UpdateParts =
       recoveryHashes === undefined
         ? {}
@@ -295,7 +296,7 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
         ...(ExpressionAttributeValues ? { ExpressionAttributeValues } : {}),
       }),
     );
-    return applied ? { applied } : { applied };
+    return applied ? { applied: true } : { applied: false };
   },
 
   async listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage> {

@@ -75,7 +75,16 @@ async function activeUser(userId: string): Promise<UserRecord> {
   const hashes = [Buffer.alloc(16, 3), Buffer.alloc(16, 4)];
   const confirm = { ...at(now), bindsDisable: false };
   assert.equal(
-    (await store.activate(fresh, [activated('a1')], hashes, 100 * 30, 't0', confirm)).applied,
+    (
+      await store.activate(
+        { ...fresh, pending: pending('a1') },
+        [activated('a1')],
+        hashes,
+        100 * 30,
+        't0',
+        confirm,
+      )
+    ).applied,
     true,
   );
   return (await store.getUser('acme', userId)) as UserRecord;
@@ -270,10 +279,12 @@ describe('the DynamoDB store against dynalite', () => {
     const user = await activeUser('reconf');
     for (let i = 0; i < 3; i++) await store.recordFailure(user, count, `r-${i}`, at(now));
     await store.savePending(user, pending('a2', { kind: 'reconfigure' }), null);
+    const reading = { ...user, pending: pending('a2', { kind: 'reconfigure' }) };
     const next = [activated('a2')];
     const reconfigure = (nowMs: number) => ({ ...at(nowMs), bindsDisable: false });
     assert.equal(
-      (await store.activate(user, next, [Buffer.alloc(16, 9)], 200 * 30, 'z', reconfigure(now + 1))).applied,
+      (await store.activate(reading, next, [Buffer.alloc(16, 9)], 200 * 30, 'z', reconfigure(now + 1)))
+        .applied,
       false,
       'locked',
     );
@@ -281,7 +292,7 @@ describe('the DynamoDB store against dynalite', () => {
     assert.equal(stillLocked.lockFailures, 3, 'the refused activation left the lock');
     assert.equal(only(stillLocked).id, 'a1');
     assert.equal(
-      (await store.activate(user, next, [Buffer.alloc(16, 9)], 200 * 30, 'z', reconfigure(now + 5000)))
+      (await store.activate(reading, next, [Buffer.alloc(16, 9)], 200 * 30, 'z', reconfigure(now + 5000)))
         .applied,
       true,
     );
