@@ -183,8 +183,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Enrolled users in user-id order (support); a filtered page may hold fewer than limit and still go on
-     * @description Every enrolled or pending user, or those a `status` filter keeps, in user-id order; each row carries the lock, the disable and the secret's source and weakness, so a page is one call. Each page does bounded work.
+     * Known users in user-id order (support); a filtered page may hold fewer than limit and still go on
+     * @description Every user the service knows (enrolled, pending or registered), or those a `status` filter keeps, in user-id order; each row carries the lock, the disable, the secret's source and weakness and the enrolment state, so a page is one call. Each page does bounded work: the enrolment filters read an index of the registered users without an authenticator.
      */
     get: operations['listUsers'];
     put?: never;
@@ -213,13 +213,37 @@ export interface paths {
      * @description Enabled, pending, the lock, the disable, the recovery codes left, the authenticators (where each secret came from and whether it is weak), and for support and admin keys the clock-skew hint. An unknown user answers `enabled: false`. Never a secret.
      */
     get: operations['getStatus'];
-    put?: never;
+    /**
+     * Register a user, or change its due date or exemption (users or support); idempotent
+     * @description Registers the account: it is expected to enrol, and under a required enrolment is due by its due date. Or changes its own `dueAt` or `exempt`. Registering again keeps the time it was first registered. A confirmed enrolment or an import registers the user too; a pending setup alone does not.
+     */
+    put: operations['registerUser'];
     post?: never;
     /**
      * Remove every authenticator, the pending enrolment and the recovery codes (users or support); idempotent
-     * @description Takes away every authenticator, any pending setup and the recovery codes; the user then signs in with the password alone until they enrol again. The optional reason goes into the audit trail.
+     * @description Takes away every authenticator, any pending setup and the recovery codes; the user then signs in with the password alone until they enrol again. A registered user stays registered (and, under a required enrolment, is due again) unless `forget`. The optional reason goes into the audit trail.
      */
     delete: operations['removeUser'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/enrolment': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The tenant's enrolment counts (support)
+     * @description Who has enrolled and who has not, counted over every user the service knows: exact as of `asOf` (each count equals what the matching `status` filter of the user list shows then), in a few store round trips at any tenant size. A tenant created before the counts existed answers `503` with `Retry-After` while its earlier enrolments are first counted.
+     */
+    get: operations['enrolmentReport'];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -544,6 +568,47 @@ export interface components {
     Issuer: string;
     /** @description printable characters */
     Reason: string;
+    /** @description ISO 8601 in UTC (`Z`), milliseconds optional; a real instant from 1970 on. */
+    TimestampIn: string;
+    EnrolmentSettings: {
+      /** @description every registered, non-exempt user without an authenticator must enrol (while the policy is enabled) */
+      required: boolean;
+      /** @description no one under the tenant's rule is due before it; null for none */
+      deadline: components['schemas']['TimestampIn'] | null;
+      /** @description days a user has to enrol from when it became unenrolled (registered, or lost its last authenticator) */
+      graceDays: number;
+    };
+    /** @description `enrolled` (an active authenticator), `exempt`, `due` (before its due date), `overdue` (at or after it), `not_required` (the requirement is off, or the policy disabled), `unregistered`. The due date is the user's own `dueAt`, else the later of the tenant's deadline and `graceDays` after the user became unenrolled; it is kept to the second. */
+    Enrolment: {
+      /** @enum {unknown} */
+      state: 'enrolled' | 'exempt' | 'due' | 'overdue' | 'not_required' | 'unregistered';
+      /** @description null unless due or overdue */
+      dueAt: components['schemas']['Timestamp'] | null;
+      /** @description overdue: send the user to set up two-factor authentication first */
+      mustEnrol: boolean;
+    };
+    /** @description Both optional; a field left out keeps its value. Any other field is `400 invalid_request`. */
+    Registration: {
+      /** @description this user's own due date (kept to the second, rounded up); null for the tenant's rule */
+      dueAt?: components['schemas']['TimestampIn'] | null;
+      /** @description not required to enrol (a service account */
+      exempt?: boolean;
+    };
+    /** @description Exact as of `asOf`: each count equals what listing the users with that `status` filter shows then. `registered` = `enrolled` + `unenrolled` + `exempt` (an exempt user who enrolled counts as enrolled); `due` + `overdue` = `unenrolled` while the requirement is on, both 0 while it is off. */
+    EnrolmentReport: {
+      required: boolean;
+      deadline: components['schemas']['Timestamp'] | null;
+      graceDays: number;
+      asOf: components['schemas']['Timestamp'];
+      counts: {
+        registered: number;
+        enrolled: number;
+        unenrolled: number;
+        due: number;
+        overdue: number;
+        exempt: number;
+      };
+    };
     /** @description The cursor of the next page; `null` on the last page. */
     NextCursor: string | null;
     Health: {
@@ -610,6 +675,7 @@ export interface components {
       setupTtlSeconds: number;
       /** @description How many active authenticators a user may hold (default 5). Lowering it keeps what users have and refuses new ones above it. */
       maxAuthenticators: number;
+      enrolment: components['schemas']['EnrolmentSettings'];
     };
     /** @description Any subset of the settings but `tenantId`; a value out of its range is `400 invalid_settings` (`invalid_issuer` for the issuer). */
     SettingsChange: {
@@ -629,6 +695,14 @@ export interface components {
       };
       setupTtlSeconds?: number;
       maxAuthenticators?: number;
+      enrolment?: {
+        /** @description every registered, non-exempt user without an authenticator must enrol (while the policy is enabled) */
+        required?: boolean;
+        /** @description no one under the tenant's rule is due before it; null for none */
+        deadline?: components['schemas']['TimestampIn'] | null;
+        /** @description days a user has to enrol from when it became unenrolled (registered, or lost its last authenticator) */
+        graceDays?: number;
+      };
     };
     NewKey: {
       /** @description printable characters */
@@ -743,7 +817,7 @@ export interface components {
           reason: 'locked';
           retryAfterSeconds: number;
         };
-    /** @description Never a secret. An unknown user is not an error; `enabled` and `pending` are false and `authenticators` is empty. */
+    /** @description Never a secret. An unknown user is not an error; `enabled`, `pending` and `registered` are false and `authenticators` is empty. */
     Status: {
       userId: components['schemas']['UserId'];
       /** @description has an active authenticator */
@@ -770,6 +844,9 @@ export interface components {
       weakSecret: boolean | null;
       /** @description The active authenticators, oldest first. */
       authenticators: components['schemas']['Authenticator'][];
+      /** @description the service knows the user (it enrolled, was imported, or was registered) */
+      registered: boolean;
+      enrolment: components['schemas']['Enrolment'];
       /** @description From the last failed attempt whose code matched an authenticator outside the window but within 10 steps of now (the phone's clock is likely off); null otherwise and after a valid code. Shown to `support` and `admin` keys only: for a `users` key it is always null. */
       clockSkew: {
         /** @description the matched step minus the current one */
@@ -819,6 +896,8 @@ export interface components {
       disabled: components['schemas']['Status']['disabled'];
       source: components['schemas']['Status']['source'];
       weakSecret: components['schemas']['Status']['weakSecret'];
+      registered: components['schemas']['Status']['registered'];
+      enrolment: components['schemas']['Enrolment'];
     };
     UserPage: {
       users: components['schemas']['UserSummary'][];
@@ -828,10 +907,15 @@ export interface components {
     Removal: {
       /** @description printable characters */
       reason?: string;
+      /**
+       * @description the registration goes too (the account left the panel); without it a registered user stays registered
+       * @default false
+       */
+      forget?: boolean;
     };
     Removed: {
       userId: components['schemas']['UserId'];
-      /** @description false when there was nothing to remove */
+      /** @description false when there was nothing to remove (with forget, a registration is something) */
       removed: boolean;
     };
     NewRecoveryCodes: {
@@ -891,6 +975,7 @@ export interface components {
         | 'key_create'
         | 'key_delete'
         | 'import'
+        | 'register'
         | 'authenticator_remove'
         | 'authenticator_rename';
       /** @description null for tenant-level events (settings, keys) */
@@ -1696,8 +1781,8 @@ export interface operations {
         limit?: components['parameters']['limit'];
         /** @description Opaque, from the previous page's `nextCursor`; one of another listing or tenant, or a forged one, is `400 invalid_cursor`. */
         cursor?: components['parameters']['cursor'];
-        /** @description `enabled` (an active authenticator), `pending` (a live setup), `locked` (locked out now by failed attempts, and not disabled: what unlock helps), `disabled` (100 consecutive failures); without it, every enrolled or pending user. */
-        status?: 'enabled' | 'pending' | 'locked' | 'disabled';
+        /** @description `enabled` (an active authenticator), `pending` (a live setup), `locked` (locked out now by failed attempts, and not disabled: what unlock helps), `disabled` (100 consecutive failures), `unenrolled` (registered, not exempt, no active authenticator), `due` and `overdue` (unenrolled, under a requirement in force, before or at and after the due date), `exempt` (registered as exempt, no active authenticator); without it, every user the service knows. */
+        status?: 'enabled' | 'pending' | 'locked' | 'disabled' | 'unenrolled' | 'due' | 'overdue' | 'exempt';
       };
       header?: never;
       path?: never;
@@ -1725,7 +1810,13 @@ export interface operations {
            *           "authenticators": 2,
            *           "disabled": false,
            *           "source": "setup",
-           *           "weakSecret": false
+           *           "weakSecret": false,
+           *           "registered": true,
+           *           "enrolment": {
+           *             "state": "enrolled",
+           *             "dueAt": null,
+           *             "mustEnrol": false
+           *           }
            *         }
            *       ],
            *       "nextCursor": null
@@ -1792,9 +1883,57 @@ export interface operations {
            *           "period": 30
            *         }
            *       ],
+           *       "registered": true,
+           *       "enrolment": {
+           *         "state": "enrolled",
+           *         "dueAt": null,
+           *         "mustEnrol": false
+           *       },
            *       "clockSkew": null
            *     }
            */
+          'application/json': components['schemas']['Status'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  registerUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
+         * @example bob@example.com
+         */
+        userId: components['parameters']['userId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        /**
+         * @example {
+         *       "dueAt": "2027-01-31T00:00:00Z",
+         *       "exempt": false
+         *     }
+         */
+        'application/json': components['schemas']['Registration'];
+      };
+    };
+    responses: {
+      /** @description The status of the registered user. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
           'application/json': components['schemas']['Status'];
         };
       };
@@ -1822,7 +1961,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "reason": "ticket 4711"
+         *       "reason": "ticket 4711",
+         *       "forget": false
          *     }
          */
         'application/json': components['schemas']['Removal'];
@@ -1846,6 +1986,47 @@ export interface operations {
         };
       };
       400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  enrolmentReport: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The counts. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "required": true,
+           *       "deadline": "2027-01-31T00:00:00.000Z",
+           *       "graceDays": 14,
+           *       "asOf": "2026-12-05T21:00:00.000Z",
+           *       "counts": {
+           *         "registered": 1200,
+           *         "enrolled": 1000,
+           *         "unenrolled": 190,
+           *         "due": 150,
+           *         "overdue": 40,
+           *         "exempt": 10
+           *       }
+           *     }
+           */
+          'application/json': components['schemas']['EnrolmentReport'];
+        };
+      };
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       500: components['responses']['Internal'];
@@ -2222,6 +2403,12 @@ export interface operations {
            *           "period": 30
            *         }
            *       ],
+           *       "registered": true,
+           *       "enrolment": {
+           *         "state": "enrolled",
+           *         "dueAt": null,
+           *         "mustEnrol": false
+           *       },
            *       "clockSkew": null
            *     }
            */

@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   'key_create',
   'key_delete',
   'import',
+  'register',
   'authenticator_remove',
   'authenticator_rename',
 ] as const;

@@ -22,3 +22,17 @@ export const isPrintable = (value: string, maxLength: number): boolean =>
 /** The issuer is the label prefix in `otpauth://totp/Issuer:account`, so it may not hold `:`. */
 export const isIssuer = (value: unknown): value is string =>
   typeof value === 'string' && isPrintable(value, 64) && !value.includes(':');
+
+/**
+ * An ISO 8601 timestamp in UTC as the API writes them (`2026-11-22T20:30:00.000Z`,
+ * milliseconds optional), naming a real instant: no offset, no February 30.
+ */
+export function isUtcTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/.exec(value);
+  if (!m) return false;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms) || Number(m[1]) < 1970) return false;
+  // Date.parse rolls an impossible day over into the next month: compare back.
+  return new Date(ms).toISOString().slice(0, 19) === value.slice(0, 19);
+}

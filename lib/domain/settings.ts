@@ -1,4 +1,5 @@
-import { isIssuer } from './identifiers.ts';
+import { defaultEnrolment, type EnrolmentSettings } from './enrolment.ts';
+import { isIssuer, isUtcTimestamp } from './identifiers.ts';
 
 export type HashAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
 export type Policy = 'enabled' | 'disabled';
@@ -17,6 +18,8 @@ export interface TenantSettings {
   setupTtlSeconds: number;
   /** How many active authenticators a user may hold. */
   maxAuthenticators: number;
+  /** Who must enrol, by when (enrolment.ts). */
+  enrolment: EnrolmentSettings;
 }
 
 /** SHA1 / 6 digits / 30 s are the only parameters every common authenticator app honours. */
@@ -27,12 +30,14 @@ export const defaultSettings = (issuer: string): TenantSettings => ({
   lockout: { maxFailures: 5, lockSeconds: 300 },
   setupTtlSeconds: 600,
   maxAuthenticators: 5,
+  enrolment: defaultEnrolment(),
 });
 
 /** Stored settings, with the default of every field added since they were written. */
 export const withDefaults = (stored: Partial<TenantSettings> & { issuer: string }): TenantSettings => ({
   ...defaultSettings(stored.issuer),
   ...stored,
+  enrolment: { ...defaultEnrolment(), ...stored.enrolment },
 });
 
 /** Why a patch was refused: the contract's error code, and the field at fault. */
@@ -44,7 +49,12 @@ export interface SettingsProblem {
 
 export type PatchResult = { ok: true; settings: TenantSettings } | { ok: false; problem: SettingsProblem };
 
-type Rule = { type: 'string'; allowed?: readonly string[] } | { type: 'integer'; min: number; max: number };
+type Rule =
+  | { type: 'string'; allowed?: readonly string[] }
+  | { type: 'integer'; min: number; max: number }
+  | { type: 'boolean' }
+  /** ISO 8601 UTC, or null. */
+  | { type: 'timestamp' };
 
 /** Every setting a PATCH may change but the issuer, with its rule (test/static/parsers holds them to openapi.yaml). */
 export const SETTINGS_RULES = {
@@ -57,14 +67,29 @@ export const SETTINGS_RULES = {
   'lockout.lockSeconds': { type: 'integer', min: 1, max: 86400 },
   setupTtlSeconds: { type: 'integer', min: 60, max: 86400 },
   maxAuthenticators: { type: 'integer', min: 1, max: 10 },
+  'enrolment.required': { type: 'boolean' },
+  'enrolment.deadline': { type: 'timestamp' },
+  'enrolment.graceDays': { type: 'integer', min: 0, max: 365 },
 } as const satisfies Record<string, Rule>;
 
-const NESTED = { totp: ['algorithm', 'digits', 'period', 'window'], lockout: ['maxFailures', 'lockSeconds'] };
+const NESTED = {
+  totp: ['algorithm', 'digits', 'period', 'window'],
+  lockout: ['maxFailures', 'lockSeconds'],
+  enrolment: ['required', 'deadline', 'graceDays'],
+};
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function checkValue(field: string, value: unknown, rule: Rule): SettingsProblem | undefined {
+  if (rule.type === 'boolean') return typeof value === 'boolean' ? undefined : wrongType(field, 'a boolean');
+  if (rule.type === 'timestamp') {
+    if (value === null) return undefined;
+    if (typeof value !== 'string') return wrongType(field, 'a timestamp or null');
+    return isUtcTimestamp(value)
+      ? undefined
+      : { code: 'invalid_settings', field, message: `${field} must be an ISO 8601 UTC timestamp or null` };
+  }
   if (rule.type === 'string') {
     if (typeof value !== 'string') return wrongType(field, 'a string');
     if (rule.allowed && !rule.allowed.includes(value)) {
@@ -113,7 +138,7 @@ export function applySettingsPatch(current: TenantSettings, patch: Record<string
         };
       }
       next.issuer = value;
-    } else if (key === 'totp' || key === 'lockout') {
+    } else if (key === 'totp' || key === 'lockout' || key === 'enrolment') {
       if (!isObject(value)) return { ok: false, problem: wrongType(key, 'an object') };
       for (const [inner, innerValue] of Object.entries(value)) {
         const field = `${key}.${inner}`;
@@ -121,7 +146,10 @@ export function applySettingsPatch(current: TenantSettings, patch: Record<string
         if (!NESTED[key].includes(inner) || !rule) return { ok: false, problem: unknownField(field) };
         const problem = checkValue(field, innerValue, rule);
         if (problem) return { ok: false, problem };
-        (next[key] as unknown as Record<string, unknown>)[inner] = innerValue;
+        (next[key] as unknown as Record<string, unknown>)[inner] =
+          field === 'enrolment.deadline' && typeof innerValue === 'string'
+            ? new Date(Date.parse(innerValue)).toISOString()
+            : innerValue;
       }
     } else if (key === 'policy' || key === 'setupTtlSeconds' || key === 'maxAuthenticators') {
       const problem = checkValue(key, value, SETTINGS_RULES[key]);

@@ -1,5 +1,6 @@
 import { isDisabled, type FailureCounts, type LockoutSettings, lockedUntil } from './lockout.ts';
 import type { ImportOrigin } from './audit.ts';
+import { type EnrolmentSettings, enrolmentView, type Registration } from './enrolment.ts';
 import { isWeak } from './cpanel.ts';
 import type { Policy, TotpParams } from './settings.ts';
 
@@ -88,6 +89,13 @@ export interface UserRecord extends FailureCounts {
   lastFailureToken?: string;
   lastVerifiedAt?: number;
   clockSkew?: ClockSkew;
+  /** Registered: expected to enrol (enrolment.ts). A user enrolled before registration existed has none. */
+  registration?: Registration;
+  /**
+   * The store's bookkeeping of the tenant's enrolment counts: what this user is counted
+   * as (enrolment.ts encodeContribution), and whether a change awaits counting.
+   */
+  counting?: { counted?: string; dirty: boolean };
 }
 
 export const emptyUser = (tenantId: string, userId: string): UserRecord => ({
@@ -182,7 +190,7 @@ const latest = (authenticators: Authenticator[]) =>
  */
 export function userStatus(
   user: UserRecord | undefined,
-  settings: { policy: Policy; lockout: LockoutSettings },
+  settings: { policy: Policy; lockout: LockoutSettings; enrolment: EnrolmentSettings },
   nowMs: number,
   showClockSkew = false,
 ) {
@@ -204,6 +212,7 @@ export function userStatus(
     source: newest ? (newest.source ?? 'setup') : null,
     weakSecret: enabled ? authenticators.some(isWeakSecret) : null,
     authenticators: authenticators.map(authenticatorView),
+    ...enrolmentView(enabled, record.registration, settings, nowMs),
     clockSkew:
       showClockSkew && record.clockSkew
         ? { steps: record.clockSkew.steps, at: new Date(record.clockSkew.at).toISOString() }

@@ -1,8 +1,10 @@
 import { cpanelLogins, MAX_IMPORT_LOGINS } from '../domain/cpanel.ts';
-import { isIssuer, isPrintable, isTenantId, isUserId } from '../domain/identifiers.ts';
+import { toSeconds } from '../domain/enrolment.ts';
+import { isIssuer, isPrintable, isTenantId, isUserId, isUtcTimestamp } from '../domain/identifiers.ts';
 import { own } from '../domain/untrusted.ts';
 import { SCOPES, type Scope } from '../domain/records.ts';
 import { invalidIssuer, invalidRequest, invalidTenantId, invalidUserId } from '../errors.ts';
+import type { Registering } from '../store/port.ts';
 import type { AuditQuery } from '../usecases/audit.ts';
 import type { CpanelImport } from '../usecases/importCpanel.ts';
 import type { NewKey } from '../usecases/keys.ts';
@@ -15,7 +17,8 @@ import type { RawBody, RawQuery } from './types.ts';
 /**
  * The input of every route, parsed and checked at the edge (named in each route's
  * declaration in functions/), so a use case receives typed values. A wrong type is
- * `400 invalid_request` naming the field; unknown fields are ignored. Fields are read
+ * `400 invalid_request` naming the field; unknown fields are ignored (but for a
+ * registration, whose fields change a deadline: a misspelt one is refused). Fields are read
  * as the body's own properties only (lib/domain/untrusted.ts).
  */
 
@@ -101,6 +104,35 @@ export function labelBody(body: RawBody): { label: string } {
 }
 
 /** `{"reason"}`, optional, for a removal: it goes into the audit trail. */
+/** DELETE /v1/users/{userId}: an optional reason, and `forget` to end the registration too. */
+export function removeBody(body: RawBody): { reason: string | undefined; forget: boolean } {
+  return { ...reasonBody(body), forget: optionalBoolean(body, 'forget') ?? false };
+}
+
+/**
+ * PUT /v1/users/{userId}: `dueAt` (an ISO 8601 UTC timestamp, kept to the second, or
+ * null) and `exempt`, each optional; any other field is refused, not ignored.
+ */
+export function registerBody(body: RawBody): Registering {
+  for (const field of Object.keys(body ?? {})) {
+    if (field !== 'dueAt' && field !== 'exempt') {
+      throw invalidRequest(`${field} is not a registration field: dueAt and exempt are`);
+    }
+  }
+  const change: Registering = {};
+  const dueAt = own(body, 'dueAt');
+  if (dueAt === null) change.dueAt = null;
+  else if (dueAt !== undefined) {
+    if (!isUtcTimestamp(dueAt)) {
+      throw invalidRequest('dueAt must be an ISO 8601 UTC timestamp (2027-01-31T00:00:00Z) or null');
+    }
+    change.dueAt = toSeconds(Date.parse(dueAt));
+  }
+  const exempt = optionalBoolean(body, 'exempt');
+  if (exempt !== undefined) change.exempt = exempt;
+  return change;
+}
+
 export function reasonBody(body: RawBody): { reason: string | undefined } {
   const reason = optionalString(body, 'reason');
   if (reason !== undefined && !isPrintable(reason, 256)) {

@@ -1,5 +1,6 @@
 import type { Store } from './port.ts';
 import { auditItems } from './auditItems.ts';
+import { enrolmentItems } from './enrolmentItems.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 import { importItems } from './importItems.ts';
 import { tenantItems } from './tenantItems.ts';
@@ -20,6 +21,7 @@ export function dynamoStore(table: DynamoTable): Store {
     ...tenantItems(table),
     ...userItems(table),
     ...importItems(table),
+    ...enrolmentItems(table),
     ...auditItems(table),
   };
 }

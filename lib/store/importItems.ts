@@ -6,6 +6,7 @@ import { composeUpdate, joinParts, resetFailures } from './conditions.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 import { ATTR, userFromItem } from './userItem.ts';
 import { setAuthenticators } from './userItems.ts';
+import { enrolledParts } from './registration.ts';
 
 /** What an import reads and writes: users in batches, an authenticator set as it was judged. */
 export const importItems = (t: DynamoTable): Pick<UserStore, 'getUsers' | 'importAuthenticator'> => ({
@@ -15,14 +16,18 @@ export const importItems = (t: DynamoTable): Pick<UserStore, 'getUsers' | 'impor
     return (found.get(t.table) ?? []).flatMap((item) => userFromItem(item) ?? []);
   },
 
-  async importAuthenticator(user: UserRecord, authenticator: Authenticator): Promise<WriteResult> {
+  async importAuthenticator(
+    user: UserRecord,
+    authenticator: Authenticator,
+    nowMs: number,
+  ): Promise<WriteResult> {
     // As a confirmed reconfigure would, but with no recovery codes and no used step:
     // the panel it came from may have accepted any step.
     return t.updateUser(
       user,
       composeUpdate(
-        joinParts(setAuthenticators(user, [authenticator], true), {
-          set: [...resetFailures, 'listTenant = :tenant', 'listUser = :user'],
+        joinParts(setAuthenticators(user, [authenticator], true), enrolledParts(user, nowMs), {
+          set: resetFailures,
           remove: [
             'recovery',
             ATTR.stepStart,
@@ -32,7 +37,7 @@ export const importItems = (t: DynamoTable): Pick<UserStore, 'getUsers' | 'impor
             'clockSkew',
             TTL_ATTRIBUTE,
           ],
-          values: { ':zero': N(0), ':tenant': { S: user.tenantId }, ':user': { S: user.userId } },
+          values: { ':zero': N(0) },
         }),
       ),
     );

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../domain/audit.ts';
+import type { EnrolmentTotals } from '../domain/enrolment.ts';
 import type { FailureCounts, FailurePlan, LockoutSettings } from '../domain/lockout.ts';
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
@@ -32,7 +33,7 @@ export interface Admission {
  * one conditional write, named after the rule it enforces; concurrency is decided by
  * the store. lib/store/dynamoStore.ts composes the DynamoDB modules into it.
  */
-export interface Store extends TenantStore, KeyStore, UserStore, AuditStore {
+export interface Store extends TenantStore, KeyStore, UserStore, EnrolmentStore, AuditStore {
   /**
    * This store as one request uses it: no call starts once `signal` has aborted (it
    * throws a 503), and calls already in flight finish.
@@ -105,9 +106,9 @@ export interface UserStore {
    * Makes `authenticator` the user's only one if the authenticators are still as
    * `user` was read, as a confirmed reconfigure would: no recovery codes, no used step,
    * the failure counts and the disable reset; a pending enrolment stays. The item is
-   * created if there is none.
+   * created if there is none, and the user registered (enrolment.ts).
    */
-  importAuthenticator(user: UserRecord, authenticator: Authenticator): Promise<WriteResult>;
+  importAuthenticator(user: UserRecord, authenticator: Authenticator, nowMs: number): Promise<WriteResult>;
   /**
    * Stores a pending enrolment if the authenticators are still as `user` was read (its
    * mode was judged against them). `expiresAtSeconds`: the item's TTL, for a user with
@@ -170,12 +171,57 @@ export interface UserStore {
   replaceAuthenticators(user: UserRecord, next: Authenticator[]): Promise<WriteResult>;
   /** Lifts the timed lock: the count toward it starts again; the count toward the disable stays. */
   unlock(user: UserRecord): Promise<boolean>;
-  /** Deletes the user's whole record; returns what was there. */
-  removeUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
-  /** Deletes the user's whole record if its authenticators are still as `user` was read. */
-  removeUserIf(user: UserRecord): Promise<WriteResult>;
-  /** Enrolled users (active or pending) in user-id order, after `afterUserId`. */
-  listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage>;
+  /**
+   * Users the service knows (enrolled, pending or registered) in user-id order, after
+   * `afterUserId`; with `group`, only registered users without an authenticator that
+   * are (`exempt`) or are not (`unenrolled`) exempt.
+   */
+  listUsers(
+    tenantId: string,
+    afterUserId: string | undefined,
+    limit: number,
+    group?: 'unenrolled' | 'exempt',
+  ): Promise<UserPage>;
+}
+
+/** A registration's changes: a field left undefined keeps its value. */
+export interface Registering {
+  /** The user's own due date, Unix seconds; null: the tenant's rule. */
+  dueAt?: number | null;
+  exempt?: boolean;
+}
+
+/** Registration and the tenant's enrolment counts (lib/store/enrolmentItems.ts). */
+export interface EnrolmentStore {
+  /**
+   * Registers the user (the first time is kept), with `change` applied, if its
+   * authenticators are still as `user` was read.
+   */
+  register(user: UserRecord, change: Registering, nowMs: number): Promise<WriteResult>;
+  /**
+   * Removes the user's authenticators, pending enrolment and recovery codes, if its
+   * authenticators are still as `user` was read. A registered (or enrolled) user stays
+   * registered, unenrolled from `nowMs`, unless `forget`; then nothing of it stays.
+   */
+  retireUser(user: UserRecord, forget: boolean, nowMs: number): Promise<WriteResult>;
+  /** A new tenant has nothing to count from before: its counts start complete. */
+  startCounting(tenantId: string): Promise<void>;
+  /**
+   * Marks, up to `pages` pages at a time, users enrolled before counting existed;
+   * true once every one of them is marked.
+   */
+  backfillCounting(tenantId: string, pages: number): Promise<boolean>;
+  /** Counts one batch of marked users; `more` while marked users (or a fold) remain. */
+  foldCounts(tenantId: string): Promise<{ more: boolean }>;
+  /**
+   * The totals, and how many unenrolled users are at or before the overdue bounds
+   * (enrolment.ts overdueBounds), counting what no fold has counted yet; `backlog`
+   * when too many users await counting for one read.
+   */
+  readCounts(
+    tenantId: string,
+    bounds: { own: number; rule: number | undefined },
+  ): Promise<{ totals: EnrolmentTotals; overdue: { own: number; rule: number } } | 'backlog'>;
 }
 
 /** The audit trail. */

@@ -12,6 +12,12 @@
  *   events, newest last. Tenant-level events (settings, keys) are under `AUDIT#<tenant>`,
  *   a partition no user id can name (a user id is never empty). The auditByTenant index
  *   orders a tenant's events by time, spread over AUDIT_SHARDS partitions.
+ * - `ENROL#<tenant>` / `META` and `NODE#...`: the tenant's enrolment counts
+ *   (enrolmentItems.ts): totals, and the prefix-count trees over time.
+ * A registered user without an authenticator is in the byEnrolment index under
+ * `<tenant>#unenrolled` or `<tenant>#exempt`, by user id. A user whose change awaits
+ * counting is in the tenantDirectory index under `COUNT#<tenant>`, by user id: one
+ * index for both, since DynamoDB adds one index per table update.
  * `#` cannot occur in a tenant or user id, so keys never collide.
  */
 export const LIST_INDEX = 'byTenant';
@@ -19,6 +25,11 @@ export const AUDIT_INDEX = 'auditByTenant';
 /** Every tenant, in tenant-id order: one partition, written only when a tenant changes. */
 export const TENANT_INDEX = 'tenantDirectory';
 export const TENANT_DIRECTORY = 'TENANTS';
+/** Registered users without an authenticator, by group and user id (list filters). */
+export const ENROLMENT_INDEX = 'byEnrolment';
+export const enrolmentGroup = (tenantId: string, group: 'unenrolled' | 'exempt') => `${tenantId}#${group}`;
+/** The tenantDirectory partition of a tenant's users whose change awaits counting. */
+export const countingDirectory = (tenantId: string) => `COUNT#${tenantId}`;
 
 export const tableDefinition = (tableName: string) => ({
   TableName: tableName,
@@ -32,6 +43,8 @@ export const tableDefinition = (tableName: string) => ({
     { AttributeName: 'auditAt', AttributeType: 'S' as const },
     { AttributeName: 'directory', AttributeType: 'S' as const },
     { AttributeName: 'directoryId', AttributeType: 'S' as const },
+    { AttributeName: 'enrolGroup', AttributeType: 'S' as const },
+    { AttributeName: 'enrolUser', AttributeType: 'S' as const },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' as const },
@@ -68,6 +81,16 @@ export const tableDefinition = (tableName: string) => ({
         ProjectionType: 'INCLUDE' as const,
         NonKeyAttributes: ['settings', 'createdAt', 'deletedAt'],
       },
+    },
+    // Sparse, keys only: written when a user is registered, enrols or is removed,
+    // never by a verify.
+    {
+      IndexName: ENROLMENT_INDEX,
+      KeySchema: [
+        { AttributeName: 'enrolGroup', KeyType: 'HASH' as const },
+        { AttributeName: 'enrolUser', KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' as const },
     },
   ],
 });
@@ -115,6 +138,12 @@ export const auditIndexPartitions = (tenantId: string) => [
 /** The audit partition of one user, or of the tenant's own events when `userId` is undefined. */
 export const auditPartition = (tenantId: string, userId: string | undefined) =>
   userId === undefined ? `AUDIT#${tenantId}` : `AUDIT#${tenantId}#${userId}`;
+
+export const enrolmentMetaKey = (tenantId: string) => ({ pk: { S: `ENROL#${tenantId}` }, sk: { S: 'META' } });
+export const enrolmentNodeKey = (tenantId: string, node: string) => ({
+  pk: { S: `ENROL#${tenantId}` },
+  sk: { S: `NODE#${node}` },
+});
 
 /** The TTL attribute (seconds): set on items that may vanish on their own. */
 export const TTL_ATTRIBUTE = 'expiresAt';

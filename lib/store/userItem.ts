@@ -7,6 +7,7 @@ import {
   type PendingEnrolment,
   type UserRecord,
 } from '../domain/user.ts';
+import type { Registration } from '../domain/enrolment.ts';
 import { N, num, str } from './items.ts';
 
 /**
@@ -22,6 +23,12 @@ import { N, num, str } from './items.ts';
 type Item = Record<string, AttributeValue>;
 
 export const ATTR = {
+  registeredAt: 'registeredAt',
+  unenrolledSince: 'unenrolledSince',
+  ownDueAt: 'ownDueAt',
+  exempt: 'exempt',
+  counted: 'counted',
+  dirtyToken: 'dirtyToken',
   authenticators: 'auths',
   version: 'authsVersion',
   legacyActive: 'active',
@@ -173,6 +180,19 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
   if (item.lastRecoveryHash?.B) user.lastRecoveryHash = item.lastRecoveryHash.B;
   const skew = item.clockSkew?.M;
   if (skew) user.clockSkew = { steps: num(skew.steps) ?? 0, at: num(skew.at) ?? 0 };
+  const registeredAt = num(item[ATTR.registeredAt]);
+  if (registeredAt !== undefined) {
+    const registration: Registration = { registeredAt, exempt: item[ATTR.exempt]?.BOOL === true };
+    const since = num(item[ATTR.unenrolledSince]);
+    if (since !== undefined) registration.unenrolledSince = since;
+    const dueAt = num(item[ATTR.ownDueAt]);
+    if (dueAt !== undefined) registration.dueAt = dueAt;
+    user.registration = registration;
+  }
+  const counted = item[ATTR.counted]?.S;
+  const dirty = item[ATTR.dirtyToken]?.S !== undefined;
+  if (counted !== undefined || dirty)
+    user.counting = { ...(counted === undefined ? {} : { counted }), dirty };
   return user;
 }
 

@@ -9,7 +9,9 @@ import type { FailurePlan } from '../domain/lockout.ts';
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import { N } from './items.ts';
 import type { Admission, FailureWrite, UserPage, WriteResult, UserStore } from './port.ts';
-import { LIST_INDEX, TTL_ATTRIBUTE, userKey } from './table.ts';
+import { ENROLMENT_INDEX, enrolmentGroup, LIST_INDEX, TTL_ATTRIBUTE, userKey } from './table.ts';
+import { enrolledParts, listed } from './registration.ts';
+import { enrollingCounts } from '../domain/enrolment.ts';
 import {
   acceptedCode,
   acceptStepUpdate,
@@ -61,12 +63,6 @@ export function setAuthenticators(user: UserRecord, next: Authenticator[], setsS
   );
 }
 
-/** The item is listed (GET /v1/users) once it holds an enrolment. */
-const listed = (user: UserRecord): UpdateParts => ({
-  set: ['listTenant = :tenant', 'listUser = :user'],
-  values: { ':tenant': { S: user.tenantId }, ':user': { S: user.userId } },
-});
-
 /** A user's whole 2FA state, one item: every change is one conditional write (conditions.ts). */
 export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importAuthenticator'> => ({
   async getUser(tenantId: string, userId: string): Promise<UserRecord | undefined> {
@@ -85,10 +81,20 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
   ): Promise<WriteResult> {
     // The TTL is set only while the item holds no authenticator (the condition says
     // so): deleting the item then loses nothing but an abandoned setup.
-    const ttl: UpdateParts =
-      expiresAtSeconds === null
-        ? { remove: [TTL_ATTRIBUTE] }
-        : { set: [`${TTL_ATTRIBUTE} = :ttl`], values: { ':ttl': N(expiresAtSeconds) } };
+    // Nor while it is registered, or counted: the counts would lose it.
+    const expires =
+      expiresAtSeconds !== null && user.registration === undefined && user.counting === undefined;
+    const ttl: UpdateParts = expires
+      ? {
+          set: [`${TTL_ATTRIBUTE} = :ttl`],
+          conditions: [
+            `attribute_not_exists(${ATTR.registeredAt})`,
+            `attribute_not_exists(${ATTR.counted})`,
+            `attribute_not_exists(${ATTR.dirtyToken})`,
+          ],
+          values: { ':ttl': N(expiresAtSeconds) },
+        }
+      : { remove: [TTL_ATTRIBUTE] };
     return t.updateUser(
       user,
       composeUpdate(
@@ -125,24 +131,29 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     return t.updateUser(
       user,
       composeUpdate(
-        joinParts(setAuthenticators(user, next, true), recovery, listed(user), {
-          set: [`${ATTR.stepStart} = :stepStart`, 'lastStepToken = :token', ...resetFailures],
-          remove: ['pending', TTL_ATTRIBUTE, 'clockSkew'],
-          conditions: [
-            pendingIs,
-            // A first-release item holds a step number: legacyUpgrade checks it instead.
-            ...(isLegacy(user) ? [] : [stepNotAfter]),
-            notLocked,
-            ...(admission.bindsDisable ? [notDisabled] : []),
-          ],
-          values: {
-            ':pendingId': { S: pendingId },
-            ':stepStart': N(stepStart),
-            ':token': { S: token },
-            ':zero': N(0),
-            ...budgetValues(admission, admission.bindsDisable),
+        joinParts(
+          setAuthenticators(user, next, true),
+          recovery,
+          enrollingCounts(user) ? enrolledParts(user, admission.nowMs) : listed(user),
+          {
+            set: [`${ATTR.stepStart} = :stepStart`, 'lastStepToken = :token', ...resetFailures],
+            remove: ['pending', TTL_ATTRIBUTE, 'clockSkew'],
+            conditions: [
+              pendingIs,
+              // A first-release item holds a step number: legacyUpgrade checks it instead.
+              ...(isLegacy(user) ? [] : [stepNotAfter]),
+              notLocked,
+              ...(admission.bindsDisable ? [notDisabled] : []),
+            ],
+            values: {
+              ':pendingId': { S: pendingId },
+              ':stepStart': N(stepStart),
+              ':token': { S: token },
+              ':zero': N(0),
+              ...budgetValues(admission, admission.bindsDisable),
+            },
           },
-        }),
+        ),
       ),
     );
   },
@@ -273,47 +284,31 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     return result.applied;
   },
 
-  async removeUser(tenantId: string, userId: string): Promise<UserRecord | undefined> {
-    const out = await t.send(
-      t.call(
-        new DeleteItemCommand({
-          TableName: t.table,
-          Key: userKey(tenantId, userId),
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
-    return userFromItem(out.Attributes);
-  },
-
-  async removeUserIf(user: UserRecord): Promise<WriteResult> {
-    const { ConditionExpression, ExpressionAttributeValues } = composeUpdate(authenticatorsAre(user));
-    const applied = await t.conditional(
-      new DeleteItemCommand({
-        TableName: t.table,
-        Key: userKey(user.tenantId, user.userId),
-        ConditionExpression,
-        ...(ExpressionAttributeValues ? { ExpressionAttributeValues } : {}),
-      }),
-    );
-    return applied ? { applied: true } : { applied: false };
-  },
-
-  async listUsers(tenantId: string, afterUserId: string | undefined, limit: number): Promise<UserPage> {
+  async listUsers(
+    tenantId: string,
+    afterUserId: string | undefined,
+    limit: number,
+    group?: 'unenrolled' | 'exempt',
+  ): Promise<UserPage> {
+    // The whole list, or a group of the enrolment index: both hold user ids in order.
+    const [index, hash, range, partition] =
+      group === undefined
+        ? [LIST_INDEX, 'listTenant', 'listUser', tenantId]
+        : [ENROLMENT_INDEX, 'enrolGroup', 'enrolUser', enrolmentGroup(tenantId, group)];
     const out = await t.send(
       t.call(
         new QueryCommand({
           TableName: t.table,
-          IndexName: LIST_INDEX,
-          KeyConditionExpression: 'listTenant = :tenant',
-          ExpressionAttributeValues: { ':tenant': { S: tenantId } },
+          IndexName: index,
+          KeyConditionExpression: `${hash} = :partition`,
+          ExpressionAttributeValues: { ':partition': { S: partition } },
           Limit: limit,
           ExclusiveStartKey:
             afterUserId === undefined
               ? undefined
               : {
-                  listTenant: { S: tenantId },
-                  listUser: { S: afterUserId },
+                  [hash]: { S: partition },
+                  [range]: { S: afterUserId },
                   ...userKey(tenantId, afterUserId),
                 },
         }),
@@ -328,7 +323,7 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
       .map((item) => userFromItem(item))
       .filter((user): user is UserRecord => user !== undefined)
       .sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
-    const lastUserId = out.Items?.at(-1)?.listUser?.S;
+    const lastUserId = out.Items?.at(-1)?.[range]?.S;
     return { users, lastUserId, more: out.LastEvaluatedKey !== undefined };
   },
 });

@@ -1,12 +1,13 @@
 import { authenticatorView, findAuthenticator, sameLabel, type UserRecord } from '../domain/user.ts';
 import { authenticatorNotFound, labelTaken } from '../errors.ts';
 import type { TenantContext } from './context.ts';
+import { countChanges } from './enrolment.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 
 /**
  * DELETE /v1/users/{userId}/authenticators/{authenticatorId}: the user's other
- * authenticators and recovery codes stay. Removing the last one removes the user's
- * whole record, as DELETE /v1/users/{userId} does. Idempotent.
+ * authenticators and recovery codes stay. Removing the last one is DELETE
+ * /v1/users/{userId} without `forget`: the user stays registered. Idempotent.
  */
 export async function removeAuthenticator(
   ctx: TenantContext,
@@ -21,7 +22,7 @@ export async function removeAuthenticator(
     const rest = user.authenticators.filter((a) => a.id !== authenticatorId);
     const result =
       rest.length === 0
-        ? await deps.store.removeUserIf(user)
+        ? await deps.store.retireUser(user, false, deps.now())
         : await deps.store.replaceAuthenticators(user, rest);
     if (result.applied) return done(true);
     return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
@@ -33,6 +34,7 @@ export async function removeAuthenticator(
     outcome: removed ? 'success' : 'not_found',
     ...(reason === undefined ? {} : { reason }),
   });
+  if (removed) await countChanges(ctx);
   return { userId, authenticatorId, removed };
 }
 

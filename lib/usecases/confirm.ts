@@ -22,6 +22,8 @@ import {
   tooManyAuthenticators,
 } from '../errors.ts';
 import type { TenantContext } from './context.ts';
+import { enrollingCounts } from '../domain/enrolment.ts';
+import { countChanges } from './enrolment.ts';
 import { countFailure, lockedError } from './failedAttempts.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 
@@ -113,6 +115,8 @@ export async function confirmSetup(
     authenticatorId: pending.id,
     ...(mode.kind === 'first' ? {} : { reason: mode.kind }),
   });
+  // A first enrolment registers the user and takes it out of the unenrolled.
+  if (enrollingCounts(read)) await countChanges(ctx);
   return {
     userId,
     enabled: true,

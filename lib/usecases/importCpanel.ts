@@ -8,6 +8,7 @@ import { emptyUser } from '../domain/user.ts';
 import { newAuthenticatorId } from './setup.ts';
 import { type AuditEvent, importEvent, type ImportOrigin } from '../domain/audit.ts';
 import { unauthorized } from '../errors.ts';
+import { countChanges } from './enrolment.ts';
 import type { TenantContext } from './context.ts';
 import { again, type Attempt, done, untilApplied } from './optimistic.ts';
 
@@ -128,6 +129,7 @@ export async function importCpanel(ctx: TenantContext, request: CpanelImport) {
 
   const count = (...outcomes: Outcome[]) => results.filter((r) => outcomes.includes(r.outcome)).length;
   if (!request.dryRun) deps.counters.count('Imported', count('imported'));
+  if (count('imported') > 0) await countChanges(ctx);
   return {
     dryRun: request.dryRun,
     counts: {
@@ -182,6 +184,7 @@ async function importLogin(
     const write = await deps.store.importAuthenticator(
       user ?? emptyUser(tenant.tenantId, result.userId),
       made,
+      deps.now(),
     );
     if (write.applied)
       return done({ written: importEvent(tenant.tenantId, result.userId, { ...made, origin }) });

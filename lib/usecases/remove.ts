@@ -1,15 +1,38 @@
+import type { UserRecord } from '../domain/user.ts';
 import type { TenantContext } from './context.ts';
+import { countChanges } from './enrolment.ts';
+import { again, done, untilApplied } from './optimistic.ts';
 
-/** DELETE /v1/users/{userId}: every authenticator, the pending enrolment, the recovery codes; idempotent. */
-export async function removeUser(ctx: TenantContext, userId: string, input: { reason: string | undefined }) {
-  const { reason } = input;
-  const old = await ctx.deps.store.removeUser(ctx.tenant.tenantId, userId);
-  const removed = old !== undefined && (old.authenticators.length > 0 || old.pending !== undefined);
+/**
+ * DELETE /v1/users/{userId}: every authenticator, the pending enrolment, the recovery
+ * codes; a registered user stays registered (and, under a required enrolment, is due
+ * again) unless `forget`. Idempotent.
+ */
+export async function removeUser(
+  ctx: TenantContext,
+  userId: string,
+  read: UserRecord | undefined,
+  input: { reason: string | undefined; forget: boolean },
+) {
+  const { deps, tenant } = ctx;
+  const { reason, forget } = input;
+  const removed = await untilApplied(read, async (user) => {
+    const holds =
+      user !== undefined &&
+      (user.authenticators.length > 0 ||
+        user.pending !== undefined ||
+        (forget && user.registration !== undefined));
+    if (!holds) return done(false);
+    const result = await deps.store.retireUser(user, forget, deps.now());
+    if (result.applied) return done(true);
+    return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
+  });
   await ctx.audit({
     action: 'remove',
     userId,
     outcome: removed ? 'success' : 'not_found',
     ...(reason === undefined ? {} : { reason }),
   });
+  if (removed) await countChanges(ctx);
   return { userId, removed };
 }

@@ -57,6 +57,9 @@ export async function createTenant(deps: Deps, input: NewTenant) {
     await deps.store.deleteKey(tenantId, record.id).catch(() => undefined);
     throw tenantExists();
   }
+  // Nothing to count from before: the enrolment counts start complete. (Without this
+  // record, after a crash here, the first report walks the few users there are.)
+  await deps.store.startCounting(tenantId);
   return {
     tenantId,
     issuer: settings.issuer,

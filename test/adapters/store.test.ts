@@ -410,9 +410,10 @@ describe('the DynamoDB store against dynalite', () => {
     );
     const used = (await store.getUser('acme', 'setwise')) as UserRecord;
     assert.equal(used.authenticators[1]?.lastUsedAt, now);
-    assert.equal((await store.removeUserIf(user)).applied, false, 'not as read');
-    assert.equal((await store.removeUserIf(used)).applied, true);
-    assert.equal(await store.getUser('acme', 'setwise'), undefined);
+    assert.equal((await store.retireUser(user, true, now)).applied, false, 'not as read');
+    assert.equal((await store.retireUser(used, true, now)).applied, true);
+    const gone = await store.getUser('acme', 'setwise');
+    assert.deepEqual([gone?.authenticators, gone?.registration], [[], undefined]);
   });
 
   it('a failure weighs the authenticators checked, and carries the clock-skew hint', async () => {
@@ -480,10 +481,19 @@ describe('the DynamoDB store against dynalite', () => {
     );
   });
 
-  it('removeUser returns what was there, and then nothing', async () => {
-    await activeUser('removed');
-    assert.equal((await store.removeUser('acme', 'removed'))?.authenticators[0]?.id, 'a1');
-    assert.equal(await store.removeUser('acme', 'removed'), undefined);
+  it('retireUser keeps a registered user registered and unenrolled; forget leaves nothing once counted', async () => {
+    const user = await activeUser('removed');
+    assert.ok(user.registration, 'the activation registered the user');
+    assert.equal((await store.retireUser(user, false, now + 1500)).applied, true);
+    const kept = (await store.getUser('acme', 'removed')) as UserRecord;
+    assert.deepEqual(kept.authenticators, []);
+    assert.equal(kept.pending, undefined);
+    assert.deepEqual(kept.recoveryHashes, []);
+    assert.equal(kept.registration?.registeredAt, user.registration?.registeredAt);
+    assert.equal(kept.registration?.unenrolledSince, Math.ceil((now + 1500) / 1000));
+    assert.equal((await store.retireUser(kept, true, now)).applied, true);
+    while ((await store.foldCounts('acme')).more);
+    assert.equal(await store.getUser('acme', 'removed'), undefined, 'counted out, then deleted');
   });
 
   it('tenant-wide audit pages merge the 16 shards: newest first, every event exactly once, at any page size', async () => {

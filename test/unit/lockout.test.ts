@@ -1,3 +1,4 @@
+import { defaultEnrolment } from '../../lib/domain/enrolment.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -32,7 +33,7 @@ describe('the lock, derived from the counts', () => {
     assert.equal(lockedUntil(user(5, 5, last), lockout, now), undefined);
     assert.equal(lockedUntil(user(5, 5, last + 1), lockout, now), now + 1);
     assert.equal(lockRemaining(user(5, 5, last), lockout, now), 0);
-    assert.equal(userStatus(user(5, 5, last), { policy: 'enabled', lockout }, now).lockedUntil, null);
+    assert.equal(userStatus(user(5, 5, last), { policy: 'enabled', lockout, enrolment: defaultEnrolment() }, now).lockedUntil, null);
   });
 
   it('counts without a time of the last failure are no lock', () => {
@@ -43,7 +44,7 @@ describe('the lock, derived from the counts', () => {
   it(`${DISABLE_AFTER} consecutive failures disable, whatever the lock`, () => {
     assert.equal(isDisabled(user(0, DISABLE_AFTER - 1)), false);
     assert.equal(isDisabled(user(0, DISABLE_AFTER)), true);
-    assert.equal(userStatus(user(0, DISABLE_AFTER), { policy: 'enabled', lockout }, now).disabled, true);
+    assert.equal(userStatus(user(0, DISABLE_AFTER), { policy: 'enabled', lockout, enrolment: defaultEnrolment() }, now).disabled, true);
   });
 });
 
@@ -89,7 +90,7 @@ describe('planFailure and its effects', () => {
 
 describe('status', () => {
   it('an unknown user is neither enabled nor pending', () => {
-    const status = userStatus(undefined, { policy: 'enabled', lockout }, now);
+    const status = userStatus(undefined, { policy: 'enabled', lockout, enrolment: defaultEnrolment() }, now);
     assert.equal(status.enabled, false);
     assert.equal(status.pending, false);
     assert.equal(status.enforced, false);
