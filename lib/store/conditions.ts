@@ -53,8 +53,9 @@ export interface UpdateParts {
 }
 
 export function composeUpdate(parts: UpdateParts): Omit<UpdateItemCommandInput, 'TableName' | 'Key'> {
+  // Parts may name one attribute twice (two parts removing the TTL): DynamoDB refuses that.
   const clause = (word: string, list: string[] | undefined) =>
-    list && list.length > 0 ? [`${word} ${list.join(', ')}`] : [];
+    list && list.length > 0 ? [`${word} ${[...new Set(list)].join(', ')}`] : [];
   const values = parts.values ?? {};
   return {
     UpdateExpression: [

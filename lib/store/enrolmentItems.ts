@@ -418,19 +418,16 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
           TableName: t.table,
           Key: enrolmentMetaKey(tenantId),
           UpdateExpression: 'SET seq = :next, intent = :intent',
-          ConditionExpression:
-            meta.seq === 0
-              ? 'attribute_not_exists(seq) AND attribute_not_exists(intent)'
-              : 'seq = :prev AND attribute_not_exists(intent)',
+          ConditionExpression: '(attribute_not_exists(seq) OR seq = :prev) AND attribute_not_exists(intent)',
           ExpressionAttributeValues: {
             ':next': N(intent.seq),
             ':intent': { S: JSON.stringify(intent) },
-            ...(meta.seq === 0 ? {} : { ':prev': N(meta.seq) }),
+            ':prev': N(meta.seq),
           },
         }),
       );
       // Another fold holds the tenant: the marked users are its to count, or the next one's.
-      if (!claimed) return { more: true };
+      if (!claimed) return { more: false };
       await applyIntent(tenantId, intent);
       return { more: marked.more || marked.userIds.length === FOLD_LIMIT };
     },
