@@ -16,6 +16,8 @@ import type { CallerRecords, TenantStore, KeyStore } from './port.ts';
 import {
   apiKeyKey,
   auditIndexPartitions,
+  countingDirectory,
+  enrolmentMetaKey,
   AUDIT_INDEX,
   LIST_INDEX,
   TENANT_DIRECTORY,
@@ -152,7 +154,7 @@ export const tenantItems = (t: DynamoTable): TenantStore & KeyStore => ({
     max: number,
     finish: boolean,
   ): Promise<{ deleted: number; done: boolean }> {
-    // Users (by the list index), audit events (by the audit index), keys: each query
+    // Users (by the list index), audit events (by the audit index), counts, keys: each query
     // finds what is left, so a purge stopped anywhere resumes where it stands.
     const pages: QueryCommandInput[] = [
       {
@@ -167,6 +169,19 @@ export const tenantItems = (t: DynamoTable): TenantStore & KeyStore => ({
         KeyConditionExpression: 'auditTenant = :tenant',
         ExpressionAttributeValues: { ':tenant': { S: partition } },
       })),
+      // Users a removal left for counting (no longer listed), and the counts themselves.
+      {
+        TableName: t.table,
+        IndexName: TENANT_INDEX,
+        KeyConditionExpression: 'directory = :directory',
+        ExpressionAttributeValues: { ':directory': { S: countingDirectory(tenantId) } },
+      },
+      {
+        TableName: t.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': enrolmentMetaKey(tenantId).pk },
+        ConsistentRead: true,
+      },
       {
         TableName: t.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :keys)',

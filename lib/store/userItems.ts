@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
-  DeleteItemCommand,
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';

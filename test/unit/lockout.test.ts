@@ -33,7 +33,11 @@ describe('the lock, derived from the counts', () => {
     assert.equal(lockedUntil(user(5, 5, last), lockout, now), undefined);
     assert.equal(lockedUntil(user(5, 5, last + 1), lockout, now), now + 1);
     assert.equal(lockRemaining(user(5, 5, last), lockout, now), 0);
-    assert.equal(userStatus(user(5, 5, last), { policy: 'enabled', lockout, enrolment: defaultEnrolment() }, now).lockedUntil, null);
+    assert.equal(
+      userStatus(user(5, 5, last), { policy: 'enabled', lockout, enrolment: defaultEnrolment() }, now)
+        .lockedUntil,
+      null,
+    );
   });
 
   it('counts without a time of the last failure are no lock', () => {
@@ -44,7 +48,11 @@ describe('the lock, derived from the counts', () => {
   it(`${DISABLE_AFTER} consecutive failures disable, whatever the lock`, () => {
     assert.equal(isDisabled(user(0, DISABLE_AFTER - 1)), false);
     assert.equal(isDisabled(user(0, DISABLE_AFTER)), true);
-    assert.equal(userStatus(user(0, DISABLE_AFTER), { policy: 'enabled', lockout, enrolment: defaultEnrolment() }, now).disabled, true);
+    assert.equal(
+      userStatus(user(0, DISABLE_AFTER), { policy: 'enabled', lockout, enrolment: defaultEnrolment() }, now)
+        .disabled,
+      true,
+    );
   });
 });
 
