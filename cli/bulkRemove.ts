@@ -6,9 +6,9 @@ import { describeFailure } from './common.ts';
 import { csvCell, fromCsvCell } from './safeText.ts';
 
 /**
- * `tfa users remove --from-file`: removes 2FA for many users with bounded
- * concurrency, writing each user's outcome to a CSV report as it comes, so a run
- * stopped by Ctrl-C (or anything else) can be resumed from its report.
+ * `tfa users remove --from-file` and `tfa users register --from-file`: one call per
+ * user with bounded concurrency, writing each user's outcome to a CSV report as it
+ * comes, so a run stopped by Ctrl-C (or anything else) can be resumed from its report.
  */
 
 /** A report row's outcome: `removed`, `not_enrolled`, or the error code that refused it. */
@@ -60,7 +60,7 @@ export function readUserIds(text: string): string[] {
 export function readReport(text: string): Map<string, Outcome> {
   const [header, ...body] = rows(text);
   if (!header || header[0] !== 'userId' || header[1] !== 'outcome') {
-    throw new Error('not a report of tfa users remove: its header must be userId,outcome,message');
+    throw new Error('not a report of tfa users: its header must be userId,outcome,message');
   }
   return new Map(
     body.map((row) => [fromCsvCell(row[0] ?? ''), row[1] ?? ''] as const).filter(([id]) => id !== ''),
@@ -69,17 +69,32 @@ export function readReport(text: string): Map<string, Outcome> {
 
 export const readFile = (path: string) => readFileSync(path, 'utf8');
 
+/** One id's work in a bulk run: its outcome (`removed`, `registered`, ...), or it throws. */
+export type BulkAction = (userId: string) => Promise<Outcome>;
+
+export interface BulkJob {
+  ids: string[];
+  report: string;
+  /** Earlier outcomes (a report): ids whose outcome is in `done` are skipped. */
+  resumed: Map<string, Outcome>;
+  concurrency: number;
+  done: ReadonlySet<Outcome>;
+}
+
 /**
- * Runs the removal. `onOutcome` is told of each id as it is done (a progress bar);
- * `stop` ends it early: no new removal starts, the ones in flight finish and are
- * reported. The report is complete for every id that finished.
+ * Runs `act` over the ids with bounded concurrency, writing each outcome to the
+ * report as it comes (a run stopped anywhere is resumed from its report).
+ * `onOutcome` is told of each id as it is done (a progress bar); `stop` ends it
+ * early: no new id starts, those in flight finish and are reported.
  */
-export async function bulkRemove(
-  client: TfaClient,
-  job: BulkRemoval,
+export async function bulkEach(
+  job: BulkJob,
+  act: BulkAction,
   hooks: { onOutcome?: () => void; stop?: AbortSignal } = {},
-): Promise<Summary> {
-  const summary: Summary = { removed: 0, notEnrolled: 0, failed: 0, skipped: 0, failures: [] };
+): Promise<{ outcomes: Map<Outcome, number>; skipped: number; failures: Summary['failures'] }> {
+  const outcomes = new Map<Outcome, number>();
+  const failures: Summary['failures'] = [];
+  let skipped = 0;
   const record = (userId: string, outcome: Outcome, message = '') =>
     appendFileSync(job.report, stringify([[userId, outcome, message].map(csvCell)]), { mode: 0o600 });
 
@@ -88,8 +103,8 @@ export async function bulkRemove(
   const todo: string[] = [];
   for (const userId of job.ids) {
     const earlier = job.resumed.get(userId);
-    if (earlier !== undefined && DONE.has(earlier)) {
-      summary.skipped++;
+    if (earlier !== undefined && job.done.has(earlier)) {
+      skipped++;
       record(userId, earlier, 'from the resumed report');
     } else todo.push(userId);
   }
@@ -99,20 +114,38 @@ export async function bulkRemove(
     while (next < todo.length && !hooks.stop?.aborted) {
       const userId = todo[next++] as string;
       try {
-        const { removed } = await client.users.remove(userId, job.reason);
-        if (removed) summary.removed++;
-        else summary.notEnrolled++;
-        record(userId, removed ? 'removed' : 'not_enrolled');
+        const outcome = await act(userId);
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        record(userId, outcome);
       } catch (error) {
         const code = error instanceof TfaApiError ? error.code : 'network_error';
         const message = error instanceof TfaApiError ? error.message : describeFailure(error);
-        summary.failed++;
-        summary.failures.push({ userId, code, message });
+        failures.push({ userId, code, message });
         record(userId, code, message);
       }
       hooks.onOutcome?.();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, job.concurrency) }, worker));
-  return summary;
+  return { outcomes, skipped, failures };
+}
+
+/** The removal of `tfa users remove --from-file`. */
+export async function bulkRemove(
+  client: TfaClient,
+  job: BulkRemoval,
+  hooks: { onOutcome?: () => void; stop?: AbortSignal } = {},
+): Promise<Summary> {
+  const run = await bulkEach(
+    { ...job, done: DONE },
+    async (userId) => ((await client.users.remove(userId, job.reason)).removed ? 'removed' : 'not_enrolled'),
+    hooks,
+  );
+  return {
+    removed: run.outcomes.get('removed') ?? 0,
+    notEnrolled: run.outcomes.get('not_enrolled') ?? 0,
+    failed: run.failures.length,
+    skipped: run.skipped,
+    failures: run.failures,
+  };
 }

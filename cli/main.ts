@@ -3,6 +3,7 @@ import { TfaApiError, tfaClient } from '../client/tfaClient.ts';
 import { auditCommand } from './commands/audit.ts';
 import { importCommand } from './commands/import.ts';
 import { keysCommand } from './commands/keys.ts';
+import { reportCommand } from './commands/report.ts';
 import { settingsCommand } from './commands/settings.ts';
 import { tenantsCommand } from './commands/tenants.ts';
 import { usersCommand } from './commands/users.ts';
@@ -51,6 +52,7 @@ export function program(env: NodeJS.ProcessEnv = process.env): Command {
     keysCommand,
     usersCommand,
     auditCommand,
+    reportCommand,
     importCommand,
   ]) {
     root.addCommand(make(cli));

@@ -15,7 +15,16 @@ export type ErrorCode = Schemas['Error']['error']['code'];
 export type Scope = Schemas['Scope'];
 /** What `GET /v1/users` may be filtered to. */
 export type UserFilter = NonNullable<NonNullable<paths['/v1/users']['get']['parameters']['query']>['status']>;
-export const USER_FILTERS: readonly UserFilter[] = ['enabled', 'pending', 'locked', 'disabled'];
+export const USER_FILTERS: readonly UserFilter[] = [
+  'enabled',
+  'pending',
+  'locked',
+  'disabled',
+  'unenrolled',
+  'due',
+  'overdue',
+  'exempt',
+];
 
 /** An answer that is not a success: the contract's error code and message, with the request id. */
 export class TfaApiError extends Error {
@@ -94,6 +103,10 @@ export function tfaClient(options: ClientOptions) {
       get: () => answer(api.GET('/v1/settings')),
       change: (body: Schemas['SettingsChange']) => answer(api.PATCH('/v1/settings', { body })),
     },
+    enrolment: {
+      /** The tenant's enrolment counts, exact as of `asOf`. */
+      report: () => answer(api.GET('/v1/enrolment')),
+    },
     keys: {
       create: (body: Schemas['NewKey']) => answer(api.POST('/v1/keys', { body })),
       list: () => answer(api.GET('/v1/keys')),
@@ -103,13 +116,19 @@ export function tfaClient(options: ClientOptions) {
       list: (query: Page & { status?: UserFilter } = {}) =>
         answer(api.GET('/v1/users', { params: { query } })),
       status: (userId: string) => answer(api.GET('/v1/users/{userId}', user(userId))),
-      remove: (userId: string, reason?: string) =>
+      /** With `forget`, the registration goes too; without it a registered user stays registered. */
+      remove: (userId: string, reason?: string, forget = false) =>
         answer(
           api.DELETE('/v1/users/{userId}', {
             ...user(userId),
-            ...(reason === undefined ? {} : { body: { reason } }),
+            ...(reason === undefined && !forget
+              ? {}
+              : { body: { ...(reason === undefined ? {} : { reason }), ...(forget ? { forget } : {}) } }),
           }),
         ),
+      /** Registers the user (expected to enrol), or changes its own `dueAt` or `exempt`; idempotent. */
+      register: (userId: string, body: Schemas['Registration'] = {}) =>
+        answer(api.PUT('/v1/users/{userId}', { ...user(userId), body })),
       setup: (userId: string, body: Schemas['SetupRequest'] = {}) =>
         answer(api.POST('/v1/users/{userId}/setup', { ...user(userId), body })),
       confirm: (userId: string, code: string) =>

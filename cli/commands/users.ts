@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { allItems, type Schemas, USER_FILTERS, type UserFilter } from '../../client/tfaClient.ts';
-import { bulkRemove, readFile, readReport, readUserIds } from '../bulkRemove.ts';
+import { bulkEach, readFile, readReport, readUserIds } from '../bulkRemove.ts';
 import { type Cli, EXIT, Exit, integer, UsageError } from '../common.ts';
 import { fields, show, table } from '../output.ts';
 import { more } from './tenants.ts';
@@ -94,13 +94,22 @@ export function unlockOutcome(before: Schemas['Status'], after: Schemas['Status'
   return { changed: false, said: `${id} was not locked: nothing to unlock.` };
 }
 
-interface RemoveOptions {
-  reason: string;
-  authenticator?: string;
+interface FileOptions {
   fromFile?: string;
   report?: string;
   resume?: string;
   concurrency: number;
+}
+
+interface RemoveOptions extends FileOptions {
+  reason: string;
+  authenticator?: string;
+  forget?: boolean;
+}
+
+interface RegisterOptions extends FileOptions {
+  due?: string;
+  exempt?: boolean;
 }
 
 /** `tfa users ...`: the users of the tenant (support key; status also with a users key). */
@@ -182,6 +191,7 @@ export function usersCommand(cli: Cli): Command {
     .argument('[userId]', 'the user (or give --from-file)')
     .requiredOption('--reason <reason>', 'why, for the audit trail (1 to 256 characters)')
     .option('--authenticator <id>', 'remove only this authenticator (a lost phone); the others stay')
+    .option('--forget', 'the registration goes too (the account left the panel)')
     .option('--from-file <file>', 'CSV or text, one user id per line, optional header "userId"')
     .option('--report <file>', "where each user's outcome is written (default: tfa-remove-<time>.csv)")
     .option('--resume <report>', 'skip the users an earlier report shows as removed or not enrolled')
@@ -207,24 +217,84 @@ export function usersCommand(cli: Cli): Command {
       if (userId !== undefined) {
         if (options.report || options.resume)
           throw new UsageError('--report and --resume go with --from-file');
-        const answer = await cli.client().users.remove(userId, options.reason);
+        const answer = await cli.client().users.remove(userId, options.reason, options.forget);
         show(cli.output(), answer, (a) =>
           a.removed
-            ? `Removed two-factor authentication for ${a.userId}.`
+            ? `Removed two-factor authentication for ${a.userId}${options.forget ? ', and forgot it' : ''}.`
             : `${a.userId} had no two-factor authentication.`,
         );
         return;
       }
-      await removeFromFile(cli, options as RemoveOptions & { fromFile: string });
+      const client = cli.client();
+      await fromFile(cli, options as RemoveOptions & { fromFile: string }, {
+        verb: 'remove',
+        done: new Set(['removed', 'not_enrolled']),
+        act: async (id) =>
+          (await client.users.remove(id, options.reason, options.forget)).removed
+            ? 'removed'
+            : 'not_enrolled',
+      });
+    });
+
+  users
+    .command('register')
+    .description('Register users who must enrol (one, or every user of a file); see docs/enrolment.md.')
+    .argument('[userId]', 'the user (or give --from-file)')
+    .option('--due <date>', "the users' own due date (2027-01-31 or an ISO 8601 UTC time)")
+    .option('--exempt', 'not required to enrol (service accounts)')
+    .option('--from-file <file>', 'CSV or text, one user id per line, optional header "userId"')
+    .option('--report <file>', "where each user's outcome is written (default: tfa-register-<time>.csv)")
+    .option('--resume <report>', 'skip the users an earlier report shows as registered')
+    .option('--concurrency <n>', 'registrations in flight at once', integer, 8)
+    .action(async (userId: string | undefined, options: RegisterOptions) => {
+      if ((userId === undefined) === (options.fromFile === undefined)) {
+        throw new UsageError('give a userId or --from-file FILE, not both');
+      }
+      const body = {
+        ...(options.due === undefined ? {} : { dueAt: dueDate(options.due) }),
+        ...(options.exempt ? { exempt: true } : {}),
+      };
+      const client = cli.client();
+      if (userId !== undefined) {
+        if (options.report || options.resume)
+          throw new UsageError('--report and --resume go with --from-file');
+        const answer = await client.users.register(userId, body);
+        show(cli.output(), answer, (a) => {
+          const e = a.enrolment;
+          return `${a.userId}: registered, ${e.state.replace('_', ' ')}${e.dueAt ? ` (due ${e.dueAt})` : ''}.`;
+        });
+        return;
+      }
+      await fromFile(cli, options as RegisterOptions & { fromFile: string }, {
+        verb: 'register',
+        done: new Set(['registered']),
+        act: async (id) => {
+          await client.users.register(id, body);
+          return 'registered';
+        },
+      });
     });
 
   return users;
 }
 
-async function removeFromFile(cli: Cli, options: RemoveOptions & { fromFile: string }) {
+/** `--due`: a date (midnight UTC) or an ISO 8601 UTC time. */
+function dueDate(text: string): string {
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(iso) || Number.isNaN(Date.parse(iso))) {
+    throw new UsageError('--due must be a date (2027-01-31) or an ISO 8601 UTC time (2027-01-31T12:00:00Z)');
+  }
+  return iso;
+}
+
+/** A bulk run over the ids of a file: progress bar, report, Ctrl-C, resume (bulkRemove.ts). */
+async function fromFile(
+  cli: Cli,
+  options: FileOptions & { fromFile: string },
+  work: { verb: string; done: ReadonlySet<string>; act: (userId: string) => Promise<string> },
+) {
   if (options.concurrency < 1 || options.concurrency > 64)
     throw new UsageError('--concurrency must be 1 to 64');
-  const client = cli.client();
   const output = cli.output();
   let ids: string[];
   let resumed = new Map<string, string>();
@@ -234,14 +304,14 @@ async function removeFromFile(cli: Cli, options: RemoveOptions & { fromFile: str
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  const report = options.report ?? `tfa-remove-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`;
+  const report = options.report ?? `tfa-${work.verb}-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`;
 
   // Ctrl-C: no new removal starts; those in flight finish and are reported. A second one quits at once.
   const stop = new AbortController();
   const onInterrupt = () => {
     if (stop.signal.aborted) process.exit(EXIT.interrupted);
     stop.abort();
-    output.warn('\ninterrupted: finishing the removals in flight (Ctrl-C again to quit now)');
+    output.warn('\ninterrupted: finishing the calls in flight (Ctrl-C again to quit now)');
   };
   process.on('SIGINT', onInterrupt);
   const bar = process.stderr.isTTY
@@ -249,16 +319,24 @@ async function removeFromFile(cli: Cli, options: RemoveOptions & { fromFile: str
     : undefined;
   bar?.start(ids.length, 0);
   try {
-    const summary = await bulkRemove(
-      client,
-      { ids, reason: options.reason, report, resumed, concurrency: options.concurrency },
+    const run = await bulkEach(
+      { ids, report, resumed, concurrency: options.concurrency, done: work.done },
+      work.act,
       { onOutcome: () => bar?.increment(), stop: stop.signal },
     );
     bar?.stop();
-    show(output, summary, (s) =>
+    // The summary's fields are the outcomes in camelCase: removed, notEnrolled, registered.
+    const camel = (outcome: string) => outcome.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const summary = {
+      ...Object.fromEntries([...work.done].map((o) => [camel(o), run.outcomes.get(o) ?? 0])),
+      failed: run.failures.length,
+      skipped: run.skipped,
+      failures: run.failures,
+    };
+    show(output, summary, () =>
       [
-        `Removed ${s.removed}, not enrolled ${s.notEnrolled}, failed ${s.failed}, skipped ${s.skipped} (of ${ids.length}).`,
-        ...s.failures.map((f) => `  ${f.userId}: ${f.code}: ${f.message}`),
+        `${[...work.done].map((o, i) => `${i === 0 ? o[0]?.toUpperCase() + o.slice(1) : o}`.replace('_', ' ') + ` ${run.outcomes.get(o) ?? 0}`).join(', ')}, failed ${run.failures.length}, skipped ${run.skipped} (of ${ids.length}).`,
+        ...run.failures.map((f) => `  ${f.userId}: ${f.code}: ${f.message}`),
       ].join('\n'),
     );
     output.warn(`report: ${report}`);
@@ -266,7 +344,7 @@ async function removeFromFile(cli: Cli, options: RemoveOptions & { fromFile: str
       output.warn(`stopped before the end: resume with --resume ${report}`);
       throw new Exit(EXIT.interrupted);
     }
-    if (summary.failed > 0) throw new Exit(EXIT.refused);
+    if (run.failures.length > 0) throw new Exit(EXIT.refused);
   } finally {
     bar?.stop();
     process.off('SIGINT', onInterrupt);

@@ -453,6 +453,9 @@ describe("an item of the first release's shape", () => {
     await enrol(client, t.users, 'rae');
     const other = await asFirstRelease('rae');
     assert.equal((await call('DELETE', 'rae', `/authenticators/${other}`)).body.removed, true);
-    assert.equal(await store.user(t.id, 'rae'), undefined, 'its last authenticator: the whole record');
+    // Its last authenticator: all of its 2FA state goes; an enrolled user stays registered.
+    const left = await store.user(t.id, 'rae');
+    assert.deepEqual([left?.active, left?.auths, left?.recovery], [undefined, undefined, undefined]);
+    assert.ok(left?.registeredAt?.N && left?.unenrolledSince?.N, 'registered, unenrolled from now');
   });
 });

@@ -43,7 +43,7 @@ describe('every answer in the contract shape', () => {
     for (const [method, path] of [
       ['GET', '/nowhere'],
       ['GET', '/v1/users/bob/nothing'],
-      ['PUT', '/v1/users/bob'],
+      ['PUT', '/v1/users/bob/setup'],
       ['DELETE', '/v1/settings'],
       ['POST', '/v1/health'],
     ] as const) {
@@ -271,6 +271,7 @@ describe('settings (admin)', () => {
       lockout: { maxFailures: 5, lockSeconds: 300 },
       setupTtlSeconds: 600,
       maxAuthenticators: 5,
+      enrolment: { required: false, deadline: null, graceDays: 14 },
     });
   });
 
