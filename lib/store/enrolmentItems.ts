@@ -294,7 +294,7 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
           composeUpdate(
             joinParts(
               {
-                remove: [...TWO_FACTOR_STATE, ...REGISTRATION_STATE, ATTR.stepStart, 'lastStepToken'],
+                remove: [...TWO_FACTOR_STATE, ...REGISTRATION_STATE],
                 conditions: ['attribute_exists(pk)'],
               },
               markForCounting(user),

@@ -85,6 +85,9 @@ export const TWO_FACTOR_STATE = [
   ATTR.version,
   ATTR.legacyActive,
   ATTR.legacyStep,
+  // The used step belongs to the authenticators that go (a removed user's item used to go whole).
+  ATTR.stepStart,
+  'lastStepToken',
   'pending',
   'recovery',
   'lastRecoveryToken',

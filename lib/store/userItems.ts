@@ -1,9 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type AttributeValue,
-  GetItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { FailurePlan } from '../domain/lockout.ts';
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import { N } from './items.ts';
