@@ -591,7 +591,7 @@ export interface components {
     Registration: {
       /** @description this user's own due date (kept to the second, rounded up); null for the tenant's rule */
       dueAt?: components['schemas']['TimestampIn'] | null;
-      /** @description not required to enrol (a service account */
+      /** @description not required to enrol (a service account, say) */
       exempt?: boolean;
     };
     /** @description Exact as of `asOf`: each count equals what listing the users with that `status` filter shows then. `registered` = `enrolled` + `unenrolled` + `exempt` (an exempt user who enrolled counts as enrolled); `due` + `overdue` = `unenrolled` while the requirement is on, both 0 while it is off. */
@@ -912,6 +912,11 @@ export interface components {
        * @default false
        */
       forget?: boolean;
+    };
+    /** @description Optional; the reason goes into the audit trail. */
+    AuthenticatorRemoval: {
+      /** @description printable characters */
+      reason?: string;
     };
     Removed: {
       userId: components['schemas']['UserId'];
@@ -1586,7 +1591,12 @@ export interface operations {
            *         "lockSeconds": 300
            *       },
            *       "setupTtlSeconds": 600,
-           *       "maxAuthenticators": 5
+           *       "maxAuthenticators": 5,
+           *       "enrolment": {
+           *         "required": false,
+           *         "deadline": null,
+           *         "graceDays": 14
+           *       }
            *     }
            */
           'application/json': components['schemas']['Settings'];
@@ -1643,7 +1653,12 @@ export interface operations {
            *         "lockSeconds": 300
            *       },
            *       "setupTtlSeconds": 600,
-           *       "maxAuthenticators": 5
+           *       "maxAuthenticators": 5,
+           *       "enrolment": {
+           *         "required": false,
+           *         "deadline": null,
+           *         "graceDays": 14
+           *       }
            *     }
            */
           'application/json': components['schemas']['Settings'];
@@ -1934,6 +1949,30 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "userId": "carol",
+           *       "enabled": false,
+           *       "pending": false,
+           *       "enforced": false,
+           *       "confirmedAt": null,
+           *       "lastVerifiedAt": null,
+           *       "failedAttempts": 0,
+           *       "lockedUntil": null,
+           *       "disabled": false,
+           *       "recoveryCodesRemaining": 0,
+           *       "source": null,
+           *       "weakSecret": null,
+           *       "authenticators": [],
+           *       "registered": true,
+           *       "enrolment": {
+           *         "state": "due",
+           *         "dueAt": "2027-01-31T00:00:00.000Z",
+           *         "mustEnrol": false
+           *       },
+           *       "clockSkew": null
+           *     }
+           */
           'application/json': components['schemas']['Status'];
         };
       };
@@ -2058,7 +2097,7 @@ export interface operations {
          *       "reason": "lost phone"
          *     }
          */
-        'application/json': components['schemas']['Removal'];
+        'application/json': components['schemas']['AuthenticatorRemoval'];
       };
     };
     responses: {

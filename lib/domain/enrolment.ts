@@ -1,4 +1,5 @@
-import type { Policy } from './settings.ts';
+/** The tenant's policy (settings.ts imports this module: no import back). */
+type Policy = 'enabled' | 'disabled';
 
 /**
  * The enrolment requirement (docs/api.md, "Enrolment requirement"): who is expected to

@@ -75,7 +75,7 @@ describe('routes', () => {
     const user = matchRoute(routes, 'POST', '/v1/users/bob%40example.com/verify');
     assert.equal(user?.route.routeKey, 'POST /v1/users/{userId}/verify');
     assert.deepEqual(user?.pathParameters, { userId: 'bob@example.com' });
-    assert.equal(matchRoute(routes, 'PUT', '/v1/users/bob')?.route.routeKey, DEFAULT_ROUTE);
+    assert.equal(matchRoute(routes, 'PUT', '/v1/users/bob/verify')?.route.routeKey, DEFAULT_ROUTE);
     assert.equal(matchRoute(routes, 'GET', '/v1/users/')?.route.routeKey, DEFAULT_ROUTE);
     assert.equal(matchRoute(routes, 'GET', '/nowhere')?.route.routeKey, DEFAULT_ROUTE);
     const malformed = matchRoute(routes, 'GET', '/v1/users/%E0%A4%A');

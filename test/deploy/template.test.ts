@@ -303,7 +303,7 @@ describe('the packaged template', () => {
     assert.equal(t.Properties.BillingMode, 'PAY_PER_REQUEST');
     assert.deepEqual(
       t.Properties.GlobalSecondaryIndexes.map((i: any) => i.IndexName),
-      ['byTenant', 'auditByTenant', 'tenantDirectory'],
+      ['byTenant', 'auditByTenant', 'tenantDirectory', 'byEnrolment'],
     );
     // The tenant-wide audit index is keyed by shard (`<tenant>#<0..15>`), newest last.
     const audit = t.Properties.GlobalSecondaryIndexes.find((i: any) => i.IndexName === 'auditByTenant');

@@ -35,6 +35,9 @@ const SAMPLES: Record<string, unknown> = {
   source: { bob: { secret: 'JBSWY3DPEHPK3PXPJBSWY3DP' } },
   dryRun: true,
   overwrite: true,
+  dueAt: '2027-01-31T00:00:00Z',
+  exempt: false,
+  forget: false,
 };
 
 const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml')).filter((r) => r.routeKey !== DEFAULT_ROUTE);
