@@ -538,11 +538,13 @@ describe('status and removal', () => {
         'disabled',
         'enabled',
         'enforced',
+        'enrolment',
         'failedAttempts',
         'lastVerifiedAt',
         'lockedUntil',
         'pending',
         'recoveryCodesRemaining',
+        'registered',
         'source',
         'userId',
         'weakSecret',
@@ -588,6 +590,8 @@ describe('status and removal', () => {
       source: null,
       weakSecret: null,
       authenticators: [],
+      registered: false,
+      enrolment: { state: 'unregistered', dueAt: null, mustEnrol: false },
       clockSkew: null,
     });
   });
@@ -608,7 +612,13 @@ describe('status and removal', () => {
     const seen = await status('tom');
     assert.equal(seen.body.enabled, false);
     assert.equal(seen.body.pending, false);
-    assert.equal(await store.user('acme', 'tom'), undefined);
+    // An enrolled user stays registered: its item keeps the registration, and nothing else.
+    const left = await store.user('acme', 'tom');
+    assert.deepEqual([left?.auths, left?.pending, left?.recovery], [undefined, undefined, undefined]);
+    assert.equal(seen.body.registered, true);
+    const forgotten = await client.call('DELETE', '/v1/users/tom', { key: users, body: { forget: true } });
+    assert.deepEqual(forgotten.body, { userId: 'tom', removed: true });
+    assert.equal((await status('tom')).body.registered, false);
   });
 });
 
@@ -685,9 +695,11 @@ describe('listing users', () => {
       'confirmedAt',
       'disabled',
       'enabled',
+      'enrolment',
       'lastVerifiedAt',
       'lockedUntil',
       'pending',
+      'registered',
       'source',
       'userId',
       'weakSecret',

@@ -281,9 +281,11 @@ describe('a support workflow with the tfa CLI', () => {
       many,
       'the resumed report is the whole record',
     );
+    // Removed, not forgotten: each stays registered, without an authenticator.
     const left = await client.typed(support).users.list({ limit: 100 });
+    const staff = left.users.filter((u) => u.userId.startsWith('staff'));
     assert.deepEqual(
-      left.users.filter((u) => u.userId.startsWith('staff')),
+      staff.filter((u) => u.enabled || u.pending || !u.registered),
       [],
     );
   });

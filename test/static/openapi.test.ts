@@ -171,6 +171,9 @@ describe('the judge of answers (test/support/contract.ts)', () => {
 
   it('refuses anything but 404 not_found for a route the spec does not have', () => {
     refused(() => check('GET', '/v1/secrets', 200, {}), /must answer 404 not_found/);
-    refused(() => check('PUT', '/v1/users/bob/setup', 405, { error: { code: 'forbidden', message: 'x' } }), /404/);
+    refused(
+      () => check('PUT', '/v1/users/bob/setup', 405, { error: { code: 'forbidden', message: 'x' } }),
+      /404/,
+    );
   });
 });
