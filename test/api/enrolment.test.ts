@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { Schemas } from '../../client/tfaClient.ts';
 import { useDeps } from '../../lib/deps.ts';
 import { codeFor } from '../support/otp.ts';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -32,14 +33,7 @@ const at = (days: number) => new Date(now + days * DAY).toISOString();
 const DAY = 86_400_000;
 const UPDATE = 'DynamoDB_20120810.UpdateItem';
 
-type Counts = {
-  registered: number;
-  enrolled: number;
-  unenrolled: number;
-  due: number;
-  overdue: number;
-  exempt: number;
-};
+type Counts = Schemas['EnrolmentReport']['counts'];
 const FILTERS = ['unenrolled', 'due', 'overdue', 'exempt', 'enabled'] as const;
 
 const register = (t: TenantKeys, userId: string, body?: unknown) =>
