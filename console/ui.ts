@@ -31,7 +31,10 @@ export function dataTable(caption: string, columns: string[]) {
 
 let fieldIds = 0;
 /** A labelled field, with a place for the API's message about it. */
-export function field(label: string, control: HTMLInputElement | HTMLSelectElement) {
+export function field<C extends HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(
+  label: string,
+  control: C,
+) {
   control.id ||= `field-${++fieldIds}`;
   const error = h('p', { class: 'field-error', id: `${control.id}-error` });
   control.setAttribute('aria-describedby', error.id);
@@ -89,6 +92,15 @@ export function statusArea() {
 /** A moment as support reads it in a table: short, to the second, in the browser's zone. */
 export const shortTime = (iso: string) =>
   new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+
+/** A due date: the day, and the hour when it is not midnight (dates are set as days). */
+export const shortDate = (iso: string) => {
+  const at = new Date(iso);
+  const midnight = at.getUTCHours() + at.getUTCMinutes() + at.getUTCSeconds() === 0;
+  return midnight
+    ? at.toLocaleDateString(undefined, { dateStyle: 'medium', timeZone: 'UTC' })
+    : shortTime(iso);
+};
 
 export const POLICY_OFF = 'The two-factor authentication security policy is disabled.';
 

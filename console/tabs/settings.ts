@@ -1,7 +1,7 @@
 import { TfaApiError, type Schemas, type TfaClient } from '../../client/tfaClient.ts';
 import { field, h, POLICY_OFF, select, statusArea } from '../ui.ts';
 
-/** Settings: the issuer apps show, the policy, TOTP parameters and the lockout. */
+/** Settings: the issuer apps show, the policy, the enrolment requirement, TOTP parameters and the lockout. */
 export function settingsTab(api: TfaClient): HTMLElement {
   const status = statusArea();
   const root = h('section', {}, h('h2', {}, 'Settings'), status.element);
@@ -56,7 +56,28 @@ function form(api: TfaClient, current: Schemas['Settings']) {
   const maxFailures = field('Failures before a lock', number(current.lockout.maxFailures));
   const lockSeconds = field('Lock (seconds)', number(current.lockout.lockSeconds));
   const setupTtl = field('Setup lifetime (seconds)', number(current.setupTtlSeconds));
-  const all = { issuer, policy, algorithm, digits, period, window, maxFailures, lockSeconds, setupTtl };
+  const required = field('Require enrolment', h('input', { type: 'checkbox' }));
+  required.control.checked = current.enrolment.required;
+  // A date, read as the start of that day in UTC; a deadline set through the API at
+  // another hour is kept as it is unless the date is changed here.
+  let heldDeadline = current.enrolment.deadline;
+  const dayOf = (at: string | null) => at?.slice(0, 10) ?? '';
+  const deadline = field('Deadline', h('input', { type: 'date', value: dayOf(heldDeadline) }));
+  const graceDays = field('Grace days', number(current.enrolment.graceDays));
+  const all = {
+    issuer,
+    policy,
+    algorithm,
+    digits,
+    period,
+    window,
+    maxFailures,
+    lockSeconds,
+    setupTtl,
+    required,
+    deadline,
+    graceDays,
+  };
   const policyNotice = h('p', { class: 'notice' }, POLICY_OFF);
   const showPolicy = () => (policyNotice.hidden = policy.control.value !== 'disabled');
   policy.control.addEventListener('change', showPolicy);
@@ -68,6 +89,8 @@ function form(api: TfaClient, current: Schemas['Settings']) {
     Object.values(all).forEach((f) => f.setError(''));
     status.loading('Saving…');
     const int = (f: { control: HTMLInputElement | HTMLSelectElement }) => Number(f.control.value);
+    const day = deadline.control.value;
+    const deadlineAt = day === dayOf(heldDeadline) ? heldDeadline : day === '' ? null : `${day}T00:00:00Z`;
     try {
       const saved = await api.settings.change({
         issuer: issuer.control.value,
@@ -80,7 +103,9 @@ function form(api: TfaClient, current: Schemas['Settings']) {
         },
         lockout: { maxFailures: int(maxFailures), lockSeconds: int(lockSeconds) },
         setupTtlSeconds: int(setupTtl),
+        enrolment: { required: required.control.checked, deadline: deadlineAt, graceDays: int(graceDays) },
       });
+      heldDeadline = saved.enrolment.deadline;
       issuer.control.value = saved.issuer;
       status.ok('Settings saved.');
     } catch (error) {
@@ -115,12 +140,21 @@ function form(api: TfaClient, current: Schemas['Settings']) {
     maxFailures.element,
     lockSeconds.element,
     setupTtl.element,
+    h('h3', {}, 'Enrolment requirement'),
+    required.element,
+    h(
+      'p',
+      {},
+      'Every registered user who is not exempt must configure two-factor authentication by their due date: their own, or the later of the Deadline (from 00:00 UTC that day) and the Grace days after they were registered or lost their last authenticator.',
+    ),
+    deadline.element,
+    graceDays.element,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save')),
     status.element,
   );
 }
 
-type Field = ReturnType<typeof field>;
+type Field = ReturnType<typeof field<HTMLInputElement | HTMLSelectElement>>;
 type Fields = Record<
   | 'issuer'
   | 'policy'
@@ -130,7 +164,10 @@ type Fields = Record<
   | 'window'
   | 'maxFailures'
   | 'lockSeconds'
-  | 'setupTtl',
+  | 'setupTtl'
+  | 'required'
+  | 'deadline'
+  | 'graceDays',
   Field
 >;
 
@@ -143,6 +180,9 @@ const API_NAMES: [string, keyof Fields][] = [
   ['lockout.maxFailures', 'maxFailures'],
   ['lockout.lockSeconds', 'lockSeconds'],
   ['setupTtlSeconds', 'setupTtl'],
+  ['enrolment.required', 'required'],
+  ['enrolment.deadline', 'deadline'],
+  ['enrolment.graceDays', 'graceDays'],
   ['policy', 'policy'],
   ['issuer', 'issuer'],
 ];

@@ -1,11 +1,32 @@
-import type { Schemas, TfaClient } from '../../client/tfaClient.ts';
-import { dataTable, describe, field, h, select, shortTime, statusArea } from '../ui.ts';
+import type { Schemas, TfaClient, UserFilter } from '../../client/tfaClient.ts';
+import { dataTable, describe, field, h, select, shortDate, shortTime, statusArea } from '../ui.ts';
 
+/** A list row, or a status found by id (whose `authenticators` is the list itself). */
 type Row = Pick<
   Schemas['UserSummary'],
-  'userId' | 'enabled' | 'pending' | 'lockedUntil' | 'disabled' | 'source' | 'weakSecret'
->;
-type Filter = '' | 'enabled' | 'pending' | 'locked' | 'disabled';
+  | 'userId'
+  | 'enabled'
+  | 'pending'
+  | 'lockedUntil'
+  | 'disabled'
+  | 'source'
+  | 'weakSecret'
+  | 'registered'
+  | 'enrolment'
+> & { authenticators: number | unknown[] };
+
+/** The Show filter: the contract's six first, then the other states support looks for. */
+const SHOW: [UserFilter | '', string][] = [
+  ['', 'All'],
+  ['enabled', 'Enrolled'],
+  ['pending', 'Pending'],
+  ['due', 'Due'],
+  ['overdue', 'Overdue'],
+  ['exempt', 'Exempt'],
+  ['unenrolled', 'Not enrolled'],
+  ['locked', 'Locked'],
+  ['disabled', 'Disabled'],
+];
 
 /** A user's state in the words support reads, one line. */
 function stateWords(user: Row): string {
@@ -16,8 +37,21 @@ function stateWords(user: Row): string {
     if (user.pending) words.push('reconfigure pending');
     return words.join(', ');
   }
-  return user.pending ? 'Setup pending' : 'Not configured';
+  const enrolment = {
+    overdue: 'Not enrolled, overdue',
+    due: 'Not enrolled, due',
+    exempt: 'Exempt',
+    not_required: 'Registered',
+    enrolled: 'Registered',
+    unregistered: 'Not configured',
+  }[user.enrolment.state];
+  return user.pending
+    ? `${enrolment === 'Not configured' ? 'Setup' : `${enrolment}, setup`} pending`
+    : enrolment;
 }
+
+const authenticatorCount = (user: Row) =>
+  typeof user.authenticators === 'number' ? user.authenticators : user.authenticators.length;
 
 const isLocked = (user: Row) => user.lockedUntil !== null && Date.parse(user.lockedUntil) > Date.now();
 
@@ -33,43 +67,54 @@ function removalMeans(user: Row): string {
 }
 
 /**
- * Manage Users: the users with 2FA, a page at a time (one call a page: each row
- * carries its lock and its disable), or one user found by id. Each row offers only
- * what fits its state: Unlock on a locked user, Disable (removal) on a user with an
- * authenticator or a pending setup; the reason form opens under the row, and the
- * outcome is said in the row.
+ * Manage Users: the tenant's enrolment counts, and the users the service knows, a
+ * page at a time (one call a page: each row carries its lock, its disable and its
+ * due date), or one user found by id. Each row offers only what fits its state:
+ * Unlock on a locked user, Disable (removal) on a user with an authenticator or a
+ * pending setup; the reason form opens under the row, and the outcome is said in
+ * the row. Register users takes ids, one a line.
  */
 export function usersTab(api: TfaClient): HTMLElement {
-  const filter = field(
-    'Show',
-    select(
-      [
-        ['', 'All users'],
-        ['enabled', 'Enabled'],
-        ['pending', 'Pending setup'],
-        ['locked', 'Locked'],
-        ['disabled', 'Disabled'],
-      ],
-      '',
-    ),
-  );
+  const filter = field('Show', select(SHOW, ''));
   const search = field('Find user', h('input', { type: 'search', autocomplete: 'off', spellcheck: 'false' }));
   const status = statusArea();
-  const { table, body } = dataTable('Users with two-factor authentication', [
-    'User',
-    'Status',
-    'Lock',
-    'Actions',
-  ]);
+  const counts = h('dl', { class: 'counts' });
+  const { table, body } = dataTable('Users', ['User', 'Status', 'Authenticators', 'Due', 'Lock', 'Actions']);
   table.classList.add('users');
   const next = h('button', { type: 'button', class: 'secondary' }, 'Next page');
   const first = h('button', { type: 'button', class: 'secondary' }, 'First page');
   let cursor: string | undefined;
 
+  /** The counts, exact as the service answers them; they stay as they were if it cannot. */
+  const loadCounts = async () => {
+    try {
+      const report = await api.enrolment.report();
+      const c = report.counts;
+      const shown: [string, number][] = [
+        ['Registered', c.registered],
+        ['Enrolled', c.enrolled],
+        ['Not enrolled', c.unenrolled],
+        ...(report.required
+          ? ([
+              ['Due', c.due],
+              ['Overdue', c.overdue],
+            ] as [string, number][])
+          : []),
+        ['Exempt', c.exempt],
+      ];
+      counts.replaceChildren(
+        ...shown.map(([name, value]) => h('div', {}, h('dt', {}, name), h('dd', {}, value.toLocaleString()))),
+      );
+      counts.title = `As of ${shortTime(report.asOf)}${report.required ? '' : '; enrolment is not required'}`;
+    } catch (error) {
+      counts.replaceChildren(h('p', { class: 'error' }, `Counts: ${describe(error)}`));
+    }
+  };
+
   const load = async (at: string | undefined) => {
     status.loading();
     try {
-      const chosen = filter.control.value as Filter;
+      const chosen = filter.control.value as UserFilter | '';
       const page = await api.users.list({
         limit: 25,
         ...(chosen ? { status: chosen } : {}),
@@ -119,7 +164,7 @@ export function usersTab(api: TfaClient): HTMLElement {
       });
       buttons.push(unlock);
     }
-    if (user.enabled || user.pending) {
+    if (user.enabled || user.pending || authenticatorCount(user) > 0) {
       const disable = h('button', { type: 'button', class: 'danger', 'aria-describedby': id }, 'Disable');
       disable.addEventListener('click', () => askReason(user, tr, disable));
       buttons.push(disable);
@@ -129,6 +174,8 @@ export function usersTab(api: TfaClient): HTMLElement {
       {},
       h('th', { scope: 'row', id }, user.userId),
       h('td', {}, stateWords(user)),
+      h('td', { class: 'number' }, String(authenticatorCount(user))),
+      h('td', {}, user.enrolment.dueAt ? shortDate(user.enrolment.dueAt) : '—'),
       h(
         'td',
         {},
@@ -166,6 +213,7 @@ export function usersTab(api: TfaClient): HTMLElement {
             formRow.remove();
             const after = await api.users.status(user.userId);
             tr.replaceWith(row(after, `Two-factor authentication disabled for ${user.userId}.`));
+            void loadCounts();
           } catch (error) {
             reason.setError(describe(error));
           }
@@ -180,7 +228,7 @@ export function usersTab(api: TfaClient): HTMLElement {
         h('button', { type: 'button', class: 'secondary', onclick: cancel }, 'Cancel'),
       ),
     );
-    formRow.append(h('td', { colspan: '4' }, form));
+    formRow.append(h('td', { colspan: '6' }, form));
     tr.after(formRow);
     reason.control.focus();
   };
@@ -209,14 +257,120 @@ export function usersTab(api: TfaClient): HTMLElement {
   });
   next.hidden = true;
   first.hidden = true;
+  void loadCounts();
   void load(undefined);
+  const registering = registerForm(api, () => {
+    void loadCounts();
+    void load(undefined);
+  });
   return h(
     'section',
     {},
     h('h2', {}, 'Manage Users'),
-    h('div', { class: 'toolbar' }, filter.element, findForm),
+    counts,
+    h('div', { class: 'toolbar' }, filter.element, findForm, registering.opener),
+    registering.form,
     status.element,
     table,
     h('div', { class: 'actions' }, first, next),
   );
+}
+
+/**
+ * Register users: ids one a line (blank lines and repeats are skipped), with an
+ * optional own due date or exemption for all of them. Each id gets its own call, a
+ * few at a time; the ids the service refuses are listed with its reason, the rest
+ * are registered (registering again changes nothing but what was asked).
+ */
+function registerForm(api: TfaClient, registered: () => void) {
+  const opener = h(
+    'button',
+    { type: 'button', class: 'secondary', 'aria-expanded': 'false' },
+    'Register users',
+  );
+  const ids = field(
+    'User ids, one a line',
+    h('textarea', { rows: '6', autocomplete: 'off', spellcheck: 'false' }),
+  );
+  const due = field('Own due date (optional)', h('input', { type: 'date' }));
+  const exempt = field('Exempt', h('input', { type: 'checkbox' }));
+  const status = statusArea();
+  const submit = h('button', { type: 'submit' }, 'Register');
+  const form = h(
+    'form',
+    {
+      'aria-label': 'Register users',
+      class: 'register',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const lines = [...new Set(ids.control.value.split(/\r?\n/).map((line) => line.trim()))].filter(
+          Boolean,
+        );
+        if (lines.length === 0) return ids.setError('Give at least one user id.');
+        ids.setError('');
+        const body = {
+          ...(due.control.value ? { dueAt: `${due.control.value}T00:00:00Z` } : {}),
+          ...(exempt.control.checked ? { exempt: true } : {}),
+        };
+        submit.disabled = true;
+        const refused: { userId: string; why: string }[] = [];
+        let done = 0;
+        let next = 0;
+        const worker = async () => {
+          while (next < lines.length) {
+            const userId = lines[next++] as string;
+            try {
+              await api.users.register(userId, body);
+            } catch (error) {
+              refused.push({ userId, why: describe(error) });
+            }
+            done++;
+            status.loading(`Registering… ${done} of ${lines.length}`);
+          }
+        };
+        await Promise.all(Array.from({ length: 4 }, worker));
+        submit.disabled = false;
+        const ok = lines.length - refused.length;
+        const said = `Registered ${ok} of ${lines.length} users.`;
+        if (refused.length === 0) {
+          status.ok(said);
+          ids.control.value = '';
+        } else {
+          // The refused ids stay in the field, to be corrected and sent again.
+          status.error(`${said} Refused: ${refused.map((r) => `${r.userId}: ${r.why}`).join('; ')}`);
+          ids.control.value = refused.map((r) => r.userId).join('\n');
+        }
+        registered();
+      },
+    },
+    ids.element,
+    due.element,
+    exempt.element,
+    h(
+      'div',
+      { class: 'actions' },
+      submit,
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            form.hidden = true;
+            opener.setAttribute('aria-expanded', 'false');
+            opener.focus();
+          },
+        },
+        'Close',
+      ),
+    ),
+    status.element,
+  );
+  form.hidden = true;
+  opener.addEventListener('click', () => {
+    form.hidden = !form.hidden;
+    opener.setAttribute('aria-expanded', String(!form.hidden));
+    if (!form.hidden) ids.control.focus();
+  });
+  return { opener, form };
 }

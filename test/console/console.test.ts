@@ -17,9 +17,10 @@ import { enrol, tenantWith } from '../support/users.ts';
 /**
  * The console in Debian's Chromium, driven by playwright-core, against the real
  * local service and a tenant with users in every state (enrolled, pending, locked,
- * disabled after 100 failures, imported with a weak secret): a whole enrolment with
- * the code computed from the key the page shows, each row offering only what fits
- * its state, the audit, the tabs a key's scopes allow, an axe-core check of every
+ * disabled after 100 failures, imported with a weak secret, registered, due, overdue,
+ * exempt): a whole enrolment with the code computed from the key the page shows, each
+ * row offering only what fits its state, the enrolment requirement and its counts,
+ * Register users, the Show filter down to exactly the overdue users, the audit, the tabs a key's scopes allow, an axe-core check of every
  * tab, and the screenshots of docs/ (at 1280 and 420 px wide, so they cannot go stale).
  */
 
@@ -48,6 +49,8 @@ let support: string;
 let panel: string;
 const consoleErrors: string[] = [];
 const clock = movableClock();
+/** The tenant's enrolment deadline, set in Settings: a day well ahead. */
+const DEADLINE_DAY = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
 
 before(async () => {
   const keys = await tenantWith(client, operatorKey, 'console-host', {
@@ -66,6 +69,11 @@ before(async () => {
   }
   clock.setTo(Date.now());
   for (let i = 0; i < 4; i++) await users.verify('lena', '000000');
+  // Registered and not enrolled: pia's own date has passed, ravi's tenant rule has not
+  // (once Settings requires enrolment), sam is exempt.
+  await users.register('pia', { dueAt: '2026-01-01T00:00:00Z' });
+  await users.register('ravi');
+  await users.register('sam', { exempt: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: FLAGS,
@@ -189,9 +197,37 @@ describe('the console', () => {
     await page.getByLabel('Policy').selectOption('disabled');
     await page.getByText('The two-factor authentication security policy is disabled.').waitFor();
     await page.getByLabel('Policy').selectOption('enabled');
+
+    // The enrolment requirement: the service's defaults shown, a range told in words.
+    assert.equal(await page.getByLabel('Require enrolment').isChecked(), false);
+    assert.equal(await page.getByLabel('Deadline').inputValue(), '');
+    assert.equal(await page.getByLabel('Grace days').inputValue(), '14');
+    await page.getByLabel('Require enrolment').check();
+    await page.getByLabel('Deadline').fill(DEADLINE_DAY);
+    await page.getByLabel('Grace days').fill('400');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await (
+      await errorOf('Grace days')
+    )
+      .filter({ hasText: /^Grace days must be a whole number from 0 to 365$/ })
+      .waitFor();
+    await page.getByLabel('Grace days').fill('7');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Settings saved.').waitFor();
-    assert.equal((await client.typed(admin).settings.get()).issuer, 'Console Hosting EU');
+    const saved = await client.typed(admin).settings.get();
+    assert.equal(saved.issuer, 'Console Hosting EU');
+    assert.deepEqual(saved.enrolment, {
+      required: true,
+      deadline: `${DEADLINE_DAY}T00:00:00.000Z`,
+      graceDays: 7,
+    });
+    // Opened again, it shows what the service holds.
+    await tab('Manage My Account').click();
+    await tab('Settings').click();
+    await page.getByLabel('Issuer').waitFor();
+    assert.equal(await page.getByLabel('Require enrolment').isChecked(), true);
+    assert.equal(await page.getByLabel('Deadline').inputValue(), DEADLINE_DAY);
+    assert.equal(await page.getByLabel('Grace days').inputValue(), '7');
   });
 
   it('Manage My Account: looking a user up shows its state first, and starts nothing', async () => {
@@ -299,18 +335,24 @@ describe('the console', () => {
     await page.getByRole('row', { name: /^wendy\b/ }).waitFor();
     const text = async (userId: string) =>
       page.getByRole('row', { name: new RegExp(`^${userId}\\b`) }).innerText();
-    assert.match(await text('alice'), /Enabled\s+Not locked/);
-    assert.match(await text('bob'), /Setup pending/);
-    assert.match(await text('dora'), /Disabled after 100 failed codes/);
-    assert.match(await text('lena'), /Enabled\s+Locked until/);
+    // Status, authenticators, due date, lock.
+    assert.match(await text('alice'), /Enabled\s+1\s+—\s+Not locked/);
+    assert.match(await text('bob'), /Setup pending\s+0\s+—/);
+    assert.match(await text('dora'), /Disabled after 100 failed codes\s+\d+\s+—/);
+    assert.match(await text('lena'), /Enabled\s+1\s+—\s+Locked until/);
     assert.match(await text('wendy'), /Enabled, weak imported key/);
+    assert.match(await text('pia'), /Not enrolled, overdue\s+0\s+\S.*2026\s+Not locked/);
+    assert.match(await text('ravi'), /Not enrolled, due\s+0\s+\S/);
+    assert.match(await text('sam'), /Exempt\s+0\s+—/);
     assert.deepEqual(await actionsOf('alice'), ['Disable']);
     assert.deepEqual(await actionsOf('bob'), ['Disable']);
     assert.deepEqual(await actionsOf('dora'), ['Disable'], 'no Unlock that changes nothing');
     assert.deepEqual(await actionsOf('lena'), ['Unlock', 'Disable']);
+    for (const id of ['pia', 'ravi', 'sam'])
+      assert.deepEqual(await actionsOf(id), [], `${id}: nothing to remove`);
     // The page's statuses came with the list: no read per user.
     const reads = service.storeProxy.seen.filter((r) => r.target.endsWith('GetItem')).length;
-    assert.ok(reads <= 3, `${reads} item reads for the page`);
+    assert.ok(reads <= 6, `${reads} item reads for the page and the counts`);
     await oneLineRows();
     await accessible('Manage Users');
 
@@ -323,6 +365,8 @@ describe('the console', () => {
     await onlyRow('lena');
     await page.getByLabel('Show').selectOption('disabled');
     await onlyRow('dora');
+    await page.getByLabel('Show').selectOption({ label: 'Exempt' });
+    await onlyRow('sam');
     await page.getByLabel('Show').selectOption('');
     await page.getByLabel('Find user').fill('lena');
     await page.getByRole('button', { name: 'Find' }).click();
@@ -340,8 +384,82 @@ describe('the console', () => {
     assert.equal((await client.typed(support).users.status('lena')).lockedUntil, null);
   });
 
-  it('Manage Users: Disable asks for a reason under the row, and says what it does to that user', async () => {
+  it('Manage Users: the enrolment counts; Register users; Show Overdue is exactly the overdue users', async () => {
     await page.getByRole('button', { name: 'First page' }).click();
+    const count = async (name: string) =>
+      page
+        .locator('dl.counts > div')
+        .filter({ has: page.locator('dt', { hasText: new RegExp(`^${name}$`) }) })
+        .locator('dd')
+        .innerText();
+    await page.locator('dl.counts dd').first().waitFor();
+    const report = await client.typed(support).enrolment.report();
+    for (const [name, field] of [
+      ['Registered', 'registered'],
+      ['Enrolled', 'enrolled'],
+      ['Not enrolled', 'unenrolled'],
+      ['Due', 'due'],
+      ['Overdue', 'overdue'],
+      ['Exempt', 'exempt'],
+    ] as const) {
+      assert.equal(await count(name), String(report.counts[field]), name);
+    }
+    assert.equal(report.counts.overdue, 1, 'pia');
+
+    // Two overdue by the date given to them, a repeat and a blank line skipped, one refused.
+    await page.getByRole('button', { name: 'Register users' }).click();
+    await page.getByLabel('User ids, one a line').fill('tess\n\numa\ntess\nno such/user\n');
+    await page.getByLabel('Own due date (optional)').fill('2026-02-01');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    const outcome = page.getByRole('alert').filter({ hasText: 'Registered 2 of 3 users.' });
+    await outcome.waitFor();
+    assert.match(await outcome.innerText(), /Refused: no such\/user: /);
+    assert.equal(
+      await page.getByLabel('User ids, one a line').inputValue(),
+      'no such/user',
+      'the refused id stays',
+    );
+    await page.waitForFunction(() =>
+      [...(globalThis as any).document.querySelectorAll('dl.counts > div')].some(
+        (d: any) =>
+          d.querySelector('dt').textContent === 'Overdue' && d.querySelector('dd').textContent === '3',
+      ),
+    );
+    await accessible('Manage Users Enrolment');
+    await page.getByRole('button', { name: 'Close' }).click();
+
+    await page.getByLabel('Show').selectOption({ label: 'Overdue' });
+    await page.waitForFunction(() => {
+      const ids = [...(globalThis as any).document.querySelectorAll('table.users tbody th')].map(
+        (th: any) => th.textContent,
+      );
+      return ids.join() === 'pia,tess,uma';
+    });
+    let overdue: string[] = [];
+    for (let cursor: string | undefined; ;) {
+      const page_ = await client
+        .typed(support)
+        .users.list({ status: 'overdue', ...(cursor ? { cursor } : {}) });
+      overdue = overdue.concat(page_.users.map((u) => u.userId));
+      if (!page_.nextCursor) break;
+      cursor = page_.nextCursor;
+    }
+    assert.deepEqual(overdue, ['pia', 'tess', 'uma'], 'the console shows what the API lists');
+    for (const id of overdue)
+      assert.match(await page.getByRole('row', { name: new RegExp(`^${id}\\b`) }).innerText(), /overdue/);
+    await page.getByLabel('Show').selectOption({ label: 'Due' });
+    await page.waitForFunction(() =>
+      [...(globalThis as any).document.querySelectorAll('table.users tbody th')].some(
+        (th: any) => th.textContent === 'ravi',
+      ),
+    );
+    await page.getByLabel('Show').selectOption({ label: 'All' });
+    await page.getByRole('row', { name: /^wendy\b/ }).waitFor();
+  });
+
+  it('Manage Users: Disable asks for a reason under the row, and says what it does to that user', async () => {
+    // The test before left all users shown, on their first page.
+    await page.getByRole('row', { name: /^alice\b/ }).waitFor();
     await page
       .getByRole('row', { name: /^bob\b/ })
       .getByRole('button', { name: 'Disable' })
@@ -373,6 +491,8 @@ describe('the console', () => {
       .waitFor();
     assert.equal((await client.typed(admin).users.status('alice')).enabled, false);
     assert.deepEqual(await actionsOf('alice'), [], 'nothing left to disable');
+    // alice, registered by her enrolment, is now due under the tenant's rule.
+    assert.match(await page.getByRole('row', { name: /^alice\b/ }).innerText(), /Not enrolled, due\s+0\s+\S/);
   });
 
   it('Audit: the newest events on opening, “by key”, dates on one line; a user’s history', async () => {
