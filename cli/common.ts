@@ -33,6 +33,17 @@ export function integer(value: string): number {
   return Number(value);
 }
 
+/** A date option (`2027-01-31`, midnight UTC) or an ISO 8601 UTC time, as the API takes it. */
+export function utcTime(value: string): string {
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(iso) || Number.isNaN(Date.parse(iso))) {
+    throw new InvalidArgumentError(
+      'must be a date (2027-01-31) or an ISO 8601 UTC time (2027-01-31T12:00:00Z).',
+    );
+  }
+  return iso;
+}
+
 /** `a,b` → `['a', 'b']`. */
 export const list = (value: string) =>
   value

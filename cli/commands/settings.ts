@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Schemas } from '../../client/tfaClient.ts';
-import { type Cli, integer, UsageError } from '../common.ts';
+import { type Cli, integer, UsageError, utcTime } from '../common.ts';
 import { fields, show } from '../output.ts';
 
 const view = (s: Schemas['Settings']) =>
@@ -15,6 +15,9 @@ const view = (s: Schemas['Settings']) =>
     ['max failures', s.lockout.maxFailures],
     ['lock', `${s.lockout.lockSeconds} s`],
     ['setup lifetime', `${s.setupTtlSeconds} s`],
+    ['enrolment', s.enrolment.required ? 'required' : 'not required'],
+    ['deadline', s.enrolment.deadline ?? 'none'],
+    ['grace', `${s.enrolment.graceDays} days`],
   ]);
 
 interface SetOptions {
@@ -27,6 +30,9 @@ interface SetOptions {
   maxFailures?: number;
   lockSeconds?: number;
   setupTtlSeconds?: number;
+  requireEnrolment?: 'yes' | 'no';
+  deadline?: string | null;
+  graceDays?: number;
 }
 
 /** The PATCH body: only what was given. The API judges the ranges and names what is wrong. */
@@ -48,6 +54,14 @@ export function settingsChange(options: SetOptions): Schemas['SettingsChange'] {
     change.lockout = Object.fromEntries(Object.entries(lockout).filter(([, v]) => v !== undefined));
   }
   if (options.setupTtlSeconds !== undefined) change.setupTtlSeconds = options.setupTtlSeconds;
+  const enrolment = {
+    required: options.requireEnrolment === undefined ? undefined : options.requireEnrolment === 'yes',
+    deadline: options.deadline,
+    graceDays: options.graceDays,
+  };
+  if (Object.values(enrolment).some((v) => v !== undefined)) {
+    change.enrolment = Object.fromEntries(Object.entries(enrolment).filter(([, v]) => v !== undefined));
+  }
   return change;
 }
 
@@ -84,6 +98,18 @@ export function settingsCommand(cli: Cli): Command {
       'how long a setup may wait for its confirm (60 to 86400)',
       integer,
     )
+    .addOption(
+      new Option(
+        '--require-enrolment <yes|no>',
+        'every registered user must enrol (docs/enrolment.md)',
+      ).choices(['yes', 'no']),
+    )
+    .option(
+      '--deadline <date|none>',
+      "the tenant's enrolment deadline (2027-01-31, a UTC time, or none)",
+      (v) => (v === 'none' ? null : utcTime(v)),
+    )
+    .option('--grace-days <days>', 'days a newly unenrolled user has to enrol (0 to 365)', integer)
     .action(async (options: SetOptions) => {
       const change = settingsChange(options);
       if (Object.keys(change).length === 0)

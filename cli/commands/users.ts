@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { allItems, type Schemas, USER_FILTERS, type UserFilter } from '../../client/tfaClient.ts';
 import { bulkEach, readFile, readReport, readUserIds } from '../bulkRemove.ts';
-import { type Cli, EXIT, Exit, integer, UsageError } from '../common.ts';
+import { type Cli, EXIT, Exit, integer, UsageError, utcTime } from '../common.ts';
 import { fields, show, table } from '../output.ts';
 import { more } from './tenants.ts';
 
@@ -240,7 +240,7 @@ export function usersCommand(cli: Cli): Command {
     .command('register')
     .description('Register users who must enrol (one, or every user of a file); see docs/enrolment.md.')
     .argument('[userId]', 'the user (or give --from-file)')
-    .option('--due <date>', "the users' own due date (2027-01-31 or an ISO 8601 UTC time)")
+    .option('--due <date>', "the users' own due date (2027-01-31 or an ISO 8601 UTC time)", utcTime)
     .option('--exempt', 'not required to enrol (service accounts)')
     .option('--from-file <file>', 'CSV or text, one user id per line, optional header "userId"')
     .option('--report <file>', "where each user's outcome is written (default: tfa-register-<time>.csv)")
@@ -251,7 +251,7 @@ export function usersCommand(cli: Cli): Command {
         throw new UsageError('give a userId or --from-file FILE, not both');
       }
       const body = {
-        ...(options.due === undefined ? {} : { dueAt: dueDate(options.due) }),
+        ...(options.due === undefined ? {} : { dueAt: options.due }),
         ...(options.exempt ? { exempt: true } : {}),
       };
       const client = cli.client();
@@ -276,15 +276,6 @@ export function usersCommand(cli: Cli): Command {
     });
 
   return users;
-}
-
-/** `--due`: a date (midnight UTC) or an ISO 8601 UTC time. */
-function dueDate(text: string): string {
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(iso) || Number.isNaN(Date.parse(iso))) {
-    throw new UsageError('--due must be a date (2027-01-31) or an ISO 8601 UTC time (2027-01-31T12:00:00Z)');
-  }
-  return iso;
 }
 
 /** A bulk run over the ids of a file: progress bar, report, Ctrl-C, resume (bulkRemove.ts). */

@@ -493,3 +493,102 @@ describe('tfa users unlock of a disabled user (on a clock of its own: it moves i
     );
   });
 });
+
+describe('tfa users register and tfa report enrolment', () => {
+  it('the admin requires enrolment; support registers a file with its own due date, one user exempt, and resumes', async () => {
+    const keys = await tenantWith(client, operatorKey, 'rollout', { issuer: 'Rollout Hosting' });
+    const deadline = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const wrong = await tfa(['settings', 'set', '--deadline', 'soon'], { key: keys.admin });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /--deadline.*must be a date \(2027-01-31\)/);
+    const set = await tfaJson(
+      ['settings', 'set', '--require-enrolment', 'yes', '--deadline', deadline, '--grace-days', '7'],
+      keys.admin,
+    );
+    assert.deepEqual(set.enrolment, { required: true, deadline: `${deadline}T00:00:00.000Z`, graceDays: 7 });
+    assert.match((await tfa(['settings', 'get'], { key: keys.admin })).stdout, /enrolment:\s+required\n/);
+
+    const file = join(work, 'accounts.csv');
+    writeFileSync(
+      file,
+      ['userId,plan', 'ann,basic', 'ben,pro', '', 'cat,pro', 'bad user,x', 'ann,basic'].join('\n'),
+    );
+    const report = join(work, 'register-report.csv');
+    const run = await tfa(
+      ['users', 'register', '--from-file', file, '--due', '2026-01-01', '--report', report, '--json'],
+      { key: keys.support },
+    );
+    assert.equal(run.code, 1, 'one id is refused, so the run exits 1');
+    const summary = JSON.parse(run.stdout);
+    assert.deepEqual(
+      { ...summary, failures: summary.failures.map((f: any) => [f.userId, f.code]) },
+      { registered: 3, failed: 1, skipped: 0, failures: [['bad user', 'invalid_user_id']] },
+    );
+    assert.deepEqual(
+      reportRows(report)
+        .map(([id, outcome]) => `${id}=${outcome}`)
+        .sort(),
+      ['ann=registered', 'bad user=invalid_user_id', 'ben=registered', 'cat=registered'],
+    );
+    // Resumed: what the report shows as registered is skipped; the refused id is tried again.
+    const again = await tfa(
+      ['users', 'register', '--from-file', file, '--resume', report, '--report', report, '--json'],
+      { key: keys.support },
+    );
+    assert.equal(again.code, 1);
+    assert.deepEqual(
+      { ...JSON.parse(again.stdout), failures: [] },
+      { registered: 0, failed: 1, skipped: 3, failures: [] },
+    );
+
+    const one = await tfa(['users', 'register', 'dan', '--exempt'], { key: keys.support });
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(one.stdout, 'dan: registered, exempt.\n');
+    const eve = await tfa(['users', 'register', 'eve'], { key: keys.support });
+    assert.equal(eve.stdout, `eve: registered, due (due ${deadline}T00:00:00.000Z).\n`);
+    await enrol(client, keys.users, 'fay');
+    for (const args of [
+      ['users', 'register'],
+      ['users', 'register', 'gus', '--from-file', file],
+      ['users', 'register', 'gus', '--due', 'tomorrow'],
+    ]) {
+      const refused = await tfa(args, { key: keys.support });
+      assert.equal(refused.code, 2, `${args.join(' ')}: a usage error`);
+    }
+
+    const counts = await tfa(['report', 'enrolment'], { key: keys.support });
+    assert.equal(counts.code, 0, counts.stderr);
+    assert.match(
+      counts.stdout,
+      new RegExp(`^Enrolment required; deadline ${deadline}T00:00:00.000Z; grace 7 days;`),
+    );
+    assert.match(
+      counts.stdout,
+      /REGISTERED\s+ENROLLED\s+UNENROLLED\s+DUE\s+OVERDUE\s+EXEMPT\n6\s+1\s+4\s+1\s+3\s+1\n/,
+    );
+    const out = join(work, 'overdue.csv');
+    const listed = await tfa(['report', 'enrolment', '--status', 'overdue', '--out', out], {
+      key: keys.support,
+    });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stderr, /3 overdue users: .*overdue\.csv/);
+    assert.deepEqual(readFileSync(out, 'utf8').trim().split('\n'), [
+      'userId,state,dueAt,authenticators',
+      'ann,overdue,2026-01-01T00:00:00.000Z,0',
+      'ben,overdue,2026-01-01T00:00:00.000Z,0',
+      'cat,overdue,2026-01-01T00:00:00.000Z,0',
+    ]);
+    const json = await tfaJson(['report', 'enrolment'], keys.support);
+    assert.deepEqual(json.counts, {
+      registered: 6,
+      enrolled: 1,
+      unenrolled: 4,
+      due: 1,
+      overdue: 3,
+      exempt: 1,
+    });
+    const bad = await tfa(['report', 'enrolment', '--status', 'late'], { key: keys.support });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--status must be one of unenrolled, due, overdue, exempt/);
+  });
+});
