@@ -63,6 +63,8 @@ type Item = Record<string, AttributeValue>;
 
 interface Intent {
   seq: number;
+  /** When it was claimed (ms): its fold finishes it; others only once it is stale. */
+  at?: number;
   users: { userId: string; token: string; counted: string | null }[];
   /** `<kind>#<level>#<node>` → digit → delta. */
   nodes: Record<string, Record<string, number>>;
@@ -117,6 +119,12 @@ function overdueOf(c: Contribution | undefined, bounds: { own: number; rule: num
 }
 
 const FOLD_LIMIT = 100;
+/**
+ * A fold left unfinished this long was cut (a request runs at most API Gateway's
+ * 30 s). Before that, other folds leave it to its owner: helping would repeat every
+ * one of its writes, for each concurrent request. The reader counts its unapplied parts.
+ */
+const INTENT_STALE_MS = 30_000;
 /** A reader adds at most this many marked users itself; past it, it folds first. */
 const READ_BACKLOG = 1000;
 
@@ -247,7 +255,7 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
   }
 
   return {
-    async register(user: UserRecord, change: Registering, nowMs: number): Promise<WriteResult> {
+    async register(user, change, nowMs) {
       const exempt = change.exempt ?? user.registration?.exempt ?? false;
       const dueAt: UpdateParts =
         change.dueAt === undefined
@@ -262,7 +270,15 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
               values: { ':exempt': { BOOL: exempt } },
             })
           : unenrolledParts(user, nowMs, { value: exempt, sets: true }, toSeconds(nowMs), false);
-      return t.updateUser(user, composeUpdate(joinParts(registration, dueAt, authenticatorsAre(user))));
+      // The user as written answers the request: no read after the write.
+      const result = await t.updateUser(user, {
+        ...composeUpdate(joinParts(registration, dueAt, authenticatorsAre(user))),
+        ReturnValues: 'ALL_NEW',
+      });
+      if (!result.applied) return result;
+      const written = result.attributes && userFromItem(result.attributes);
+      if (!written) throw new Error('the registration wrote no user');
+      return { applied: true, user: written };
     },
 
     async retireUser(user: UserRecord, forget: boolean, nowMs: number): Promise<WriteResult> {
@@ -390,16 +406,17 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
       return false;
     },
 
-    async foldCounts(tenantId: string): Promise<{ more: boolean }> {
+    async foldCounts(tenantId: string, nowMs: number): Promise<{ more: boolean }> {
       const meta = (await getMeta(tenantId)) ?? { seq: 0, totals: zeroTotals(), backfilled: false };
       if (meta.intent) {
+        if (meta.intent.at !== undefined && nowMs - meta.intent.at < INTENT_STALE_MS) return { more: false };
         await applyIntent(tenantId, meta.intent);
         return { more: true };
       }
       const marked = await markedUsers(tenantId, FOLD_LIMIT);
       if (marked.userIds.length === 0) return { more: false };
       const items = (await t.batchGet(marked.userIds.map((id) => userKey(tenantId, id)))).get(t.table) ?? [];
-      const intent: Intent = { seq: meta.seq + 1, users: [], nodes: {}, totals: zeroTotals() };
+      const intent: Intent = { seq: meta.seq + 1, at: nowMs, users: [], nodes: {}, totals: zeroTotals() };
       for (const item of items) {
         const token = item[ATTR.dirtyToken]?.S;
         const user = userFromItem(item);

@@ -197,7 +197,11 @@ export interface EnrolmentStore {
    * Registers the user (the first time is kept), with `change` applied, if its
    * authenticators are still as `user` was read.
    */
-  register(user: UserRecord, change: Registering, nowMs: number): Promise<WriteResult>;
+  register(
+    user: UserRecord,
+    change: Registering,
+    nowMs: number,
+  ): Promise<{ applied: true; user: UserRecord } | Extract<WriteResult, { applied: false }>>;
   /**
    * Removes the user's authenticators, pending enrolment and recovery codes, if its
    * authenticators are still as `user` was read. A registered (or enrolled) user stays
@@ -211,8 +215,11 @@ export interface EnrolmentStore {
    * true once every one of them is marked.
    */
   backfillCounting(tenantId: string, pages: number): Promise<boolean>;
-  /** Counts one batch of marked users; `more` while marked users (or a fold) remain. */
-  foldCounts(tenantId: string): Promise<{ more: boolean }>;
+  /**
+   * Counts one batch of marked users, or finishes a stale fold; `more` while marked
+   * users (or a stale fold) remain.
+   */
+  foldCounts(tenantId: string, nowMs: number): Promise<{ more: boolean }>;
   /**
    * The totals, and how many unenrolled users are at or before the overdue bounds
    * (enrolment.ts overdueBounds), counting what no fold has counted yet; `backlog`

@@ -18,7 +18,7 @@ const FOLDS_BEFORE_READ = 20;
 export async function countChanges({ deps, tenant }: TenantContext): Promise<void> {
   try {
     for (let fold = 0; fold < FOLDS_AFTER_CHANGE; fold++) {
-      if (!(await deps.store.foldCounts(tenant.tenantId)).more) return;
+      if (!(await deps.store.foldCounts(tenant.tenantId, deps.now())).more) return;
     }
   } catch (error) {
     logger().warn('enrolment counts: a fold failed; the next one finishes it', { error });
@@ -36,9 +36,9 @@ export async function registerUser(
   change: Registering,
 ) {
   const { deps, tenant } = ctx;
-  await untilApplied(read ?? emptyUser(tenant.tenantId, userId), async (current) => {
+  const registered = await untilApplied(read ?? emptyUser(tenant.tenantId, userId), async (current) => {
     const result = await deps.store.register(current, change, deps.now());
-    if (result.applied) return done(undefined);
+    if (result.applied) return done(result.user);
     return again(
       result.current ??
         (await deps.store.getUser(tenant.tenantId, userId)) ??
@@ -47,8 +47,7 @@ export async function registerUser(
   });
   await ctx.audit({ action: 'register', userId, outcome: 'success' });
   await countChanges(ctx);
-  const now = await deps.store.getUser(tenant.tenantId, userId);
-  return { ...userStatus(now, tenant.settings, deps.now()), userId };
+  return { ...userStatus(registered, tenant.settings, deps.now()), userId };
 }
 
 /** GET /v1/enrolment: the tenant's counts, exact as of `asOf`, in a few store round trips. */
@@ -62,7 +61,8 @@ export async function enrolmentReport({ deps, tenant }: TenantContext) {
   const bounds = overdueBounds(enrolment, nowMs);
   let read = await deps.store.readCounts(tenantId, bounds);
   for (let fold = 0; read === 'backlog' && fold < FOLDS_BEFORE_READ; fold++) {
-    if (!(await deps.store.foldCounts(tenantId)).more) read = await deps.store.readCounts(tenantId, bounds);
+    if (!(await deps.store.foldCounts(tenantId, deps.now())).more)
+      read = await deps.store.readCounts(tenantId, bounds);
   }
   if (read === 'backlog') read = await deps.store.readCounts(tenantId, bounds);
   if (read === 'backlog') throw serviceUnavailable('the enrolment counts, catching up with a bulk change,');
