@@ -23,7 +23,7 @@ import { serviceUnavailable } from '../errors.ts';
 import { authenticatorsAre, composeUpdate, joinParts, type UpdateParts } from './conditions.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 import { N, num } from './items.ts';
-import type { EnrolmentStore, Registering, WriteResult } from './port.ts';
+import type { EnrolmentStore, WriteResult } from './port.ts';
 import {
   enrolledParts,
   markForCounting,
