@@ -14,6 +14,8 @@
  * 6. A cPanel import of 1,000 logins (the most one call takes), over HTTP: new
  *    ones, then the same again (all unchanged).
  * 7. `tfa --help`: the compiled CLI's start, and the TypeScript's through tsx.
+ * 8. The enrolment report and a page of overdue users in a tenant of 20,000 users,
+ *    beside one of 1,000 (bench/enrolmentScale.ts); `BENCH_ONLY=enrolment` runs it alone.
  *
  * Prints a table and writes bench/results.json. Traffic stays on 127.0.0.1.
  */
@@ -47,6 +49,7 @@ import { measureColdStarts } from './coldStart.ts';
 import { type SharedClock, virtualNow } from './clock.ts';
 import { unitsOf } from './capacity.ts';
 import { costPerMillion } from './cost.ts';
+import { measureEnrolmentScale } from './enrolmentScale.ts';
 import { percentile } from './percentile.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -100,8 +103,28 @@ const d = useDeps({
   },
 });
 
-// A tenant, a panel key and enrolled users, made through the API.
 const client = new ApiClient(service.url);
+// 8: the enrolment counts and filters at two tenant sizes, on the real clock.
+const dynamodbCalls = () =>
+  [...calls.entries()].filter(([k]) => k.startsWith('DynamoDBClient')).reduce((n, [, v]) => n + v, 0);
+const enrolmentScale = () => {
+  clock = () => Date.now();
+  return measureEnrolmentScale(client, service.operatorKey, {
+    small: Number(process.env.BENCH_ENROLMENT_SMALL ?? 1000),
+    large: Number(process.env.BENCH_ENROLMENT_USERS ?? 20_000),
+    samples: 40,
+    dynamodbCalls,
+  });
+};
+if (process.env.BENCH_ONLY === 'enrolment') {
+  write(`${JSON.stringify(await enrolmentScale(), null, 2)}\n`);
+  await service.close();
+  store.close();
+  await kms.close();
+  process.exit(0);
+}
+
+// A tenant, a panel key and enrolled users, made through the API.
 const admin = await client.tenant(service.operatorKey, 'bench');
 const panelKey = await client.key(admin, ['users'], 'panel');
 const users: { userId: string; secret: string }[] = [];
@@ -331,6 +354,8 @@ clock = () => Date.now();
 // keep-alive connection reused at the moment the server closes it would be reset.
 const importRuns = await importRun(Number(process.env.BENCH_IMPORTS ?? 3));
 
+const enrolment = await enrolmentScale();
+
 // 4: cold starts of the deployed bundles.
 const coldStarts = await measureColdStarts();
 
@@ -370,6 +395,7 @@ const results = {
   cost,
   cpanelImport: { loginsPerCall: 1000, new: summary(importRuns.fresh), unchanged: summary(importRuns.again) },
   cliStart,
+  enrolment,
 };
 /** Each budget of the README: the figure measured, its limit, and whether it was met. */
 const budget = (figure: number, limit: number) => ({ figure, limit, met: figure <= limit });
@@ -395,6 +421,10 @@ const budgets = {
   cpanelImport1000LoginsP99Ms: budget(results.cpanelImport.new.p99Ms, 10_000),
   // "Well under a second" for a person at a terminal, node's own start included.
   tfaHelpP50Ms: budget(cliStart.compiledMs, 500),
+  // Bounded work at any tenant size: 20,000 users answer as fast as 1,000.
+  enrolmentReportRatio: budget(enrolment.reportRatio, 1.5),
+  overduePageRatio: budget(enrolment.overduePageRatio, 1.5),
+  enrolmentReportDynamoDbCalls: budget(enrolment.large.report.dynamodbCalls, 6),
 };
 const report = { ...results, budgets };
 await writeFile(join(PROJECT_ROOT, 'bench/results.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -514,6 +544,13 @@ function printReport(r: typeof report) {
     `6. cPanel import, 1,000 logins in one call: new p50 ${r.cpanelImport.new.p50Ms} ms, unchanged p50 ${r.cpanelImport.unchanged.p50Ms} ms`,
     '',
     `7. tfa --help, a fresh process to its exit (p50 of ${r.cliStart.runs}): compiled ${r.cliStart.compiledMs} ms, through tsx ${r.cliStart.throughTsxMs} ms`,
+    '',
+    '8. Enrolment at scale (the same population, a fifth enrolled, a fourth of the rest overdue)',
+    ...[r.enrolment.small, r.enrolment.large].map(
+      (e) =>
+        `   ${String(e.users).padStart(6)} users: GET /v1/enrolment p50 ${e.report.p50Ms} ms (${e.report.dynamodbCalls} DynamoDB calls), a page of status=overdue p50 ${e.overduePage.p50Ms} ms (${e.overduePage.dynamodbCalls} calls, ${e.overduePage.rows} rows); registered through the API in ${e.populateSeconds} s`,
+    ),
+    `   ratio large/small: report ${r.enrolment.reportRatio}, overdue page ${r.enrolment.overduePageRatio}`,
     '',
     'Budgets (figure, limit)',
     ...Object.entries(r.budgets).map(

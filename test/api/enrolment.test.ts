@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import type { Schemas } from '../../client/tfaClient.ts';
 import { useDeps } from '../../lib/deps.ts';
 import { codeFor } from '../support/otp.ts';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { enrolmentMetaKey } from '../../lib/store/table.ts';
+import { DeleteItemCommand, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { enrolmentMetaKey, userKey } from '../../lib/store/table.ts';
 import { type Reply, startTestService } from '../support/service.ts';
 import { rawStore } from '../support/store.ts';
 import { assertError, type TenantKeys, tenantWith } from '../support/users.ts';
@@ -365,5 +365,45 @@ describe('the counts equal the listings', () => {
     await remove(t, 'q', true);
     const after = await countsAgainstListings(t);
     assert.deepEqual([after.registered, after.enrolled, after.overdue], [5, 1, 4]);
+  });
+
+  it('a tenant older than the counts is counted on its first report, and stays exact after', async () => {
+    const t = await tenantWith(client, operatorKey, 'enrol-older', { issuer: 'Acme' });
+    for (const id of ['a', 'b', 'c']) await enrolNow(t, id);
+    await client.typed(t.users).users.setup('p');
+    // As the previous release left it: no counts, and users that carry nothing of them.
+    const counts = await store.db.send(
+      new QueryCommand({
+        TableName: store.TableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `ENROL#${t.id}` } },
+      }),
+    );
+    assert.ok((counts.Items ?? []).length > 0);
+    for (const { pk, sk } of counts.Items ?? []) {
+      assert.ok(pk && sk);
+      await store.db.send(new DeleteItemCommand({ TableName: store.TableName, Key: { pk, sk } }));
+    }
+    for (const id of ['a', 'b', 'c', 'p']) {
+      await store.db.send(
+        new UpdateItemCommand({
+          TableName: store.TableName,
+          Key: userKey(t.id, id),
+          UpdateExpression:
+            'REMOVE registeredAt, unenrolledSince, #counted, countedSeq, dirtyToken, directory, directoryId',
+          ExpressionAttributeNames: { '#counted': 'counted' },
+        }),
+      );
+    }
+    await settings(t, { required: true, graceDays: 3 });
+    const first = await countsAgainstListings(t);
+    assert.deepEqual([first.registered, first.enrolled, first.unenrolled], [3, 3, 0]);
+    // Counted now: a removal moves a user from enrolled to due, and nothing counts twice.
+    await remove(t, 'a');
+    await register(t, 'd');
+    const after = await countsAgainstListings(t);
+    assert.deepEqual([after.registered, after.enrolled, after.due], [4, 2, 2]);
+    advance(4 * DAY);
+    assert.equal((await countsAgainstListings(t)).overdue, 2);
   });
 });
