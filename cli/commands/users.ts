@@ -197,9 +197,7 @@ export function usersCommand(cli: Cli): Command {
     .option('--resume <report>', 'skip the users an earlier report shows as removed or not enrolled')
     .option('--concurrency <n>', 'removals in flight at once', integer, 8)
     .action(async (userId: string | undefined, options: RemoveOptions) => {
-      if ((userId === undefined) === (options.fromFile === undefined)) {
-        throw new UsageError('give a userId or --from-file FILE, not both');
-      }
+      oneOrFile(userId, options);
       if (options.reason.trim() === '') throw new UsageError('--reason must not be empty');
       if (options.authenticator !== undefined) {
         if (userId === undefined) throw new UsageError('--authenticator goes with one userId');
@@ -215,8 +213,6 @@ export function usersCommand(cli: Cli): Command {
         return;
       }
       if (userId !== undefined) {
-        if (options.report || options.resume)
-          throw new UsageError('--report and --resume go with --from-file');
         const answer = await cli.client().users.remove(userId, options.reason, options.forget);
         show(cli.output(), answer, (a) =>
           a.removed
@@ -247,17 +243,13 @@ export function usersCommand(cli: Cli): Command {
     .option('--resume <report>', 'skip the users an earlier report shows as registered')
     .option('--concurrency <n>', 'registrations in flight at once', integer, 8)
     .action(async (userId: string | undefined, options: RegisterOptions) => {
-      if ((userId === undefined) === (options.fromFile === undefined)) {
-        throw new UsageError('give a userId or --from-file FILE, not both');
-      }
+      oneOrFile(userId, options);
       const body = {
         ...(options.due === undefined ? {} : { dueAt: options.due }),
         ...(options.exempt ? { exempt: true } : {}),
       };
       const client = cli.client();
       if (userId !== undefined) {
-        if (options.report || options.resume)
-          throw new UsageError('--report and --resume go with --from-file');
         const answer = await client.users.register(userId, body);
         show(cli.output(), answer, (a) => {
           const e = a.enrolment;
@@ -276,6 +268,15 @@ export function usersCommand(cli: Cli): Command {
     });
 
   return users;
+}
+
+/** One userId or `--from-file`, not both; a report and a resume belong to a file. */
+function oneOrFile(userId: string | undefined, options: FileOptions & { fromFile?: string }) {
+  if ((userId === undefined) === (options.fromFile === undefined)) {
+    throw new UsageError('give a userId or --from-file FILE, not both');
+  }
+  if (userId !== undefined && (options.report || options.resume))
+    throw new UsageError('--report and --resume go with --from-file');
 }
 
 /** A bulk run over the ids of a file: progress bar, report, Ctrl-C, resume (bulkRemove.ts). */

@@ -8,10 +8,12 @@ import { type Reply, startTestService } from '../support/service.ts';
 
 /**
  * The service starved of CPU: every core is busy with other work (busy child
- * processes, twice as many as cores) while three 1,000-login imports and 150 setups
- * run at once, with a function timeout short enough that requests run out of time.
- * Every answer must be 2xx, 4xx, or 503 with Retry-After (never a 500); no request
- * writes after its answer; and each import, sent again after its 503s, ends whole.
+ * processes, twice as many as cores) while three 1,000-login imports, 150 setups,
+ * 150 registrations and the enrolment reports of the importing tenants run at once,
+ * with a function timeout short enough that requests run out of time. Every answer
+ * must be 2xx, 4xx, or 503 with Retry-After (never a 500); no request writes after
+ * its answer; each import, sent again after its 503s, ends whole; and the enrolment
+ * counts come out exact.
  */
 
 const service = await startTestService({ functionTimeoutSeconds: 12 });
@@ -87,7 +89,32 @@ describe('the service starved of CPU', () => {
         assertAllowed(reply, `setup ${i}`);
       }),
     );
-    const tries = await Promise.all([...tenants.map(importUntilDone), ...setups]);
+    // Registrations, each sent again after a 503 (it is idempotent), and the counts read meanwhile.
+    const support = await client.key(setupTenant, ['support']);
+    const registrations = Array.from({ length: 150 }, async (_, i) => {
+      for (let attempt = 1; attempt <= 20; attempt++) {
+        const reply = await client.call('PUT', `/v1/users/registered-${i}`, { key: users, body: {} });
+        statuses.push(reply.status);
+        assertAllowed(reply, `registration ${i}, try ${attempt}`);
+        if (reply.status === 200) return;
+        await new Promise((resolve) => setTimeout(resolve, Number(reply.headers.get('retry-after')) * 1000));
+      }
+      assert.fail(`registration ${i}: not done in 20 tries`);
+    });
+    const reports = [...tenants, 'busy-a', 'busy-b'].flatMap((tenant) =>
+      Array.from({ length: 5 }, async (_, i) => {
+        await new Promise((resolve) => setTimeout(resolve, i * 2000));
+        const reply = await client.call('GET', '/v1/enrolment', { key: admins.get(tenant) as string });
+        statuses.push(reply.status);
+        assertAllowed(reply, `enrolment report of ${tenant}`);
+      }),
+    );
+    const tries = await Promise.all([
+      ...tenants.map(importUntilDone),
+      ...setups,
+      ...registrations,
+      ...reports,
+    ]);
     assert.ok(!statuses.includes(500), `statuses: ${statuses.join(' ')}`);
 
     // A request's writes all arrive before its answer: none in the quiet windows.
@@ -130,6 +157,13 @@ describe('the service starved of CPU', () => {
         `${tenant}: an import event twice`,
       );
     }
+    // Exact: every import registered its 1,000; the 150 registrations count once each, the setups not at all.
+    for (const tenant of tenants) {
+      const report = await client.typed(admins.get(tenant) as string).enrolment.report();
+      assert.deepEqual([report.counts.registered, report.counts.enrolled], [1000, 1000], tenant);
+    }
+    const registered = await client.typed(support).enrolment.report();
+    assert.deepEqual([registered.counts.registered, registered.counts.unenrolled], [150, 150]);
     console.log(
       `imports finished after ${tries.slice(0, 3).join(', ')} tries; statuses: ${countOf(statuses)}`,
     );
