@@ -40,7 +40,13 @@ export const layers = [
     },
   },
   {
-    files: ['lib/store/**/*.ts', 'lib/crypto/**/*.ts', 'lib/observability/**/*.ts', 'lib/queue/**/*.ts'],
+    files: [
+      'lib/store/**/*.ts',
+      'lib/crypto/**/*.ts',
+      'lib/observability/**/*.ts',
+      'lib/queue/**/*.ts',
+      'lib/webhooks/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
