@@ -229,6 +229,84 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The tenant's security-event endpoints (admin)
+     * @description Oldest first; never a secret.
+     */
+    get: operations['listWebhooks'];
+    put?: never;
+    /**
+     * Add a security-event endpoint (admin); its secret is shown once
+     * @description An HTTPS endpoint that receives the tenant's security events, signed per Standard Webhooks 1.0. Its signing secret is in this answer only, and is stored sealed under the tenant's key. At most 10 endpoints per tenant (`409 too_many_webhooks`).
+     */
+    post: operations['createWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /**
+     * One endpoint (admin)
+     * @description Never a secret. `404 webhook_not_found` for an id the tenant has not.
+     */
+    get: operations['showWebhook'];
+    put?: never;
+    post?: never;
+    /**
+     * Delete an endpoint (admin)
+     * @description Nothing more is sent to it.
+     */
+    delete: operations['deleteWebhook'];
+    options?: never;
+    head?: never;
+    /**
+     * Change or pause an endpoint (admin)
+     * @description Changes the URL (checked as at creation), the events, the description, or the status (`active`, `paused`). Each change applies whole to the endpoint as it is.
+     */
+    patch: operations['updateWebhook'];
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate an endpoint's signing secret (admin); the new one is shown once
+     * @description A new secret signs every delivery from now on; for 24 hours the one it replaces signs beside it (two signatures in `webhook-signature`), then it is dropped.
+     */
+    post: operations['rotateWebhookSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/enrolment': {
     parameters: {
       query?: never;
@@ -531,6 +609,8 @@ export interface components {
           | 'invalid_issuer'
           | 'invalid_settings'
           | 'invalid_cursor'
+          | 'invalid_webhook'
+          | 'invalid_webhook_url'
           | 'unauthorized'
           | 'forbidden'
           | 'policy_disabled'
@@ -540,11 +620,13 @@ export interface components {
           | 'not_enrolled'
           | 'no_pending_setup'
           | 'authenticator_not_found'
+          | 'webhook_not_found'
           | 'tenant_exists'
           | 'already_enrolled'
           | 'last_admin_key'
           | 'label_taken'
           | 'too_many_authenticators'
+          | 'too_many_webhooks'
           | 'setup_expired'
           | 'invalid_code'
           | 'locked'
@@ -703,6 +785,66 @@ export interface components {
         /** @description days a user has to enrol from when it became unenrolled (registered, or lost its last authenticator) */
         graceDays?: number;
       };
+    };
+    /** @enum {unknown} */
+    EventType:
+      | 'tfa.user.enrolled'
+      | 'tfa.user.removed'
+      | 'tfa.authenticator.removed'
+      | 'tfa.user.imported'
+      | 'tfa.user.locked'
+      | 'tfa.user.disabled'
+      | 'tfa.user.unlocked'
+      | 'tfa.recovery_code.used'
+      | 'tfa.recovery_codes.regenerated'
+      | 'tfa.verification.replayed'
+      | 'tfa.settings.updated'
+      | 'tfa.key.created'
+      | 'tfa.key.deleted'
+      | 'tfa.webhook.disabled'
+      | 'tfa.webhook.test';
+    /** @description Event types of the catalogue, or `["*"]` for all; an unknown type is `400 invalid_webhook`. */
+    WebhookEvents: (components['schemas']['EventType'] | '*')[];
+    /** @description `https://`, without credentials or fragment, whose host resolves to no loopback, private, link-local, unique-local or cloud metadata address, now and at every delivery (`400 invalid_webhook_url` otherwise). Local mode with `TFA_WEBHOOK_ALLOW_LOOPBACK=1` also takes `http://127.0.0.1:<port>/` and `http://localhost:<port>/`. */
+    WebhookUrl: string;
+    NewWebhook: {
+      url: components['schemas']['WebhookUrl'];
+      events: components['schemas']['WebhookEvents'];
+      description?: string;
+    };
+    /** @description Any of the fields; a field left out keeps its value. */
+    WebhookChange: {
+      url?: components['schemas']['WebhookUrl'];
+      events?: components['schemas']['WebhookEvents'];
+      description?: string;
+      /**
+       * @description a paused endpoint keeps its events queued and gets them when resumed
+       * @enum {unknown}
+       */
+      status?: 'active' | 'paused';
+    };
+    Webhook: components['schemas']['WebhookFields'];
+    WebhookFields: {
+      id: string;
+      url: string;
+      events: components['schemas']['WebhookEvents'];
+      description: string;
+      /**
+       * @description disabled by a `410` answer, or by five days of failed deliveries
+       * @enum {unknown}
+       */
+      status: 'active' | 'paused' | 'disabled';
+      createdAt: components['schemas']['Timestamp'];
+    };
+    CreatedWebhook: {
+      secret: components['schemas']['WebhookSecret']['secret'];
+    } & components['schemas']['WebhookFields'];
+    WebhookList: {
+      webhooks: components['schemas']['Webhook'][];
+    };
+    WebhookSecret: {
+      /** @description `whsec_` and the base64 of 32 random bytes: the signing key of Standard Webhooks. Shown only in this answer. */
+      secret: string;
     };
     NewKey: {
       /** @description printable characters */
@@ -982,7 +1124,11 @@ export interface components {
         | 'import'
         | 'register'
         | 'authenticator_remove'
-        | 'authenticator_rename';
+        | 'authenticator_rename'
+        | 'webhook_create'
+        | 'webhook_update'
+        | 'webhook_delete'
+        | 'webhook_rotate';
       /** @description null for tenant-level events (settings, keys) */
       userId: components['schemas']['UserId'] | null;
       actor: {
@@ -1026,7 +1172,9 @@ export interface components {
               | 'invalid_tenant_id'
               | 'invalid_issuer'
               | 'invalid_settings'
-              | 'invalid_cursor';
+              | 'invalid_cursor'
+              | 'invalid_webhook'
+              | 'invalid_webhook_url';
           };
         } & components['schemas']['Error'];
       };
@@ -1110,7 +1258,8 @@ export interface components {
               | 'key_not_found'
               | 'not_enrolled'
               | 'no_pending_setup'
-              | 'authenticator_not_found';
+              | 'authenticator_not_found'
+              | 'webhook_not_found';
           };
         } & components['schemas']['Error'];
       };
@@ -1138,7 +1287,8 @@ export interface components {
               | 'already_enrolled'
               | 'last_admin_key'
               | 'label_taken'
-              | 'too_many_authenticators';
+              | 'too_many_authenticators'
+              | 'too_many_webhooks';
           };
         } & components['schemas']['Error'];
       };
@@ -2027,6 +2177,262 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listWebhooks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The endpoints. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "webhooks": [
+           *         {
+           *           "id": "wh_5f1c0a9e3b7d2c4a6e8f0b1d",
+           *           "url": "https://panel.example/hooks/tfa",
+           *           "events": [
+           *             "tfa.user.locked",
+           *             "tfa.user.removed"
+           *           ],
+           *           "description": "panel",
+           *           "status": "active",
+           *           "createdAt": "2026-12-06T09:30:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['WebhookList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  createWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "url": "https://panel.example/hooks/tfa",
+         *       "events": [
+         *         "tfa.user.locked",
+         *         "tfa.user.removed"
+         *       ],
+         *       "description": "panel"
+         *     }
+         */
+        'application/json': components['schemas']['NewWebhook'];
+      };
+    };
+    responses: {
+      /** @description The endpoint, with its secret, shown only here. */
+      201: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "wh_5f1c0a9e3b7d2c4a6e8f0b1d",
+           *       "url": "https://panel.example/hooks/tfa",
+           *       "events": [
+           *         "tfa.user.locked",
+           *         "tfa.user.removed"
+           *       ],
+           *       "description": "panel",
+           *       "status": "active",
+           *       "createdAt": "2026-12-06T09:30:00.000Z",
+           *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3KyQQ7IbEo4="
+           *     }
+           */
+          'application/json': components['schemas']['CreatedWebhook'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      409: components['responses']['Conflict'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  showWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The endpoint. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "wh_5f1c0a9e3b7d2c4a6e8f0b1d",
+           *       "url": "https://panel.example/hooks/tfa",
+           *       "events": [
+           *         "tfa.user.locked",
+           *         "tfa.user.removed"
+           *       ],
+           *       "description": "panel",
+           *       "status": "active",
+           *       "createdAt": "2026-12-06T09:30:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['Webhook'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  deleteWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  updateWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "status": "paused"
+         *     }
+         */
+        'application/json': components['schemas']['WebhookChange'];
+      };
+    };
+    responses: {
+      /** @description The endpoint as it is now. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "wh_5f1c0a9e3b7d2c4a6e8f0b1d",
+           *       "url": "https://panel.example/hooks/tfa",
+           *       "events": [
+           *         "tfa.user.locked",
+           *         "tfa.user.removed"
+           *       ],
+           *       "description": "panel",
+           *       "status": "paused",
+           *       "createdAt": "2026-12-06T09:30:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['Webhook'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  rotateWebhookSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The new secret, shown only here. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "secret": "whsec_Jr5Ha2mXv9yK0sQ1bT3dL7eN4pW8cF6gZ2uR5oI9kE0="
+           *     }
+           */
+          'application/json': components['schemas']['WebhookSecret'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };

@@ -20,6 +20,7 @@ import type { PurgeQueue } from './queue/port.ts';
 import { SqsPurgeQueue } from './queue/sqsQueue.ts';
 import { DynamoTable, dynamoStore } from './store/dynamoStore.ts';
 import type { Store } from './store/port.ts';
+import type { OutboundOptions } from './webhooks/sender.ts';
 
 /** Everything a use case needs from the outside world, built once per cold start. */
 export interface Deps {
@@ -35,6 +36,8 @@ export interface Deps {
   purgeQueue: PurgeQueue;
   /** How long a purge waits, once nothing is left, before its last look. */
   purgeSettleSeconds: number;
+  /** How webhook endpoints are reached (lib/webhooks/sender.ts). */
+  outbound: OutboundOptions;
 }
 
 export interface DepsOptions {
@@ -121,6 +124,11 @@ export function buildDeps({ env, use = {}, observeAwsCalls: observer }: DepsOpti
     vault,
     purgeQueue,
     purgeSettleSeconds: Number(env.TFA_PURGE_SETTLE_SECONDS ?? 30),
+    outbound: {
+      // Loopback receivers are for testing on one machine: local mode only, never in AWS.
+      allowLoopback: env.TFA_LOCAL_MODE === '1' && env.TFA_WEBHOOK_ALLOW_LOOPBACK === '1',
+      ...(env.TFA_DNS_SERVERS ? { dnsServers: env.TFA_DNS_SERVERS.split(',') } : {}),
+    },
     // The cache ages on this process's monotonic clock, not the service's clock: how
     // long a plaintext data key has been held is a matter of process time, and a moved
     // business clock (a test's, the benchmark's accelerated one) must not age it.

@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   invalid_issuer: 400,
   invalid_settings: 400,
   invalid_cursor: 400,
+  invalid_webhook: 400,
+  invalid_webhook_url: 400,
   unauthorized: 401,
   forbidden: 403,
   policy_disabled: 403,
@@ -20,11 +22,13 @@ export const ERROR_STATUS = {
   not_enrolled: 404,
   no_pending_setup: 404,
   authenticator_not_found: 404,
+  webhook_not_found: 404,
   tenant_exists: 409,
   already_enrolled: 409,
   last_admin_key: 409,
   label_taken: 409,
   too_many_authenticators: 409,
+  too_many_webhooks: 409,
   setup_expired: 410,
   invalid_code: 422,
   locked: 423,
@@ -112,6 +116,11 @@ export const authenticatorsDisabled = () =>
     "the user's authenticators are disabled after 100 failed attempts: set up a reconfigure, or remove them",
   );
 export const keyNotFound = () => new ApiError('key_not_found', 'no such key');
+export const webhookNotFound = () => new ApiError('webhook_not_found', 'no such webhook endpoint');
+export const tooManyWebhooks = (max: number) =>
+  new ApiError('too_many_webhooks', `the tenant has ${max} webhook endpoints, the most it may have`);
+export const invalidWebhook = (message: string) => new ApiError('invalid_webhook', message);
+export const invalidWebhookUrl = (message: string) => new ApiError('invalid_webhook_url', message);
 export const lastAdminKey = () =>
   new ApiError('last_admin_key', "this is the tenant's last admin key; make another one first");
 export const tenantExists = () => new ApiError('tenant_exists', 'a tenant with this id exists');

@@ -87,3 +87,20 @@ export function matchAuthenticators<A extends Enrolment>(
   }
   return { match: null, skewSteps };
 }
+
+// A webhook endpoint's signing secret, bound to its tenant, endpoint and place in the
+// endpoint's rotation: it dies with the tenant's key, like every secret.
+const webhookAad = (tenantId: string, webhookId: string, n: number) =>
+  ['tfa-webhook-secret', tenantId, webhookId, String(n)].join('\0');
+
+export const sealWebhookSecret = (
+  keys: TenantKeys,
+  at: { tenantId: string; webhookId: string; n: number },
+  secret: string,
+): Buffer => seal(keys.secrets, Buffer.from(secret, 'utf8'), webhookAad(at.tenantId, at.webhookId, at.n));
+
+export const openWebhookSecret = (
+  keys: TenantKeys,
+  at: { tenantId: string; webhookId: string; n: number },
+  sealed: Uint8Array,
+): string => open(keys.secrets, sealed, webhookAad(at.tenantId, at.webhookId, at.n)).toString('utf8');

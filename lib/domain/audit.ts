@@ -14,6 +14,10 @@ export const AUDIT_ACTIONS = [
   'register',
   'authenticator_remove',
   'authenticator_rename',
+  'webhook_create',
+  'webhook_update',
+  'webhook_delete',
+  'webhook_rotate',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

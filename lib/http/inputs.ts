@@ -3,7 +3,8 @@ import { toSeconds } from '../domain/enrolment.ts';
 import { isIssuer, isPrintable, isTenantId, isUserId, isUtcTimestamp } from '../domain/identifiers.ts';
 import { own } from '../domain/untrusted.ts';
 import { SCOPES, type Scope } from '../domain/records.ts';
-import { invalidIssuer, invalidRequest, invalidTenantId, invalidUserId } from '../errors.ts';
+import { isEventType, type WebhookStatus } from '../domain/webhooks.ts';
+import { invalidIssuer, invalidRequest, invalidTenantId, invalidUserId, invalidWebhook } from '../errors.ts';
 import type { Registering } from '../store/port.ts';
 import type { AuditQuery } from '../usecases/audit.ts';
 import type { CpanelImport } from '../usecases/importCpanel.ts';
@@ -11,6 +12,7 @@ import type { NewKey } from '../usecases/keys.ts';
 import { USER_FILTERS, type UserFilter, type UserListQuery } from '../usecases/list.ts';
 import type { SetupRequest } from '../usecases/setup.ts';
 import type { VerifyRequest } from '../usecases/verify.ts';
+import type { NewWebhook, WebhookChange } from '../usecases/webhooks.ts';
 import type { NewTenant, TenantListQuery } from '../usecases/tenants.ts';
 import type { RawBody, RawQuery } from './types.ts';
 
@@ -152,6 +154,53 @@ export function keyBody(body: RawBody): NewKey {
   const known = (scope: unknown): scope is Scope => SCOPES.includes(scope as Scope);
   if (!scopes.every(known)) throw invalidRequest(`scopes may hold only ${SCOPES.join(', ')}`);
   return { name, scopes: [...new Set(scopes)] };
+}
+
+/** POST /v1/webhooks: `url` and `events` are required. */
+export function newWebhookBody(body: RawBody): NewWebhook {
+  const { url, events, ...rest } = webhookBody(body, true);
+  if (url === undefined) throw invalidRequest('url is required');
+  if (events === undefined) throw invalidRequest('events is required');
+  return { ...rest, url, events };
+}
+
+/**
+ * PATCH /v1/webhooks/{id} (and a create's fields): the URL is a string here (its
+ * rules, and where it resolves, are the use case's), `events` the catalogue's types or
+ * `*`, `status` active or paused.
+ */
+export function webhookBody(body: RawBody, creating = false): WebhookChange {
+  if (body === undefined) throw invalidRequest('a JSON object is required');
+  const change: WebhookChange = {};
+  const url = optionalString(body, 'url');
+  if (url !== undefined) change.url = url;
+  const events = own(body, 'events');
+  if (events !== undefined) {
+    if (!Array.isArray(events) || events.length === 0 || events.length > 32) {
+      throw invalidWebhook('events must be a non-empty list of event types, or ["*"]');
+    }
+    const all = events.length === 1 && events[0] === '*';
+    const unknown = events.find((e) => !isEventType(e));
+    if (!all && unknown !== undefined) {
+      throw invalidWebhook(`events: ${JSON.stringify(unknown).slice(0, 80)} is not an event type`);
+    }
+    change.events = [...new Set(events as string[])];
+  }
+  const description = optionalString(body, 'description');
+  if (description !== undefined) {
+    if (!isPrintable(description, 256) && description !== '') {
+      throw invalidRequest('description must be at most 256 printable characters');
+    }
+    change.description = description;
+  }
+  if (!creating) {
+    const status = optionalString(body, 'status');
+    if (status !== undefined) {
+      if (status !== 'active' && status !== 'paused') throw invalidRequest('status must be active or paused');
+      change.status = status satisfies WebhookStatus;
+    }
+  }
+  return change;
 }
 
 /** PATCH /v1/settings: an object; its fields are judged by the settings rules (lib/domain/settings.ts). */

@@ -184,6 +184,7 @@ export async function startLocalService(options: LocalOptions) {
     ? { TFA_KEY_VAULT: 'kms', TFA_KMS_KEY_ID: options.kms.keyId, AWS_ENDPOINT_URL_KMS: options.kms.endpoint }
     : { TFA_KEY_VAULT: 'local', TFA_LOCAL_KEK_FILE: kekFile };
   Object.assign(process.env, {
+    TFA_LOCAL_MODE: '1',
     TFA_TABLE: TABLE,
     TFA_KEYS_TABLE: `${TABLE}-keys`,
     AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,

@@ -1,3 +1,4 @@
+import { webhookItems } from './webhookItems.ts';
 import type { Store } from './port.ts';
 import { auditItems } from './auditItems.ts';
 import { enrolmentItems } from './enrolmentItems.ts';
@@ -23,5 +24,6 @@ export function dynamoStore(table: DynamoTable): Store {
     ...importItems(table),
     ...enrolmentItems(table),
     ...auditItems(table),
+    ...webhookItems(table),
   };
 }

@@ -3,6 +3,7 @@ import type { EnrolmentTotals } from '../domain/enrolment.ts';
 import type { FailureCounts, FailurePlan, LockoutSettings } from '../domain/lockout.ts';
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
+import type { WebhookRecord } from '../domain/webhooks.ts';
 
 /** The records a request is authorised and served with (tenant, key, user): one round trip. */
 export interface CallerRecords {
@@ -33,7 +34,7 @@ export interface Admission {
  * one conditional write, named after the rule it enforces; concurrency is decided by
  * the store. lib/store/dynamoStore.ts composes the DynamoDB modules into it.
  */
-export interface Store extends TenantStore, KeyStore, UserStore, EnrolmentStore, AuditStore {
+export interface Store extends TenantStore, KeyStore, UserStore, EnrolmentStore, AuditStore, WebhookStore {
   /**
    * This store as one request uses it: no call starts once `signal` has aborted (it
    * throws a 503), and calls already in flight finish.
@@ -260,4 +261,16 @@ export interface UserPage {
   lastUserId: string | undefined;
   /** Whether the index holds users after the last one returned. */
   more: boolean;
+}
+
+/** A tenant's webhook endpoints (lib/store/webhookItems.ts). */
+export interface WebhookStore {
+  /** Oldest first. */
+  listWebhooks(tenantId: string): Promise<WebhookRecord[]>;
+  /** Claims a free slot for the endpoint; undefined when the tenant has MAX_WEBHOOKS. */
+  addWebhook(webhook: Omit<WebhookRecord, 'slot'>): Promise<WebhookRecord | undefined>;
+  /** Writes `next` if the endpoint is still at `readVersion`. */
+  replaceWebhook(next: WebhookRecord, readVersion: number): Promise<boolean>;
+  /** False when it was gone already. */
+  deleteWebhook(webhook: WebhookRecord): Promise<boolean>;
 }

@@ -188,6 +188,13 @@ export const tenantItems = (t: DynamoTable): TenantStore & KeyStore => ({
         ExpressionAttributeValues: { ':pk': tenantKey(tenantId).pk, ':keys': { S: 'KEY#' } },
         ConsistentRead: true,
       },
+      // The webhook endpoints (their secrets were shredded with the data key already).
+      {
+        TableName: t.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hooks)',
+        ExpressionAttributeValues: { ':pk': tenantKey(tenantId).pk, ':hooks': { S: 'WEBHOOK#' } },
+        ConsistentRead: true,
+      },
     ];
     let deleted = 0;
     for (const page of pages) {

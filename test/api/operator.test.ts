@@ -189,6 +189,11 @@ describe('deleting a tenant', () => {
     const users = await client.key(admin, ['users']);
     for (const id of ['ann', 'bob', 'cy']) await enrol(client, users, id);
     await client.call('POST', '/v1/users/dee/setup', { key: users });
+    const hook = await client.call('POST', '/v1/webhooks', {
+      key: admin,
+      body: { url: 'https://93.184.216.34/hooks', events: ['*'] },
+    });
+    assert.equal(hook.status, 201, hook.text);
     assert.ok((await itemsOf('doomed')) > 10);
 
     // A bystander tenant keeps working throughout.

@@ -35,6 +35,12 @@ const ALLOWED: Record<string, Kind[]> = {
   'GET /v1/users': ['admin', 'support', 'otherAdmin'],
   'GET /v1/audit': ['admin', 'support', 'otherAdmin'],
   'POST /v1/import/cpanel': ['admin', 'otherAdmin'],
+  'POST /v1/webhooks': ['admin', 'otherAdmin'],
+  'GET /v1/webhooks': ['admin', 'otherAdmin'],
+  'GET /v1/webhooks/{id}': ['admin', 'otherAdmin'],
+  'PATCH /v1/webhooks/{id}': ['admin', 'otherAdmin'],
+  'DELETE /v1/webhooks/{id}': ['admin', 'otherAdmin'],
+  'POST /v1/webhooks/{id}/rotate-secret': ['admin', 'otherAdmin'],
   'GET /console': ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
   'GET /console/{file}': ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
   // Unknown routes answer 404 not_found to everyone: no key is asked for, none is told more.
@@ -51,6 +57,9 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/users/{userId}/verify': { code: '000000' },
   'PATCH /v1/users/{userId}/authenticators/{authenticatorId}': { label: 'matrix' },
   'POST /v1/import/cpanel': { source: {}, dryRun: true },
+  // A public address, written as one: nothing is resolved, nothing is sent.
+  'POST /v1/webhooks': { url: 'https://93.184.216.34/hooks', events: ['*'] },
+  'PATCH /v1/webhooks/{id}': { status: 'paused' },
 };
 
 const service = await startTestService();

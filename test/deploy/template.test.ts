@@ -141,6 +141,7 @@ const EXPECTED: Record<
     tenantIndex: true,
   },
   audit: { table: [authRead, 'dynamodb:Query'], auditIndex: true, decrypt: true },
+  webhooks: { table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'], decrypt: true },
 };
 
 const logicalName = (fn: string) => `${fn[0]?.toUpperCase()}${fn.slice(1)}`;
@@ -367,7 +368,7 @@ describe('the packaged template', () => {
     const routes = Object.values(resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties.RouteKey);
-    assert.equal(routes.length, 28);
+    assert.equal(routes.length, 34);
     assert.ok(routes.includes('POST /v1/users/{userId}/verify'));
     // Unmatched requests reach our stack, and its 404, not API Gateway's own answer.
     const fallback = Object.values(resources).find(

@@ -38,6 +38,10 @@ const SAMPLES: Record<string, unknown> = {
   dueAt: '2027-01-31T00:00:00Z',
   exempt: false,
   forget: false,
+  url: 'https://panel.example/hooks/tfa',
+  events: ['tfa.user.locked'],
+  description: 'panel',
+  status: 'paused',
 };
 
 const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml')).filter((r) => r.routeKey !== DEFAULT_ROUTE);
