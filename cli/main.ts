@@ -3,6 +3,7 @@ import { TfaApiError, tfaClient } from '../client/tfaClient.ts';
 import { auditCommand } from './commands/audit.ts';
 import { importCommand } from './commands/import.ts';
 import { keysCommand } from './commands/keys.ts';
+import { webhooksCommand } from './commands/webhooks.ts';
 import { reportCommand } from './commands/report.ts';
 import { settingsCommand } from './commands/settings.ts';
 import { tenantsCommand } from './commands/tenants.ts';
@@ -54,6 +55,7 @@ export function program(env: NodeJS.ProcessEnv = process.env): Command {
     auditCommand,
     reportCommand,
     importCommand,
+    webhooksCommand,
   ]) {
     root.addCommand(make(cli));
   }

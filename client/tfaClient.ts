@@ -112,6 +112,19 @@ export function tfaClient(options: ClientOptions) {
       list: () => answer(api.GET('/v1/keys')),
       delete: (id: string) => answer(api.DELETE('/v1/keys/{id}', { params: { path: { id } } })),
     },
+    webhooks: {
+      /** The secret is in this answer only. */
+      create: (body: Schemas['NewWebhook']) => answer(api.POST('/v1/webhooks', { body })),
+      list: () => answer(api.GET('/v1/webhooks')),
+      show: (id: string) => answer(api.GET('/v1/webhooks/{id}', { params: { path: { id } } })),
+      /** URL, events, description, or status `active` / `paused`. */
+      change: (id: string, body: Schemas['WebhookChange']) =>
+        answer(api.PATCH('/v1/webhooks/{id}', { params: { path: { id } }, body })),
+      delete: (id: string) => answer(api.DELETE('/v1/webhooks/{id}', { params: { path: { id } } })),
+      /** A new secret, shown once; the replaced one signs beside it for 24 hours. */
+      rotateSecret: (id: string) =>
+        answer(api.POST('/v1/webhooks/{id}/rotate-secret', { params: { path: { id } } })),
+    },
     users: {
       list: (query: Page & { status?: UserFilter } = {}) =>
         answer(api.GET('/v1/users', { params: { query } })),

@@ -592,3 +592,47 @@ describe('tfa users register and tfa report enrolment', () => {
     assert.match(bad.stderr, /--status must be one of unenrolled, due, overdue, exempt/);
   });
 });
+
+describe('tfa webhooks', () => {
+  it('adds an endpoint (its secret shown once), lists, shows, pauses, resumes, rotates and deletes it', async () => {
+    const keys = await tenantWith(client, operatorKey, 'hooked', { issuer: 'Hooked Hosting' });
+    const added = await tfa(
+      ['webhooks', 'add', 'https://93.184.216.34/hooks', '--events', 'tfa.user.locked,tfa.user.removed'],
+      { key: keys.admin },
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const secret = /^secret: (whsec_\S+)$/m.exec(added.stdout)?.[1];
+    assert.ok(secret, added.stdout);
+    assert.match(added.stdout, /not shown again/);
+    const id = /^id:\s+(wh_[0-9a-f]+)$/m.exec(added.stdout)?.[1] as string;
+    assert.ok(id, added.stdout);
+    const listed = await tfa(['webhooks', 'list'], { key: keys.admin });
+    assert.match(
+      listed.stdout,
+      new RegExp(
+        `^${id}\\s+active\\s+https://93\\.184\\.216\\.34/hooks\\s+tfa\\.user\\.locked,tfa\\.user\\.removed$`,
+        'm',
+      ),
+    );
+    assert.ok(
+      !listed.stdout.includes(secret) &&
+        !(await tfa(['webhooks', 'show', id], { key: keys.admin })).stdout.includes(secret),
+    );
+    assert.equal((await tfaJson(['webhooks', 'pause', id], keys.admin)).status, 'paused');
+    assert.equal((await tfaJson(['webhooks', 'resume', id], keys.admin)).status, 'active');
+    const rotated = await tfaJson(['webhooks', 'rotate', id], keys.admin);
+    assert.match(rotated.secret, /^whsec_/);
+    assert.notEqual(rotated.secret, secret);
+    assert.deepEqual(await tfaJson(['webhooks', 'delete', id], keys.admin), { id, deleted: true });
+
+    const inside = await tfa(['webhooks', 'add', 'https://10.0.0.1/hooks'], { key: keys.admin });
+    assert.equal(inside.code, 1);
+    assert.match(inside.stderr, /^error: invalid_webhook_url: 10\.0\.0\.1 resolves to a private address/m);
+    const unknown = await tfa(['webhooks', 'add', 'https://93.184.216.34/', '--events', 'tfa.everything'], {
+      key: keys.admin,
+    });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /invalid_webhook: events: "tfa.everything" is not an event type/);
+    assert.equal((await tfa(['webhooks', 'add', '--help'], { key: keys.admin })).code, 0);
+  });
+});
