@@ -307,6 +307,77 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/webhooks/{id}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a test event to an endpoint (admin)
+     * @description Queues a `tfa.webhook.test` event to this endpoint alone (a paused one gets it when resumed).
+     */
+    post: operations['testWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /**
+     * An endpoint's recent deliveries (admin)
+     * @description The messages to this endpoint, newest first, kept 7 days.
+     */
+    get: operations['listDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/deliveries/{messageId}/redeliver': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+        /** @example msg_0mispk7g08c1d2e3f4a5b6c7d */
+        messageId: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a message to an endpoint again (admin)
+     * @description Sends the message again now, with the same `webhook-id` and body, and a fresh retry schedule.
+     */
+    post: operations['redeliver'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/enrolment': {
     parameters: {
       query?: never;
@@ -845,6 +916,28 @@ export interface components {
     WebhookSecret: {
       /** @description `whsec_` and the base64 of 32 random bytes: the signing key of Standard Webhooks. Shown only in this answer. */
       secret: string;
+    };
+    MessageAccepted: {
+      /** @description the `webhook-id` of every attempt of this message */
+      messageId: string;
+    };
+    Delivery: {
+      messageId: string;
+      type: components['schemas']['EventType'];
+      attempts: number;
+      /**
+       * @description `failed`: every attempt of the retry schedule used, or the endpoint gone
+       * @enum {unknown}
+       */
+      status: 'pending' | 'delivered' | 'failed';
+      lastAttemptAt: components['schemas']['Timestamp'] | null;
+      nextAttemptAt: components['schemas']['Timestamp'] | null;
+      /** @description the endpoint's answer to the last attempt */
+      responseStatus: number | null;
+    };
+    DeliveryPage: {
+      deliveries: components['schemas']['Delivery'][];
+      nextCursor: components['schemas']['NextCursor'];
     };
     NewKey: {
       /** @description printable characters */
@@ -2427,6 +2520,129 @@ export interface operations {
            *     }
            */
           'application/json': components['schemas']['WebhookSecret'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  testWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queued; the dispatcher sends it within seconds. */
+      202: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "messageId": "msg_0mispk7g08c1d2e3f4a5b6c7d"
+           *     }
+           */
+          'application/json': components['schemas']['MessageAccepted'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listDeliveries: {
+    parameters: {
+      query?: {
+        /** @description 1 to 100; else `400 invalid_request`. */
+        limit?: components['parameters']['limit'];
+        /** @description Opaque, from the previous page's `nextCursor`; one of another listing or tenant, or a forged one, is `400 invalid_cursor`. */
+        cursor?: components['parameters']['cursor'];
+      };
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of deliveries. */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "deliveries": [
+           *         {
+           *           "messageId": "msg_0mispk7g08c1d2e3f4a5b6c7d",
+           *           "type": "tfa.webhook.test",
+           *           "attempts": 1,
+           *           "status": "delivered",
+           *           "lastAttemptAt": "2026-12-06T09:31:00.000Z",
+           *           "nextAttemptAt": null,
+           *           "responseStatus": 204
+           *         }
+           *       ],
+           *       "nextCursor": null
+           *     }
+           */
+          'application/json': components['schemas']['DeliveryPage'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      500: components['responses']['Internal'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  redeliver: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
+        id: string;
+        /** @example msg_0mispk7g08c1d2e3f4a5b6c7d */
+        messageId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queued again. */
+      202: {
+        headers: {
+          'x-request-id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "messageId": "msg_0mispk7g08c1d2e3f4a5b6c7d"
+           *     }
+           */
+          'application/json': components['schemas']['MessageAccepted'];
         };
       };
       400: components['responses']['BadRequest'];

@@ -1,12 +1,15 @@
 import { api, tenantRoute } from '../lib/http/api.ts';
-import { newWebhookBody, none, webhookBody } from '../lib/http/inputs.ts';
-import { created, noContent, ok } from '../lib/http/respond.ts';
+import { newWebhookBody, none, pageQuery, webhookBody } from '../lib/http/inputs.ts';
+import { accepted, created, noContent, ok } from '../lib/http/respond.ts';
 import {
   createWebhook,
   deleteWebhook,
+  listDeliveries,
   listWebhooks,
+  redeliver,
   rotateWebhookSecret,
   showWebhook,
+  testWebhook,
   updateWebhook,
 } from '../lib/usecases/webhooks.ts';
 
@@ -40,5 +43,20 @@ export const handler = api({
     ['admin'],
     { body: none, query: none },
     async ({ params }, context) => ok(await rotateWebhookSecret(context, params.id)),
+  ),
+  'POST /v1/webhooks/{id}/test': tenantRoute(
+    ['admin'],
+    { body: none, query: none },
+    async ({ params }, context) => accepted(await testWebhook(context, params.id)),
+  ),
+  'GET /v1/webhooks/{id}/deliveries': tenantRoute(
+    ['admin'],
+    { body: none, query: pageQuery },
+    async ({ params, query }, context) => ok(await listDeliveries(context, params.id, query)),
+  ),
+  'POST /v1/webhooks/{id}/deliveries/{messageId}/redeliver': tenantRoute(
+    ['admin'],
+    { body: none, query: none },
+    async ({ params }, context) => accepted(await redeliver(context, params.id, params.messageId)),
   ),
 });

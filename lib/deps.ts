@@ -21,6 +21,7 @@ import { SqsPurgeQueue } from './queue/sqsQueue.ts';
 import { DynamoTable, dynamoStore } from './store/dynamoStore.ts';
 import type { Store } from './store/port.ts';
 import type { OutboundOptions } from './webhooks/sender.ts';
+import { RETRY_SECONDS } from './domain/webhooks.ts';
 
 /** Everything a use case needs from the outside world, built once per cold start. */
 export interface Deps {
@@ -38,6 +39,8 @@ export interface Deps {
   purgeSettleSeconds: number;
   /** How webhook endpoints are reached (lib/webhooks/sender.ts). */
   outbound: OutboundOptions;
+  /** Seconds before each retry of a failed delivery (lib/domain/webhooks.ts). */
+  webhookRetrySeconds: readonly number[];
 }
 
 export interface DepsOptions {
@@ -129,6 +132,7 @@ export function buildDeps({ env, use = {}, observeAwsCalls: observer }: DepsOpti
       allowLoopback: env.TFA_LOCAL_MODE === '1' && env.TFA_WEBHOOK_ALLOW_LOOPBACK === '1',
       ...(env.TFA_DNS_SERVERS ? { dnsServers: env.TFA_DNS_SERVERS.split(',') } : {}),
     },
+    webhookRetrySeconds: retrySchedule(env),
     // The cache ages on this process's monotonic clock, not the service's clock: how
     // long a plaintext data key has been held is a matter of process time, and a moved
     // business clock (a test's, the benchmark's accelerated one) must not age it.
@@ -157,6 +161,17 @@ function storeFromEnvironment(env: NodeJS.ProcessEnv, register: (client: DynamoD
   });
   register(db);
   return dynamoStore(new DynamoTable(db, required(env, 'TFA_TABLE'), required(env, 'TFA_KEYS_TABLE')));
+}
+
+/** The contract's retry schedule; local mode may replace it (`TFA_WEBHOOK_RETRY_SECONDS=1,2,4`), for tests. */
+function retrySchedule(env: NodeJS.ProcessEnv): readonly number[] {
+  const text = env.TFA_LOCAL_MODE === '1' ? env.TFA_WEBHOOK_RETRY_SECONDS : undefined;
+  if (!text) return RETRY_SECONDS;
+  const seconds = text.split(',').map(Number);
+  if (!seconds.every((s) => Number.isFinite(s) && s >= 0)) {
+    throw new Error('TFA_WEBHOOK_RETRY_SECONDS must be seconds separated by commas, e.g. 1,2,4');
+  }
+  return seconds;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

@@ -116,7 +116,8 @@ export const authenticatorsDisabled = () =>
     "the user's authenticators are disabled after 100 failed attempts: set up a reconfigure, or remove them",
   );
 export const keyNotFound = () => new ApiError('key_not_found', 'no such key');
-export const webhookNotFound = () => new ApiError('webhook_not_found', 'no such webhook endpoint');
+export const webhookNotFound = (message = 'no such webhook endpoint') =>
+  new ApiError('webhook_not_found', message);
 export const tooManyWebhooks = (max: number) =>
   new ApiError('too_many_webhooks', `the tenant has ${max} webhook endpoints, the most it may have`);
 export const invalidWebhook = (message: string) => new ApiError('invalid_webhook', message);

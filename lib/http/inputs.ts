@@ -218,6 +218,9 @@ export function deletionBody(body: RawBody): { reason: string } {
   return { reason };
 }
 
+/** `?limit=&cursor=` of a listing that takes nothing else. */
+export const pageQuery = (query: RawQuery) => ({ limit: parseLimit(query.limit), cursor: query.cursor });
+
 export function tenantListQuery(query: RawQuery): TenantListQuery {
   return { limit: parseLimit(query.limit), cursor: query.cursor };
 }

@@ -8,6 +8,7 @@ export const json = (statusCode: number, body: unknown, headers: Record<string, 
 
 export const ok = (body: unknown) => json(200, body);
 export const created = (body: unknown) => json(201, body);
+export const accepted = (body: unknown) => json(202, body);
 export const noContent = (): Result => ({ statusCode: 204, headers: {}, body: '' });
 
 export const errorBody = (code: string, message: string) => ({ error: { code, message } });

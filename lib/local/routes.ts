@@ -92,6 +92,16 @@ export function readQueueConsumers(
   );
 }
 
+/** The functions that run on a schedule (`events: - schedule: ...`): local mode runs them on an interval. */
+export function readScheduled(serverlessYml: string): { functionName: string; handler: string }[] {
+  const config = parse(readFileSync(serverlessYml, 'utf8')) as {
+    functions: Record<string, { handler: string; events?: { schedule?: unknown }[] }>;
+  };
+  return Object.entries(config.functions)
+    .filter(([, fn]) => (fn.events ?? []).some((event) => event.schedule !== undefined))
+    .map(([functionName, fn]) => ({ functionName, handler: fn.handler }));
+}
+
 export interface RouteMatch {
   route: RouteDeclaration;
   pathParameters: Record<string, string>;

@@ -8,7 +8,7 @@ import { checkOperatorKey } from '../crypto/operatorKey.ts';
 import { ensureTable, startEmbeddedStore } from './embeddedStore.ts';
 import { startHttpServer } from './httpServer.ts';
 import { closeLocalQueues, localQueue } from '../queue/localQueue.ts';
-import { readQueueConsumers, readRoutes } from './routes.ts';
+import { readQueueConsumers, readRoutes, readScheduled } from './routes.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -63,6 +63,37 @@ async function consumeQueueInProcess(): Promise<() => void> {
     unsubscribes.push(unsubscribe);
   }
   return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
+}
+
+/**
+ * The scheduled functions of serverless.yml (the webhook dispatcher), run here every
+ * `TFA_SCHEDULE_MS` (default 1 s) instead of every minute: the same handler as in AWS,
+ * one run at a time. Answers a function that stops them and waits for a run in progress.
+ */
+async function runSchedulesInProcess(): Promise<() => Promise<void>> {
+  const handlers: (() => Promise<unknown>)[] = [];
+  for (const scheduled of readScheduled(join(PROJECT_ROOT, 'serverless.yml'))) {
+    const dot = scheduled.handler.lastIndexOf('.');
+    const module = (await import(
+      pathToFileURL(join(PROJECT_ROOT, `${scheduled.handler.slice(0, dot)}.ts`)).href
+    )) as Record<string, () => Promise<unknown>>;
+    const handler = module[scheduled.handler.slice(dot + 1)];
+    if (typeof handler !== 'function') throw new Error(`${scheduled.handler} is not a function`);
+    handlers.push(handler);
+  }
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    running = Promise.all(handlers.map((handler) => handler().catch(() => undefined))).finally(() => {
+      if (!stopped) timer = setTimeout(tick, Number(process.env.TFA_SCHEDULE_MS ?? 1000));
+    });
+  };
+  let timer = setTimeout(tick, Number(process.env.TFA_SCHEDULE_MS ?? 1000));
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
 }
 
 /**
@@ -211,6 +242,7 @@ export async function startLocalService(options: LocalOptions) {
     throw error;
   }
   const stopConsuming = await consumeQueueInProcess();
+  const stopSchedules = await runSchedulesInProcess();
   const routes = readRoutes(join(PROJECT_ROOT, 'serverless.yml')).map((route) =>
     options.functionTimeoutSeconds === undefined
       ? route
@@ -224,6 +256,7 @@ export async function startLocalService(options: LocalOptions) {
     generatedOperatorKey: options.operatorKey === undefined,
     close: async () => {
       stopConsuming();
+      await stopSchedules();
       closeLocalQueues();
       await http.close();
       await store.close();

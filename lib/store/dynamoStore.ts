@@ -1,3 +1,4 @@
+import { deliveryItems } from './deliveryItems.ts';
 import { webhookItems } from './webhookItems.ts';
 import type { Store } from './port.ts';
 import { auditItems } from './auditItems.ts';
@@ -25,5 +26,6 @@ export function dynamoStore(table: DynamoTable): Store {
     ...enrolmentItems(table),
     ...auditItems(table),
     ...webhookItems(table),
+    ...deliveryItems(table),
   };
 }

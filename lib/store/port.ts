@@ -3,7 +3,7 @@ import type { EnrolmentTotals } from '../domain/enrolment.ts';
 import type { FailureCounts, FailurePlan, LockoutSettings } from '../domain/lockout.ts';
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
-import type { WebhookRecord } from '../domain/webhooks.ts';
+import type { DeliveryRecord, WebhookRecord } from '../domain/webhooks.ts';
 
 /** The records a request is authorised and served with (tenant, key, user): one round trip. */
 export interface CallerRecords {
@@ -34,7 +34,8 @@ export interface Admission {
  * one conditional write, named after the rule it enforces; concurrency is decided by
  * the store. lib/store/dynamoStore.ts composes the DynamoDB modules into it.
  */
-export interface Store extends TenantStore, KeyStore, UserStore, EnrolmentStore, AuditStore, WebhookStore {
+export interface Store
+  extends TenantStore, KeyStore, UserStore, EnrolmentStore, AuditStore, WebhookStore, DeliveryStore {
   /**
    * This store as one request uses it: no call starts once `signal` has aborted (it
    * throws a 503), and calls already in flight finish.
@@ -273,4 +274,42 @@ export interface WebhookStore {
   replaceWebhook(next: WebhookRecord, readVersion: number): Promise<boolean>;
   /** False when it was gone already. */
   deleteWebhook(webhook: WebhookRecord): Promise<boolean>;
+}
+
+/** The outcome of one attempt: done (`delivered`, `failed`), or a retry due at `retryAt`. */
+export interface AttemptOutcome {
+  at: number;
+  status: 'delivered' | 'failed';
+  responseStatus?: number;
+  retryAt?: number;
+}
+
+/** Messages to webhook endpoints and their attempts (lib/store/deliveryItems.ts). */
+export interface DeliveryStore {
+  /** A new pending message, due at its `nextAttemptAt` (else at once); false if its id exists. */
+  addDelivery(
+    delivery: Pick<DeliveryRecord, 'tenantId' | 'webhookId' | 'messageId' | 'type' | 'body' | 'createdAt'> & {
+      nextAttemptAt?: number;
+    },
+  ): Promise<boolean>;
+  /** Pending messages due at `nowMs`, of every tenant, at most `limit`. */
+  dueDeliveries(nowMs: number, limit: number): Promise<DeliveryRecord[]>;
+  getDelivery(tenantId: string, webhookId: string, messageId: string): Promise<DeliveryRecord | undefined>;
+  /** Newest first, before the message id `before`. */
+  listDeliveries(
+    tenantId: string,
+    webhookId: string,
+    before: string | undefined,
+    limit: number,
+  ): Promise<{ deliveries: DeliveryRecord[]; more: boolean }>;
+  /** Takes the next attempt (as read) until `leaseUntil`; false if another dispatcher took it. */
+  claimAttempt(delivery: DeliveryRecord, leaseUntil: number): Promise<boolean>;
+  /** Leaves a pending message for later without an attempt (a paused endpoint). */
+  deferDelivery(delivery: DeliveryRecord, until: number): Promise<boolean>;
+  /** What the attempt claimed on `delivery` (as read before the claim) came to. */
+  recordAttempt(delivery: DeliveryRecord, outcome: AttemptOutcome): Promise<boolean>;
+  /** Due again now, with a fresh retry schedule. */
+  redeliver(delivery: DeliveryRecord, nowMs: number): Promise<boolean>;
+  /** Ends a pending message without an attempt (its endpoint deleted or disabled). */
+  finishDelivery(delivery: DeliveryRecord, status: 'failed'): Promise<boolean>;
 }

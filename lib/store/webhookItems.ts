@@ -39,6 +39,7 @@ const toItem = (w: WebhookRecord): Item => ({
   createdAt: N(w.createdAt),
   updatedAt: N(w.updatedAt),
   version: N(w.version),
+  ...(w.failingSince === undefined ? {} : { failingSince: N(w.failingSince) }),
 });
 
 function fromItem(item: Item | undefined): WebhookRecord | undefined {
@@ -63,6 +64,7 @@ function fromItem(item: Item | undefined): WebhookRecord | undefined {
     createdAt: num(item.createdAt) ?? 0,
     updatedAt: num(item.updatedAt) ?? 0,
     version: num(item.version) ?? 0,
+    ...(item.failingSince?.N ? { failingSince: Number(item.failingSince.N) } : {}),
   };
 }
 

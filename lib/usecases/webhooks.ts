@@ -6,9 +6,12 @@ import {
   ROTATION_OVERLAP_MS,
   type WebhookRecord,
   type WebhookStatus,
+  deliveryView,
   webhookView,
 } from '../domain/webhooks.ts';
 import { invalidWebhookUrl, tooManyWebhooks, webhookNotFound } from '../errors.ts';
+import { decodeCursor, encodeCursor } from '../crypto/cursors.ts';
+import { queueEvent } from './dispatch.ts';
 import { vet } from '../webhooks/sender.ts';
 import type { TenantContext } from './context.ts';
 
@@ -137,4 +140,65 @@ export async function rotateWebhookSecret(ctx: TenantContext, id: string | undef
   });
   await ctx.audit({ action: 'webhook_rotate', outcome: 'success', reason: describeWebhook(rotated) });
   return { secret };
+}
+
+/** POST /v1/webhooks/{id}/test: a `tfa.webhook.test` event to that endpoint alone. */
+export async function testWebhook(ctx: TenantContext, id: string | undefined) {
+  const { deps, tenant } = ctx;
+  const webhook = await findWebhook(ctx, id);
+  const at = deps.now();
+  const data = {
+    tenantId: tenant.tenantId,
+    userId: null,
+    actor: ctx.actor,
+    requestId: ctx.requestId,
+    at: new Date(at).toISOString(),
+    webhookId: webhook.id,
+  };
+  // Queued even to a paused endpoint (it gets it when resumed); a disabled one gets nothing.
+  const { messageId } = await queueEvent(
+    deps,
+    tenant.tenantId,
+    [{ ...webhook, status: 'active' }],
+    'tfa.webhook.test',
+    data,
+    at,
+  );
+  return { messageId };
+}
+
+const DELIVERY_LIST = 'deliveries';
+
+/** GET /v1/webhooks/{id}/deliveries: newest first, kept 7 days. */
+export async function listDeliveries(
+  ctx: TenantContext,
+  id: string | undefined,
+  query: { limit: number; cursor: string | undefined },
+) {
+  const { deps, tenant } = ctx;
+  const webhook = await findWebhook(ctx, id);
+  const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
+  const list = `${DELIVERY_LIST}:${webhook.id}`;
+  const before =
+    query.cursor === undefined ? undefined : decodeCursor(keys.cursors, tenant.tenantId, list, query.cursor);
+  const page = await deps.store.listDeliveries(tenant.tenantId, webhook.id, before, query.limit);
+  const last = page.deliveries.at(-1)?.messageId;
+  return {
+    deliveries: page.deliveries.map(deliveryView),
+    nextCursor:
+      page.more && last !== undefined ? encodeCursor(keys.cursors, tenant.tenantId, list, last) : null,
+  };
+}
+
+/** POST /v1/webhooks/{id}/deliveries/{messageId}/redeliver: the same message, sent again now. */
+export async function redeliver(ctx: TenantContext, id: string | undefined, messageId: string | undefined) {
+  const { deps, tenant } = ctx;
+  const webhook = await findWebhook(ctx, id);
+  const delivery =
+    messageId === undefined
+      ? undefined
+      : await deps.store.getDelivery(tenant.tenantId, webhook.id, messageId);
+  if (!delivery) throw webhookNotFound('no such message to this endpoint (deliveries are kept 7 days)');
+  await deps.store.redeliver(delivery, deps.now());
+  return { messageId: delivery.messageId };
 }

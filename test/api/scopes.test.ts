@@ -41,6 +41,9 @@ const ALLOWED: Record<string, Kind[]> = {
   'PATCH /v1/webhooks/{id}': ['admin', 'otherAdmin'],
   'DELETE /v1/webhooks/{id}': ['admin', 'otherAdmin'],
   'POST /v1/webhooks/{id}/rotate-secret': ['admin', 'otherAdmin'],
+  'POST /v1/webhooks/{id}/test': ['admin', 'otherAdmin'],
+  'GET /v1/webhooks/{id}/deliveries': ['admin', 'otherAdmin'],
+  'POST /v1/webhooks/{id}/deliveries/{messageId}/redeliver': ['admin', 'otherAdmin'],
   'GET /console': ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
   'GET /console/{file}': ['none', 'wrong', 'operator', 'admin', 'users', 'support', 'otherAdmin'],
   // Unknown routes answer 404 not_found to everyone: no key is asked for, none is told more.

@@ -141,7 +141,23 @@ const EXPECTED: Record<
     tenantIndex: true,
   },
   audit: { table: [authRead, 'dynamodb:Query'], auditIndex: true, decrypt: true },
-  webhooks: { table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'], decrypt: true },
+  webhooks: {
+    table: [
+      authRead,
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
+    decrypt: true,
+  },
+  dispatchWebhooks: {
+    table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    tenantIndex: true,
+    decrypt: true,
+    internal: true,
+  },
 };
 
 const logicalName = (fn: string) => `${fn[0]?.toUpperCase()}${fn.slice(1)}`;
@@ -169,14 +185,33 @@ describe('the packaged template', () => {
       assert.deepEqual(fn.Properties.Role, {
         'Fn::GetAtt': [`${name.replace(/LambdaFunction$/, '')}IamRoleLambdaExecution`, 'Arn'],
       });
-      // The purge works in the background; the import's 1,000 logins stay under API Gateway's 30 s.
+      // The purge and the webhook dispatcher work in the background; the import's 1,000
+      // logins stay under API Gateway's 30 s.
       const limit =
-        ({ PurgeLambdaFunction: 60, ImportCpanelLambdaFunction: 29 } as Record<string, number>)[name] ?? 10;
+        (
+          {
+            PurgeLambdaFunction: 60,
+            DispatchWebhooksLambdaFunction: 60,
+            ImportCpanelLambdaFunction: 29,
+          } as Record<string, number>
+        )[name] ?? 10;
       assert.ok(fn.Properties.Timeout <= limit && fn.Properties.MemorySize >= 256, name);
     }
     for (const fn of Object.keys(EXPECTED)) {
       assert.ok(existsSync(join(out, `${fn}.zip`)), `${fn}.zip is built`);
     }
+  });
+
+  it('the webhook dispatcher runs every minute, on a schedule that targets it alone', () => {
+    const rules = Object.values(resources).filter((r: any) => r.Type === 'AWS::Events::Rule') as any[];
+    assert.equal(rules.length, 1);
+    const [rule] = rules;
+    assert.equal(rule.Properties.ScheduleExpression, 'rate(1 minute)');
+    assert.equal(rule.Properties.State, 'ENABLED');
+    assert.deepEqual(
+      rule.Properties.Targets.map((t: any) => t.Arn),
+      [{ 'Fn::GetAtt': ['DispatchWebhooksLambdaFunction', 'Arn'] }],
+    );
   });
 
   for (const [fn, expected] of Object.entries(EXPECTED)) {
@@ -368,7 +403,7 @@ describe('the packaged template', () => {
     const routes = Object.values(resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties.RouteKey);
-    assert.equal(routes.length, 34);
+    assert.equal(routes.length, 37);
     assert.ok(routes.includes('POST /v1/users/{userId}/verify'));
     // Unmatched requests reach our stack, and its 404, not API Gateway's own answer.
     const fallback = Object.values(resources).find(

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
+import { after, describe, it } from 'node:test';
+import { Webhook } from 'standardwebhooks';
+import { startTestService } from '../support/service.ts';
+import { assertError } from '../support/users.ts';
+
+/**
+ * Deliveries, end to end in local mode: a receiver on 127.0.0.1 (real HTTP) answers as
+ * each test tells it, the service's dispatcher runs on its poller (every 200 ms here),
+ * and every delivery the receiver gets is verified with the `standardwebhooks` package
+ * as a receiver would. Retries keep one `webhook-id`; a `410` disables the endpoint and
+ * tells the others; a paused endpoint gets its messages once resumed; a rotation signs
+ * with both secrets; redelivery sends the same message again.
+ */
+
+process.env.TFA_WEBHOOK_ALLOW_LOOPBACK = '1';
+process.env.TFA_WEBHOOK_RETRY_SECONDS = '0.3,0.3,0.3';
+process.env.TFA_SCHEDULE_MS = '200';
+const service = await startTestService();
+const { client, operatorKey } = service;
+
+type Received = { path: string; headers: Record<string, string>; body: string; at: number };
+const received: Received[] = [];
+/** The status each path answers, in turn (the last one repeats); 204 by default. */
+const answers = new Map<string, number[]>();
+const receiver = createServer((request: IncomingMessage, response) => {
+  let body = '';
+  request.on('data', (chunk) => (body += chunk));
+  request.on('end', () => {
+    const path = request.url ?? '';
+    received.push({ path, headers: request.headers as Record<string, string>, body, at: Date.now() });
+    const queue = answers.get(path) ?? [204];
+    response.writeHead(queue.length > 1 ? (queue.shift() as number) : (queue[0] as number)).end();
+  });
+});
+receiver.listen(0, '127.0.0.1');
+await once(receiver, 'listening');
+after(() => {
+  receiver.closeAllConnections();
+  receiver.close();
+});
+const base = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+
+const admin = await client.tenant(operatorKey, 'deliveries');
+const call = (method: string, path: string, body?: unknown) =>
+  client.call(method, path, { key: admin, ...(body === undefined ? {} : { body }) });
+async function endpoint(path: string, events: string[] = ['*']) {
+  const reply = await call('POST', '/v1/webhooks', { url: `${base}${path}`, events });
+  assert.equal(reply.status, 201, reply.text);
+  return reply.body as { id: string; secret: string };
+}
+/** Waits (on the real clock: the poller runs on it) until `count` deliveries reached `path`. */
+async function receivedAt(path: string, count: number, seconds = 15) {
+  const until = Date.now() + seconds * 1000;
+  while (received.filter((r) => r.path === path).length < count) {
+    if (Date.now() > until)
+      assert.fail(`${path}: ${received.filter((r) => r.path === path).length} of ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return received.filter((r) => r.path === path);
+}
+async function deliveries(id: string) {
+  const reply = await call('GET', `/v1/webhooks/${id}/deliveries`);
+  assert.equal(reply.status, 200, reply.text);
+  return reply.body.deliveries as {
+    messageId: string;
+    status: string;
+    attempts: number;
+    responseStatus: number | null;
+  }[];
+}
+async function settled(id: string, messageId: string, status: string) {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const found = (await deliveries(id)).find((d) => d.messageId === messageId);
+    if (found?.status === status) return found;
+    if (Date.now() > until) assert.fail(`${messageId}: ${JSON.stringify(found)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('webhook deliveries', () => {
+  it('a test event arrives signed per Standard Webhooks, with the contract’s body, and is listed delivered', async () => {
+    const hook = await endpoint('/first');
+    const test = await call('POST', `/v1/webhooks/${hook.id}/test`);
+    assert.equal(test.status, 202, test.text);
+    assert.match(test.body.messageId, /^msg_[0-9a-z]{9}[0-9a-f]{16}$/);
+    const [got] = await receivedAt('/first', 1);
+    assert.ok(got);
+    assert.equal(got.headers['webhook-id'], test.body.messageId);
+    assert.equal(got.headers['content-type'], 'application/json');
+    const event = new Webhook(hook.secret).verify(got.body, got.headers) as any;
+    assert.equal(event.type, 'tfa.webhook.test');
+    assert.deepEqual(Object.keys(event.data).sort(), [
+      'actor',
+      'at',
+      'requestId',
+      'tenantId',
+      'userId',
+      'webhookId',
+    ]);
+    assert.deepEqual(
+      [event.data.tenantId, event.data.userId, event.data.webhookId],
+      ['deliveries', null, hook.id],
+    );
+    assert.equal(event.data.actor.name, 'bootstrap');
+    assert.ok(Math.abs(Number(got.headers['webhook-timestamp']) * 1000 - got.at) < 5000);
+    const listed = await settled(hook.id, test.body.messageId, 'delivered');
+    assert.deepEqual([listed.attempts, listed.responseStatus], [1, 204]);
+  });
+
+  it('retries a failing endpoint with one webhook-id, each attempt signed afresh, until it answers 2xx', async () => {
+    answers.set('/flaky', [500, 503, 200]);
+    const hook = await endpoint('/flaky');
+    const { messageId } = (await call('POST', `/v1/webhooks/${hook.id}/test`)).body;
+    const attempts = await receivedAt('/flaky', 3);
+    assert.deepEqual(
+      attempts.map((a) => a.headers['webhook-id']),
+      [messageId, messageId, messageId],
+    );
+    for (const attempt of attempts) new Webhook(hook.secret).verify(attempt.body, attempt.headers);
+    assert.equal(new Set(attempts.map((a) => a.body)).size, 1, 'the same bytes every time');
+    const listed = await settled(hook.id, messageId, 'delivered');
+    assert.deepEqual([listed.attempts, listed.responseStatus], [3, 200]);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal((await receivedAt('/flaky', 3)).length, 3, 'nothing after the success');
+  });
+
+  it('gives up after the schedule (failed), and a redelivery sends the same message again', async () => {
+    answers.set('/down', [500]);
+    const hook = await endpoint('/down');
+    const { messageId } = (await call('POST', `/v1/webhooks/${hook.id}/test`)).body;
+    const failed = await settled(hook.id, messageId, 'failed');
+    assert.deepEqual(
+      [failed.attempts, failed.responseStatus],
+      [4, 500],
+      'the first attempt and three retries',
+    );
+    assert.equal((await receivedAt('/down', 4)).length, 4);
+    answers.set('/down', [200]);
+    const again = await call('POST', `/v1/webhooks/${hook.id}/deliveries/${messageId}/redeliver`);
+    assert.equal(again.status, 202, again.text);
+    const all = await receivedAt('/down', 5);
+    assert.equal(all.at(-1)?.headers['webhook-id'], messageId);
+    assert.equal((await settled(hook.id, messageId, 'delivered')).attempts, 5);
+    assertError(
+      await call('POST', `/v1/webhooks/${hook.id}/deliveries/msg_000000000ffffffffffffffff/redeliver`),
+      404,
+      'webhook_not_found',
+    );
+  });
+
+  it('410 disables the endpoint at once, and the tenant’s other endpoints get tfa.webhook.disabled', async () => {
+    const watcher = await endpoint('/watcher', ['tfa.webhook.disabled']);
+    answers.set('/gone', [410]);
+    const hook = await endpoint('/gone');
+    const { messageId } = (await call('POST', `/v1/webhooks/${hook.id}/test`)).body;
+    await settled(hook.id, messageId, 'failed');
+    assert.equal((await receivedAt('/gone', 1)).length, 1, 'no retry after 410');
+    assert.equal((await call('GET', `/v1/webhooks/${hook.id}`)).body.status, 'disabled');
+    const [told] = await receivedAt('/watcher', 1);
+    assert.ok(told);
+    const event = new Webhook(watcher.secret).verify(told.body, told.headers) as any;
+    assert.equal(event.type, 'tfa.webhook.disabled');
+    assert.deepEqual([event.data.webhookId, event.data.url], [hook.id, `${base}/gone`]);
+    // A disabled endpoint is sent nothing more.
+    const later = (await call('POST', `/v1/webhooks/${hook.id}/test`)).body.messageId;
+    await settled(hook.id, later, 'failed');
+    assert.equal((await receivedAt('/gone', 1)).length, 1);
+  });
+
+  it('a paused endpoint keeps its messages and gets them once resumed', async () => {
+    const hook = await endpoint('/paused');
+    await call('PATCH', `/v1/webhooks/${hook.id}`, { status: 'paused' });
+    const { messageId } = (await call('POST', `/v1/webhooks/${hook.id}/test`)).body;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(received.filter((r) => r.path === '/paused').length, 0, 'nothing while paused');
+    assert.equal((await deliveries(hook.id))[0]?.status, 'pending');
+    await call('PATCH', `/v1/webhooks/${hook.id}`, { status: 'active' });
+    const [got] = await receivedAt('/paused', 1);
+    assert.equal(got?.headers['webhook-id'], messageId);
+  });
+
+  it('after a rotation, each delivery verifies with the new secret and with the old one', async () => {
+    const hook = await endpoint('/rotated');
+    const { secret } = (await call('POST', `/v1/webhooks/${hook.id}/rotate-secret`)).body;
+    await call('POST', `/v1/webhooks/${hook.id}/test`);
+    const [got] = await receivedAt('/rotated', 1);
+    assert.ok(got);
+    assert.equal(got.headers['webhook-signature']?.split(' ').length, 2);
+    for (const key of [secret, hook.secret]) new Webhook(key).verify(got.body, got.headers);
+  });
+
+  it('one tenant reaches neither the deliveries nor the redelivery of another', async () => {
+    const hook = await endpoint('/private');
+    const { messageId } = (await call('POST', `/v1/webhooks/${hook.id}/test`)).body;
+    const other = await client.tenant(operatorKey, 'deliveries-other');
+    for (const [method, path] of [
+      ['GET', `/v1/webhooks/${hook.id}/deliveries`],
+      ['POST', `/v1/webhooks/${hook.id}/deliveries/${messageId}/redeliver`],
+      ['POST', `/v1/webhooks/${hook.id}/test`],
+    ] as const) {
+      assertError(await client.call(method, path, { key: other }), 404, 'webhook_not_found');
+    }
+  });
+});
