@@ -124,6 +124,18 @@ export function tfaClient(options: ClientOptions) {
       /** A new secret, shown once; the replaced one signs beside it for 24 hours. */
       rotateSecret: (id: string) =>
         answer(api.POST('/v1/webhooks/{id}/rotate-secret', { params: { path: { id } } })),
+      /** Queues a `tfa.webhook.test` event to this endpoint alone. */
+      test: (id: string) => answer(api.POST('/v1/webhooks/{id}/test', { params: { path: { id } } })),
+      /** Newest first, kept 7 days. */
+      deliveries: (id: string, query: Page = {}) =>
+        answer(api.GET('/v1/webhooks/{id}/deliveries', { params: { path: { id }, query } })),
+      /** The same message (same webhook-id), sent again now. */
+      redeliver: (id: string, messageId: string) =>
+        answer(
+          api.POST('/v1/webhooks/{id}/deliveries/{messageId}/redeliver', {
+            params: { path: { id, messageId } },
+          }),
+        ),
     },
     users: {
       list: (query: Page & { status?: UserFilter } = {}) =>

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { Schemas } from '../../client/tfaClient.ts';
-import { type Cli, list } from '../common.ts';
+import { type Cli, integer, list } from '../common.ts';
 import { fields, show, table } from '../output.ts';
 
 type Webhook = Schemas['Webhook'];
@@ -91,6 +91,56 @@ export function webhooksCommand(cli: Cli): Command {
         cli.output(),
         await cli.client().webhooks.rotateSecret(id),
         (r) => `secret: ${r.secret}\n${secretWarning}`,
+      );
+    });
+
+  webhooks
+    .command('test')
+    .description('Send a tfa.webhook.test event to the endpoint (it arrives within seconds).')
+    .argument('<id>')
+    .action(async (id: string) => {
+      show(
+        cli.output(),
+        await cli.client().webhooks.test(id),
+        (r) => `Queued ${r.messageId}: see tfa webhooks deliveries ${id}.`,
+      );
+    });
+
+  webhooks
+    .command('deliveries')
+    .description("The endpoint's recent messages, newest first (kept 7 days).")
+    .argument('<id>')
+    .option('--limit <n>', 'how many (1 to 100)', integer, 20)
+    .action(async (id: string, options: { limit: number }) => {
+      show(
+        cli.output(),
+        await cli.client().webhooks.deliveries(id, { limit: options.limit }),
+        ({ deliveries }) =>
+          table(
+            ['MESSAGE', 'TYPE', 'STATUS', 'ATTEMPTS', 'ANSWER', 'LAST ATTEMPT', 'NEXT ATTEMPT'],
+            deliveries.map((d) => [
+              d.messageId,
+              d.type,
+              d.status,
+              d.attempts,
+              d.responseStatus ?? '-',
+              d.lastAttemptAt ?? '-',
+              d.nextAttemptAt ?? '-',
+            ]),
+          ),
+      );
+    });
+
+  webhooks
+    .command('redeliver')
+    .description('Send a message again now, with the same webhook-id (a receiver drops duplicates by it).')
+    .argument('<id>')
+    .argument('<messageId>')
+    .action(async (id: string, messageId: string) => {
+      show(
+        cli.output(),
+        await cli.client().webhooks.redeliver(id, messageId),
+        (r) => `Queued ${r.messageId} again.`,
       );
     });
 

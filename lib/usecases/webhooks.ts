@@ -155,11 +155,12 @@ export async function testWebhook(ctx: TenantContext, id: string | undefined) {
     at: new Date(at).toISOString(),
     webhookId: webhook.id,
   };
-  // Queued even to a paused endpoint (it gets it when resumed); a disabled one gets nothing.
+  // To this endpoint whatever its events, and even paused (it gets it when resumed);
+  // a disabled one is sent nothing (its message is listed as failed).
   const { messageId } = await queueEvent(
     deps,
     tenant.tenantId,
-    [{ ...webhook, status: 'active' }],
+    [{ ...webhook, events: ['*'], status: 'active' }],
     'tfa.webhook.test',
     data,
     at,

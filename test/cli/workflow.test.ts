@@ -619,6 +619,22 @@ describe('tfa webhooks', () => {
         !(await tfa(['webhooks', 'show', id], { key: keys.admin })).stdout.includes(secret),
     );
     assert.equal((await tfaJson(['webhooks', 'pause', id], keys.admin)).status, 'paused');
+    // Paused, so nothing is sent from this closed network: the message waits, listed pending.
+    const queued = await tfa(['webhooks', 'test', id], { key: keys.admin });
+    assert.equal(queued.code, 0, queued.stderr);
+    const messageId = /^Queued (msg_[0-9a-z]+):/.exec(queued.stdout)?.[1] as string;
+    assert.ok(messageId, queued.stdout);
+    const listedDeliveries = await tfa(['webhooks', 'deliveries', id], { key: keys.admin });
+    assert.match(
+      listedDeliveries.stdout,
+      new RegExp(
+        `^MESSAGE\\s+TYPE\\s+STATUS[^\\n]*\\n${messageId}\\s+tfa\\.webhook\\.test\\s+pending\\s+0\\s+-`,
+      ),
+    );
+    assert.equal(
+      (await tfa(['webhooks', 'redeliver', id, messageId], { key: keys.admin })).stdout,
+      `Queued ${messageId} again.\n`,
+    );
     assert.equal((await tfaJson(['webhooks', 'resume', id], keys.admin)).status, 'active');
     const rotated = await tfaJson(['webhooks', 'rotate', id], keys.admin);
     assert.match(rotated.secret, /^whsec_/);
