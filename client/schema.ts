@@ -664,7 +664,28 @@ export interface paths {
     trace?: never;
   };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+  securityEvent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * What the service sends to a tenant's endpoint (Standard Webhooks 1.0)
+     * @description At least once per event, signed: verify `webhook-signature` (HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the endpoint's secret) with any Standard Webhooks library, and drop duplicates by `webhook-id`. Answer 2xx within 15 s; `410` disables the endpoint.
+     */
+    post: operations['receiveSecurityEvent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
 export interface components {
   schemas: {
     Error: {
@@ -916,6 +937,24 @@ export interface components {
     WebhookSecret: {
       /** @description `whsec_` and the base64 of 32 random bytes: the signing key of Standard Webhooks. Shown only in this answer. */
       secret: string;
+    };
+    /** @description The body of every delivery to a webhook endpoint. Never a secret, a code, a recovery code or a key. */
+    SecurityEvent: {
+      type: components['schemas']['EventType'];
+      timestamp: components['schemas']['Timestamp'];
+      /** @description What every event holds, and what its type adds (`fields` of `tfa.settings.updated`, `webhookId` and `url` of `tfa.webhook.disabled`, `webhookId` of `tfa.webhook.test`, ...). */
+      data: {
+        tenantId: string;
+        /** @description null for tenant-level events */
+        userId: string | null;
+        actor: {
+          keyId: string;
+          name: string;
+        };
+        /** @description the request that caused it */
+        requestId: string;
+        at: components['schemas']['Timestamp'];
+      };
     };
     MessageAccepted: {
       /** @description the `webhook-id` of every attempt of this message */
@@ -3263,6 +3302,55 @@ export interface operations {
         };
       };
       404: components['responses']['NotFound'];
+    };
+  };
+  receiveSecurityEvent: {
+    parameters: {
+      query?: never;
+      header: {
+        'webhook-id': string;
+        'webhook-timestamp': string;
+        'webhook-signature': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "type": "tfa.user.unlocked",
+         *       "timestamp": "2026-12-06T09:31:00.000Z",
+         *       "data": {
+         *         "tenantId": "acme",
+         *         "userId": "bob",
+         *         "actor": {
+         *           "keyId": "Hs2Lq9Wd",
+         *           "name": "support-desk"
+         *         },
+         *         "requestId": "0d4c5e9a-7b1f-4c2d-9e8a-1f2b3c4d5e6f",
+         *         "at": "2026-12-06T09:31:00.000Z"
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['SecurityEvent'];
+      };
+    };
+    responses: {
+      /** @description Received. Any 2xx will do. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Gone; the endpoint is disabled at once. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
 }

@@ -142,3 +142,15 @@ export const deliveryView = (d: DeliveryRecord) => ({
     d.status === 'pending' && d.nextAttemptAt !== undefined ? new Date(d.nextAttemptAt).toISOString() : null,
   responseStatus: d.responseStatus ?? null,
 });
+
+/**
+ * A security event as it rides in the write that makes it true (the item's outbox),
+ * until it is published to the endpoints: its id is the `webhook-id` of every message.
+ */
+export interface SecurityEvent {
+  id: string;
+  type: EventType;
+  /** `tenantId`, `userId`, `actor`, `requestId`, `at`, and what the type adds; never a secret. */
+  data: { tenantId: string; userId: string | null } & Record<string, unknown>;
+  at: number;
+}

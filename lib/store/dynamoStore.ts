@@ -1,4 +1,5 @@
 import { deliveryItems } from './deliveryItems.ts';
+import { outboxItems } from './outboxItems.ts';
 import { webhookItems } from './webhookItems.ts';
 import type { Store } from './port.ts';
 import { auditItems } from './auditItems.ts';
@@ -27,5 +28,6 @@ export function dynamoStore(table: DynamoTable): Store {
     ...auditItems(table),
     ...webhookItems(table),
     ...deliveryItems(table),
+    ...outboxItems(table),
   };
 }

@@ -3,7 +3,7 @@ import type { EnrolmentTotals } from '../domain/enrolment.ts';
 import type { FailureCounts, FailurePlan, LockoutSettings } from '../domain/lockout.ts';
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
-import type { DeliveryRecord, WebhookRecord } from '../domain/webhooks.ts';
+import type { DeliveryRecord, SecurityEvent, WebhookRecord } from '../domain/webhooks.ts';
 
 /** The records a request is authorised and served with (tenant, key, user): one round trip. */
 export interface CallerRecords {
@@ -35,7 +35,15 @@ export interface Admission {
  * the store. lib/store/dynamoStore.ts composes the DynamoDB modules into it.
  */
 export interface Store
-  extends TenantStore, KeyStore, UserStore, EnrolmentStore, AuditStore, WebhookStore, DeliveryStore {
+  extends
+    TenantStore,
+    KeyStore,
+    UserStore,
+    EnrolmentStore,
+    AuditStore,
+    WebhookStore,
+    DeliveryStore,
+    OutboxStore {
   /**
    * This store as one request uses it: no call starts once `signal` has aborted (it
    * throws a 503), and calls already in flight finish.
@@ -79,7 +87,11 @@ export interface TenantStore {
    */
   purgeTenant(tenantId: string, max: number, finish: boolean): Promise<{ deleted: number; done: boolean }>;
   /** Replaces the settings if the revision is still `tenant.revision`; false if another change won. */
-  saveSettings(tenant: TenantRecord, settings: TenantRecord['settings']): Promise<boolean>;
+  saveSettings(
+    tenant: TenantRecord,
+    settings: TenantRecord['settings'],
+    events?: readonly SecurityEvent[],
+  ): Promise<boolean>;
 }
 
 /** A tenant's API keys (hashes only) and which of them are admin keys. */
@@ -172,7 +184,7 @@ export interface UserStore {
   /** The authenticators become `next` (a rename, a removal) if they are still as `user` was read. */
   replaceAuthenticators(user: UserRecord, next: Authenticator[]): Promise<WriteResult>;
   /** Lifts the timed lock: the count toward it starts again; the count toward the disable stays. */
-  unlock(user: UserRecord): Promise<boolean>;
+  unlock(user: UserRecord, events?: readonly SecurityEvent[]): Promise<boolean>;
   /**
    * Users the service knows (enrolled, pending or registered) in user-id order, after
    * `afterUserId`; with `group`, only registered users without an authenticator that
@@ -312,4 +324,22 @@ export interface DeliveryStore {
   redeliver(delivery: DeliveryRecord, nowMs: number): Promise<boolean>;
   /** Ends a pending message without an attempt (its endpoint deleted or disabled). */
   finishDelivery(delivery: DeliveryRecord, status: 'failed'): Promise<boolean>;
+}
+
+/** An item's key, as the store names it. */
+export interface ItemRef {
+  pk: { S: string };
+  sk: { S: string };
+}
+
+/** The events that ride in changed items until published (lib/store/outboxItems.ts). */
+export interface OutboxStore {
+  /** The items events ride in: a user's, the tenant's. */
+  userRef(tenantId: string, userId: string): ItemRef;
+  tenantRef(tenantId: string): ItemRef;
+  readOutbox(ref: ItemRef): Promise<SecurityEvent[]>;
+  /** Empties the outbox if it still holds `count` events (none added since it was read). */
+  clearOutbox(ref: ItemRef, count: number): Promise<boolean>;
+  /** Items whose events were written before `writtenBefore` and are not yet published. */
+  leftOutboxes(writtenBefore: number, limit: number): Promise<ItemRef[]>;
 }

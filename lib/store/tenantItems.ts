@@ -25,7 +25,9 @@ import {
   tenantKey,
   userKey,
 } from './table.ts';
-import { itemExists } from './conditions.ts';
+import { composeUpdate, itemExists, joinParts } from './conditions.ts';
+import type { SecurityEvent } from '../domain/webhooks.ts';
+import { outboxParts } from './outboxItems.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -227,18 +229,29 @@ export const tenantItems = (t: DynamoTable): TenantStore & KeyStore => ({
     return { deleted, done: true };
   },
 
-  async saveSettings(tenant: TenantRecord, settings: TenantRecord['settings']): Promise<boolean> {
+  async saveSettings(
+    tenant: TenantRecord,
+    settings: TenantRecord['settings'],
+    events: readonly SecurityEvent[] = [],
+  ): Promise<boolean> {
     return t.conditional(
       new UpdateItemCommand({
         TableName: t.table,
         Key: tenantKey(tenant.tenantId),
-        UpdateExpression: 'SET settings = :settings, revision = :next',
-        ConditionExpression: 'revision = :revision',
-        ExpressionAttributeValues: {
-          ':settings': { S: JSON.stringify(settings) },
-          ':revision': N(tenant.revision),
-          ':next': N(tenant.revision + 1),
-        },
+        ...composeUpdate(
+          joinParts(
+            {
+              set: ['settings = :settings', 'revision = :next'],
+              conditions: ['revision = :revision'],
+              values: {
+                ':settings': { S: JSON.stringify(settings) },
+                ':revision': N(tenant.revision),
+                ':next': N(tenant.revision + 1),
+              },
+            },
+            outboxParts(tenantKey(tenant.tenantId).pk.S, events),
+          ),
+        ),
       }),
     );
   },

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { type AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { FailurePlan } from '../domain/lockout.ts';
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
+import type { SecurityEvent } from '../domain/webhooks.ts';
 import { N } from './items.ts';
+import { outboxParts } from './outboxItems.ts';
 import type { Admission, FailureWrite, UserPage, WriteResult, UserStore } from './port.ts';
 import { ENROLMENT_INDEX, enrolmentGroup, LIST_INDEX, TTL_ATTRIBUTE, userKey } from './table.ts';
 import { enrolledParts, listed } from './registration.ts';
@@ -271,10 +273,15 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     return t.updateUser(user, composeUpdate(setAuthenticators(user, next, false)));
   },
 
-  async unlock(user: UserRecord): Promise<boolean> {
+  async unlock(user: UserRecord, events: readonly SecurityEvent[] = []): Promise<boolean> {
     const result = await t.updateUser(
       user,
-      composeUpdate({ set: ['failedAttempts = :zero'], conditions: [itemExists], values: { ':zero': N(0) } }),
+      composeUpdate(
+        joinParts(
+          { set: ['failedAttempts = :zero'], conditions: [itemExists], values: { ':zero': N(0) } },
+          outboxParts(userKey(user.tenantId, user.userId).pk.S, events),
+        ),
+      ),
     );
     return result.applied;
   },

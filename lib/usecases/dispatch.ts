@@ -1,21 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { deliveryHeaders } from '../crypto/webhookSignature.ts';
 import { openWebhookSecret } from '../crypto/secrets.ts';
 import type { TenantRecord } from '../domain/records.ts';
 import {
   type DeliveryRecord,
-  type EventType,
-  eventBody,
   FAILING_DISABLES_MS,
   retryAt,
   retryHorizonMs,
   signingSecrets,
-  subscribes,
   type WebhookRecord,
 } from '../domain/webhooks.ts';
 import type { Deps } from '../deps.ts';
 import { logger } from '../observability/logger.ts';
 import { send } from '../webhooks/sender.ts';
+import { queueEvent, sweepOutboxes } from './events.ts';
 
 /**
  * The one dispatcher of webhook deliveries: it takes what is due (of every tenant),
@@ -28,12 +25,15 @@ const LEASE_MS = 60_000; // longer than a send may take (15 s), with room
 /** How often a paused endpoint's messages are looked at again: 30 s, or sooner on a short local schedule. */
 const pausedRecheckMs = (schedule: readonly number[]) => Math.min(30_000, (schedule[0] ?? 5) * 6000);
 
-/** A new message id: sortable by time (deliveries list newest first), unguessable. */
-export const newMessageId = (nowMs: number) =>
-  `msg_${nowMs.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
-
 /** Sends what is due now, at most `limit` messages; answers how many it handled. */
 export async function dispatchDue(deps: Deps, limit = 25): Promise<number> {
+  // First what requests left unpublished: their messages are then due too.
+  const swept = await sweepOutboxes(deps, outboxGraceMs(deps.webhookRetrySeconds), limit).catch(
+    (error: unknown) => {
+      logger().warn('security events: a sweep of the outboxes failed', { error });
+      return 0;
+    },
+  );
   const due = await deps.store.dueDeliveries(deps.now(), limit);
   const tenants = new Map<string, Promise<{ tenant?: TenantRecord; webhooks: WebhookRecord[] }>>();
   const tenantOf = (tenantId: string) => {
@@ -55,8 +55,11 @@ export async function dispatchDue(deps: Deps, limit = 25): Promise<number> {
       ),
     ),
   );
-  return due.length;
+  return Math.max(swept, due.length);
 }
+
+/** How long a request has to publish its own events before a run does: 10 s, less on a short local schedule. */
+const outboxGraceMs = (schedule: readonly number[]) => Math.min(10_000, (schedule[0] ?? 5) * 2000);
 
 async function deliver(
   deps: Deps,
@@ -154,24 +157,4 @@ async function disableEndpoint(
     data,
     at,
   );
-}
-
-/** Queues one message of `type` to each of `webhooks` that subscribed to it and is not disabled. */
-export async function queueEvent(
-  deps: Deps,
-  tenantId: string,
-  webhooks: WebhookRecord[],
-  type: EventType,
-  data: Record<string, unknown>,
-  atMs: number,
-  messageId = newMessageId(atMs),
-) {
-  const body = eventBody(type, data, atMs);
-  const to = webhooks.filter((w) => w.status !== 'disabled' && subscribes(w, type));
-  await Promise.all(
-    to.map((w) =>
-      deps.store.addDelivery({ tenantId, webhookId: w.id, messageId, type, body, createdAt: atMs }),
-    ),
-  );
-  return { messageId, endpoints: to.length };
 }

@@ -2,6 +2,7 @@ import { applySettingsPatch } from '../domain/settings.ts';
 import type { TenantRecord } from '../domain/records.ts';
 import { settingsRefused, tenantNotFound } from '../errors.ts';
 import type { TenantContext } from './context.ts';
+import { publishEvents, securityEvent } from './events.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 
 /** GET /v1/settings. */
@@ -13,11 +14,13 @@ export async function patchSettings(ctx: TenantContext, patch: Record<string, un
   return untilApplied(tenant, async (current) => {
     const result = applySettingsPatch(current.settings, patch);
     if (!result.ok) throw settingsRefused(result.problem);
-    if (!(await deps.store.saveSettings(current, result.settings))) {
+    const event = securityEvent(ctx, 'tfa.settings.updated', null, { fields: changedFields(patch) });
+    if (!(await deps.store.saveSettings(current, result.settings, [event]))) {
       const fresh = await deps.store.getTenant(tenant.tenantId);
       if (!fresh) throw tenantNotFound();
       return again(fresh);
     }
+    await publishEvents(deps, deps.store.tenantRef(tenant.tenantId), [event]);
     await ctx.audit({
       action: 'settings',
       outcome: 'success',

@@ -1,10 +1,17 @@
 import type { UserRecord } from '../domain/user.ts';
+import { lockedUntil } from '../domain/lockout.ts';
 import type { TenantContext } from './context.ts';
+import { publishEvents, securityEvent } from './events.ts';
 import { getStatus } from './status.ts';
 
 /** POST /v1/users/{userId}/unlock: lifts the timed lock; not the disable, nor the count toward it. */
 export async function unlockUser(ctx: TenantContext, userId: string, user: UserRecord | undefined) {
-  if (user && (await ctx.deps.store.unlock(user))) {
+  const { deps, tenant } = ctx;
+  // An event only when a lock is lifted: an unlock of an unlocked user changes nothing.
+  const locked = user !== undefined && lockedUntil(user, tenant.settings.lockout, deps.now()) !== undefined;
+  const events = locked ? [securityEvent(ctx, 'tfa.user.unlocked', userId)] : [];
+  if (user && (await deps.store.unlock(user, events))) {
+    await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), events);
     await ctx.audit({ action: 'unlock', userId, outcome: 'success' });
     return getStatus(ctx, userId, { ...user, lockFailures: 0 }, true);
   }

@@ -11,7 +11,7 @@ import {
 } from '../domain/webhooks.ts';
 import { invalidWebhookUrl, tooManyWebhooks, webhookNotFound } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../crypto/cursors.ts';
-import { queueEvent } from './dispatch.ts';
+import { queueEvent } from './events.ts';
 import { vet } from '../webhooks/sender.ts';
 import type { TenantContext } from './context.ts';
 

@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { mismatch } from '../support/contract.ts';
 import { startTestService } from '../support/service.ts';
-import { assertError } from '../support/users.ts';
+import { assertError, enrol } from '../support/users.ts';
 
 /**
  * Deliveries, end to end in local mode: a receiver on 127.0.0.1 (real HTTP) answers as
@@ -19,7 +20,7 @@ process.env.TFA_WEBHOOK_ALLOW_LOOPBACK = '1';
 process.env.TFA_WEBHOOK_RETRY_SECONDS = '0.3,0.3,0.3';
 process.env.TFA_SCHEDULE_MS = '200';
 const service = await startTestService();
-const { client, operatorKey } = service;
+const { client, operatorKey, storeProxy } = service;
 
 type Received = { path: string; headers: Record<string, string>; body: string; at: number };
 const received: Received[] = [];
@@ -205,5 +206,65 @@ describe('webhook deliveries', () => {
     ] as const) {
       assertError(await client.call(method, path, { key: other }), 404, 'webhook_not_found');
     }
+  });
+
+  it('a settings change and an unlock arrive as events, with what changed and who did it, and never a secret', async () => {
+    const hook = await endpoint('/events', ['tfa.settings.updated', 'tfa.user.unlocked']);
+    const changed = await call('PATCH', '/v1/settings', {
+      lockout: { maxFailures: 2 },
+      issuer: 'Delivery Hosting',
+    });
+    assert.equal(changed.status, 200, changed.text);
+    const { setup } = await enrol(client, admin, 'lena');
+    for (let i = 0; i < 2; i++) await call('POST', '/v1/users/lena/verify', { code: '000000' });
+    // An unlock of a user that is not locked changes nothing, and says nothing.
+    await call('POST', '/v1/users/nobody-locked/unlock');
+    assert.equal((await call('POST', '/v1/users/lena/unlock')).status, 200);
+    const got = await receivedAt('/events', 2);
+    const events = got.map((g) => new Webhook(hook.secret).verify(g.body, g.headers) as any);
+    for (const event of events)
+      assert.equal(mismatch('#/components/schemas/SecurityEvent', event), undefined);
+    const byType = new Map(events.map((e) => [e.type, e]));
+    assert.deepEqual([...byType.keys()].sort(), ['tfa.settings.updated', 'tfa.user.unlocked']);
+    const settings = byType.get('tfa.settings.updated');
+    assert.deepEqual(settings.data.fields, ['lockout.maxFailures', 'issuer']);
+    assert.deepEqual([settings.data.userId, settings.data.actor.name], [null, 'bootstrap']);
+    assert.equal(settings.data.requestId, changed.headers.get('x-request-id'));
+    assert.deepEqual(Object.keys(byType.get('tfa.user.unlocked').data).sort(), [
+      'actor',
+      'at',
+      'requestId',
+      'tenantId',
+      'userId',
+    ]);
+    assert.equal(byType.get('tfa.user.unlocked').data.userId, 'lena');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal((await receivedAt('/events', 2)).length, 2, 'exactly one message each');
+    for (const body of received.map((r) => r.body)) {
+      assert.ok(
+        !body.includes(setup.secret) && !body.includes(hook.secret.slice(6)),
+        'no secret in any event',
+      );
+    }
+  });
+
+  it('an event whose change committed is delivered even when publishing it failed after the write', async () => {
+    const hook = await endpoint('/after-cut', ['tfa.settings.updated']);
+    // Every write of a message is lost on the wire: the request's publishing fails after the change.
+    storeProxy.add({ target: 'DynamoDB_20120810.PutItem', bodyIncludes: 'DELIVERY#', fault: 'reset' });
+    const changed = await call('PATCH', '/v1/settings', { setupTtlSeconds: 700 });
+    assert.equal(changed.status, 200, changed.text);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(received.filter((r) => r.path === '/after-cut').length, 0, 'nothing could be queued yet');
+    storeProxy.clear();
+    // A dispatcher run finds the event left in the tenant's item, and publishes it.
+    const [got] = await receivedAt('/after-cut', 1);
+    const event = new Webhook(hook.secret).verify(got?.body ?? '', got?.headers ?? {}) as any;
+    assert.deepEqual(
+      [event.type, event.data.fields, event.data.requestId],
+      ['tfa.settings.updated', ['setupTtlSeconds'], changed.headers.get('x-request-id')],
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(received.filter((r) => r.path === '/after-cut').length, 1, 'once');
   });
 });

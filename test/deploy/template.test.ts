@@ -97,7 +97,9 @@ const EXPECTED: Record<
     internal: true,
     keys: ['dynamodb:DeleteItem'],
   },
-  settings: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  settings: {
+    table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  },
   console: { table: [], keys: [] },
   importCpanel: {
     table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -133,7 +135,7 @@ const EXPECTED: Record<
     table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     decrypt: true,
   },
-  unlock: { table: [authRead, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  unlock: { table: [authRead, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
   list: { table: [authRead], listIndex: true, enrolmentIndex: true, decrypt: true },
   enrolment: {
     table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -155,6 +157,7 @@ const EXPECTED: Record<
   dispatchWebhooks: {
     table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     tenantIndex: true,
+    auditIndex: true,
     decrypt: true,
     internal: true,
   },

@@ -28,7 +28,7 @@ const ajv = new Ajv2020({ strict: true, allErrors: true });
 addFormats.default(ajv);
 // OpenAPI's own words inside a document; none of them constrains a value.
 ajv.addKeyword('openapi').addKeyword('info').addKeyword('servers').addKeyword('security');
-ajv.addKeyword('tags').addKeyword('paths').addKeyword('components');
+ajv.addKeyword('tags').addKeyword('paths').addKeyword('components').addKeyword('webhooks');
 ajv.addSchema(SPEC, SPEC_ID);
 
 const pointer = (...parts: string[]) =>

@@ -30,7 +30,6 @@ export async function startTestService(
   // The store is reached through a proxy that can inject faults on the wire; with no
   // fault rule it passes every request through untouched.
   const store = await startTestStore();
-  after(() => store.close());
   const storeProxy = await startFaultProxy(store.endpoint);
   const service = await startLocalService({
     dataDir,
@@ -41,7 +40,12 @@ export async function startTestService(
     storeTimeoutMs: options.storeTimeoutMs,
     functionTimeoutSeconds: options.functionTimeoutSeconds,
   });
-  after(() => service.close());
+  // The service first: its scheduled dispatcher calls the store every second, and a store
+  // closed under it would wait for those connections to end.
+  after(async () => {
+    await service.close();
+    await store.close();
+  });
   // storeEndpoint: the store itself, for tests that read or bend it directly.
   return {
     ...service,
