@@ -26,6 +26,26 @@ export const USER_FILTERS: readonly UserFilter[] = [
   'exempt',
 ];
 
+/** The security events' types, in the contract's order (openapi.yaml's EventType). */
+export type EventType = Schemas['EventType'];
+export const EVENT_TYPES: readonly EventType[] = [
+  'tfa.user.enrolled',
+  'tfa.user.removed',
+  'tfa.authenticator.removed',
+  'tfa.user.imported',
+  'tfa.user.locked',
+  'tfa.user.disabled',
+  'tfa.user.unlocked',
+  'tfa.recovery_code.used',
+  'tfa.recovery_codes.regenerated',
+  'tfa.verification.replayed',
+  'tfa.settings.updated',
+  'tfa.key.created',
+  'tfa.key.deleted',
+  'tfa.webhook.disabled',
+  'tfa.webhook.test',
+];
+
 /** An answer that is not a success: the contract's error code and message, with the request id. */
 export class TfaApiError extends Error {
   override readonly name = 'TfaApiError';

@@ -60,6 +60,35 @@ export function select(options: [string, string][], value: string) {
   return element;
 }
 
+/**
+ * A form shown and hidden by the button that opens it (its `aria-expanded` says which),
+ * focused on `first` when shown; its Close (or Cancel) button hides it and gives the
+ * focus back to the opener.
+ */
+export function disclosure(
+  opener: HTMLButtonElement,
+  form: HTMLElement,
+  first: HTMLElement,
+  closeLabel: string,
+) {
+  const set = (open: boolean) => {
+    form.hidden = !open;
+    opener.setAttribute('aria-expanded', String(open));
+  };
+  set(false);
+  opener.addEventListener('click', () => {
+    set(form.hidden);
+    if (!form.hidden) first.focus();
+  });
+  const close = h('button', { type: 'button', class: 'secondary' }, closeLabel);
+  close.addEventListener('click', () => {
+    set(false);
+    opener.focus();
+  });
+  form.querySelector('.actions')?.append(close);
+  return { hide: () => set(false) };
+}
+
 /** Says a result to assistive technology too. */
 export function announce(text: string) {
   const announcer = document.getElementById('announcer');

@@ -1,5 +1,15 @@
 import type { Schemas, TfaClient, UserFilter } from '../../client/tfaClient.ts';
-import { dataTable, describe, field, h, select, shortDate, shortTime, statusArea } from '../ui.ts';
+import {
+  dataTable,
+  describe,
+  disclosure,
+  field,
+  h,
+  select,
+  shortDate,
+  shortTime,
+  statusArea,
+} from '../ui.ts';
 
 /** A list row, or a status found by id (whose `authenticators` is the list itself). */
 type Row = Pick<
@@ -346,31 +356,9 @@ function registerForm(api: TfaClient, registered: () => void) {
     ids.element,
     due.element,
     exempt.element,
-    h(
-      'div',
-      { class: 'actions' },
-      submit,
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          onclick: () => {
-            form.hidden = true;
-            opener.setAttribute('aria-expanded', 'false');
-            opener.focus();
-          },
-        },
-        'Close',
-      ),
-    ),
+    h('div', { class: 'actions' }, submit),
     status.element,
   );
-  form.hidden = true;
-  opener.addEventListener('click', () => {
-    form.hidden = !form.hidden;
-    opener.setAttribute('aria-expanded', String(!form.hidden));
-    if (!form.hidden) ids.control.focus();
-  });
+  disclosure(opener, form, ids.control, 'Close');
   return { opener, form };
 }

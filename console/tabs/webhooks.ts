@@ -1,27 +1,7 @@
-import type { Schemas, TfaClient } from '../../client/tfaClient.ts';
-import { announce, dataTable, describe, field, h, shortTime, statusArea } from '../ui.ts';
+import { EVENT_TYPES, type Schemas, type TfaClient } from '../../client/tfaClient.ts';
+import { announce, dataTable, describe, disclosure, field, h, shortTime, statusArea } from '../ui.ts';
 
 type Webhook = Schemas['Webhook'];
-type EventType = Schemas['EventType'];
-
-/** The catalogue, as the Events list offers it (the contract's order). */
-const EVENT_TYPES: EventType[] = [
-  'tfa.user.enrolled',
-  'tfa.user.removed',
-  'tfa.authenticator.removed',
-  'tfa.user.imported',
-  'tfa.user.locked',
-  'tfa.user.disabled',
-  'tfa.user.unlocked',
-  'tfa.recovery_code.used',
-  'tfa.recovery_codes.regenerated',
-  'tfa.verification.replayed',
-  'tfa.settings.updated',
-  'tfa.key.created',
-  'tfa.key.deleted',
-  'tfa.webhook.disabled',
-  'tfa.webhook.test',
-];
 
 /**
  * Webhooks: the tenant's security-event endpoints with their status; Add Endpoint
@@ -215,8 +195,7 @@ function addForm(api: TfaClient, added: (created: Schemas['CreatedWebhook']) => 
             events: (chosen.includes('*') ? ['*'] : chosen) as Schemas['NewWebhook']['events'],
             ...(description.control.value ? { description: description.control.value } : {}),
           });
-          form.hidden = true;
-          opener.setAttribute('aria-expanded', 'false');
+          shown.hide();
           url.control.value = '';
           status.clear();
           added(created);
@@ -231,31 +210,9 @@ function addForm(api: TfaClient, added: (created: Schemas['CreatedWebhook']) => 
     url.element,
     events.element,
     description.element,
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit' }, 'Add'),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          onclick: () => {
-            form.hidden = true;
-            opener.setAttribute('aria-expanded', 'false');
-            opener.focus();
-          },
-        },
-        'Cancel',
-      ),
-    ),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add')),
     status.element,
   );
-  form.hidden = true;
-  opener.addEventListener('click', () => {
-    form.hidden = !form.hidden;
-    opener.setAttribute('aria-expanded', String(!form.hidden));
-    if (!form.hidden) url.control.focus();
-  });
+  const shown = disclosure(opener, form, url.control, 'Cancel');
   return { opener, form };
 }

@@ -5,6 +5,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { MAX_WEBHOOKS, type WebhookRecord, type WebhookStatus } from '../domain/webhooks.ts';
+import { serviceUnavailable } from '../errors.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 import { N, num, str } from './items.ts';
 import type { WebhookStore } from './port.ts';
@@ -104,7 +105,8 @@ export const webhookItems = (t: DynamoTable): WebhookStore => {
         );
         if (claimed) return { ...webhook, slot };
       }
-      return undefined;
+      // Every try lost its slot to another creation: busy, not full.
+      throw serviceUnavailable('the webhook endpoints, created by other requests meanwhile,');
     },
 
     async replaceWebhook(next, readVersion) {

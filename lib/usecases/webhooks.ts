@@ -9,7 +9,7 @@ import {
   deliveryView,
   webhookView,
 } from '../domain/webhooks.ts';
-import { invalidWebhookUrl, tooManyWebhooks, webhookNotFound } from '../errors.ts';
+import { invalidWebhookUrl, serviceUnavailable, tooManyWebhooks, webhookNotFound } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../crypto/cursors.ts';
 import { queueEvent } from './events.ts';
 import { vet } from '../webhooks/sender.ts';
@@ -91,7 +91,8 @@ async function changeWebhook(
     const changed = { ...next(current), updatedAt: ctx.deps.now(), version: current.version + 1 };
     if (await ctx.deps.store.replaceWebhook(changed, current.version)) return changed;
   }
-  throw new Error('the webhook endpoint kept changing');
+  // Busy beyond reason: the caller may send the change again.
+  throw serviceUnavailable('the webhook endpoint, changed by other requests meanwhile,');
 }
 
 /** PATCH /v1/webhooks/{id}: url, events, description, or status (active, paused). */

@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { Schemas } from '../../client/tfaClient.ts';
 import { AUDIT_ACTIONS, type AuditAction } from '../../lib/domain/audit.ts';
+import { EVENT_TYPES } from '../../lib/domain/webhooks.ts';
+import { EVENT_TYPES as CLIENT_EVENT_TYPES } from '../../client/tfaClient.ts';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 
 /**
@@ -23,5 +25,12 @@ describe('lists that must agree', () => {
     const spec = parse(readFileSync(join(PROJECT_ROOT, 'openapi.yaml'), 'utf8'));
     const actions: string[] = spec.components.schemas.AuditEvent.properties.action.enum;
     assert.deepEqual([...actions].sort(), [...AUDIT_ACTIONS].sort());
+  });
+
+  it("the security events' types are the spec's enum, in the service and in the client", () => {
+    const spec = parse(readFileSync(join(PROJECT_ROOT, 'openapi.yaml'), 'utf8'));
+    const types: string[] = spec.components.schemas.EventType.enum;
+    assert.deepEqual([...EVENT_TYPES], types);
+    assert.deepEqual([...CLIENT_EVENT_TYPES], types);
   });
 });
