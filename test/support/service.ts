@@ -26,6 +26,10 @@ export async function startTestService(
   } = {},
 ) {
   const logs = captureOutput();
+  // The webhook dispatcher polls the store every second in local mode: tests that count
+  // a request's store calls must not see its calls, so it runs only in the tests that
+  // deliver (they set TFA_SCHEDULE_MS before starting the service).
+  process.env.TFA_SCHEDULE_MS ??= String(24 * 3_600_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'tfa-test-'));
   // The store is reached through a proxy that can inject faults on the wire; with no
   // fault rule it passes every request through untouched.
