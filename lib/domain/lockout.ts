@@ -56,28 +56,43 @@ export const isDisabled = (counts: FailureCounts): boolean => counts.consecutive
  * not bind. `weight`: how many authenticators the wrong code was checked against; the
  * attempt counts that many failures, so the chance that a guess succeeds within a
  * lock period does not grow with the number of authenticators.
+ *
+ * `locks` and `disables`: this failure, counted on the counts read (`from`), sets the
+ * lock or the disable. Such a write holds only on exactly those counts, and carries the
+ * security event; every other failure is admitted only while it stays short of both
+ * limits. So however many failures race, exactly one write sets each lock, and its
+ * event is in it (tfa.user.locked, once per lock).
  */
 export interface FailurePlan {
   kind: 'count' | 'restart';
   bindsDisable: boolean;
   weight: number;
+  from: FailureCounts;
+  locks: boolean;
+  disables: boolean;
 }
 
-export const planFailure = (
+export function planFailure(
   counts: FailureCounts,
   lockout: LockoutSettings,
   bindsDisable: boolean,
   weight: number,
-): FailurePlan => ({
-  kind: counts.lockFailures >= lockout.maxFailures ? 'restart' : 'count',
-  bindsDisable,
-  weight,
-});
+): FailurePlan {
+  const kind = counts.lockFailures >= lockout.maxFailures ? 'restart' : 'count';
+  const after = countsAfter({ kind, weight, from: counts });
+  return {
+    kind,
+    bindsDisable,
+    weight,
+    from: { lockFailures: counts.lockFailures, consecutiveFailures: counts.consecutiveFailures },
+    locks: after.lockFailures >= lockout.maxFailures,
+    // Past the disable already (a confirm that it does not bind): nothing more to set.
+    disables: counts.consecutiveFailures < DISABLE_AFTER && after.consecutiveFailures >= DISABLE_AFTER,
+  };
+}
 
-/** What a counted failure did: the counts after it say whether it set the lock or the disable. */
-export const failureEffects = (after: FailureCounts, lockout: LockoutSettings, weight: number) => ({
-  lockedNow: after.lockFailures >= lockout.maxFailures,
-  // Each write adds its weight atomically, so exactly one failure crosses DISABLE_AFTER.
-  disabledNow:
-    after.consecutiveFailures >= DISABLE_AFTER && after.consecutiveFailures - weight < DISABLE_AFTER,
+/** The counts once the failure is written on the counts it was planned from. */
+export const countsAfter = (plan: Pick<FailurePlan, 'kind' | 'weight' | 'from'>) => ({
+  lockFailures: (plan.kind === 'restart' ? 0 : plan.from.lockFailures) + plan.weight,
+  consecutiveFailures: plan.from.consecutiveFailures + plan.weight,
 });

@@ -87,6 +87,8 @@ export interface UserRecord extends FailureCounts {
   lastRecoveryHash?: Uint8Array;
   /** Written with each counted failure, for the same reason. */
   lastFailureToken?: string;
+  /** The last time step (Unix seconds) a replay was reported for: one tfa.verification.replayed per step. */
+  replayedStep?: number;
   lastVerifiedAt?: number;
   clockSkew?: ClockSkew;
   /** Registered: expected to enrol (enrolment.ts). A user enrolled before registration existed has none. */

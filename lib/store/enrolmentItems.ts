@@ -37,9 +37,12 @@ import {
   enrolmentNodeKey,
   LIST_INDEX,
   TENANT_INDEX,
+  TTL_ATTRIBUTE,
   userKey,
 } from './table.ts';
 import { ATTR, userFromItem } from './userItem.ts';
+import type { SecurityEvent } from '../domain/webhooks.ts';
+import { outboxAttributes, userOutbox } from './outboxItems.ts';
 
 /**
  * A tenant's enrolment counts, exact at bounded cost (docs/api.md, "Enrolment
@@ -247,6 +250,8 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
           ATTR.authenticators,
           ATTR.legacyActive,
           'pending',
+          // Events not yet published: the item carries them (lib/store/outboxItems.ts).
+          'outbox',
         ]
           .map((name) => `attribute_not_exists(${name})`)
           .join(' AND '),
@@ -281,7 +286,12 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
       return { applied: true, user: written };
     },
 
-    async retireUser(user: UserRecord, forget: boolean, nowMs: number): Promise<WriteResult> {
+    async retireUser(
+      user: UserRecord,
+      forget: boolean,
+      nowMs: number,
+      events: readonly SecurityEvent[] = [],
+    ): Promise<WriteResult> {
       const stays = !forget && (user.authenticators.length > 0 || user.registration !== undefined);
       if (stays) {
         const exempt = user.registration?.exempt ?? false;
@@ -298,6 +308,7 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
                 user.authenticators.length > 0,
               ),
               authenticatorsAre(user),
+              userOutbox(user, events),
             ),
           ),
         );
@@ -315,6 +326,7 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
               },
               markForCounting(user),
               authenticatorsAre(user),
+              userOutbox(user, events),
             ),
           ),
         );
@@ -324,13 +336,25 @@ export const enrolmentItems = (t: DynamoTable): EnrolmentStore => {
           conditions: [`attribute_not_exists(${ATTR.counted})`, `attribute_not_exists(${ATTR.dirtyToken})`],
         }),
       );
+      const key = userKey(user.tenantId, user.userId);
+      const condition = {
+        ConditionExpression,
+        ...(ExpressionAttributeValues ? { ExpressionAttributeValues } : {}),
+      };
+      // With events, an empty item holds them until published (and expires a week on):
+      // to a reader, a user that holds nothing, as after a pending enrolment expired.
       const applied = await t.conditional(
-        new DeleteItemCommand({
-          TableName: t.table,
-          Key: userKey(user.tenantId, user.userId),
-          ConditionExpression,
-          ...(ExpressionAttributeValues ? { ExpressionAttributeValues } : {}),
-        }),
+        events.length === 0
+          ? new DeleteItemCommand({ TableName: t.table, Key: key, ...condition })
+          : new PutItemCommand({
+              TableName: t.table,
+              Item: {
+                ...key,
+                [TTL_ATTRIBUTE]: N(toSeconds(nowMs) + 7 * 86_400),
+                ...outboxAttributes(key.pk.S, events),
+              },
+              ...condition,
+            }),
       );
       return applied ? { applied: true } : { applied: false };
     },

@@ -45,7 +45,8 @@ export const apiKeyToItem = (k: ApiKeyRecord): Item => ({
 });
 
 export function apiKeyFromItem(item: Item | undefined): ApiKeyRecord | undefined {
-  if (!item) return undefined;
+  // A deleted key whose events await publishing holds no hash: no key.
+  if (!item?.hash?.B) return undefined;
   return {
     tenantId: str(item.pk).slice('TENANT#'.length),
     id: str(item.sk).slice('KEY#'.length),

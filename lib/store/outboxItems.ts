@@ -9,7 +9,7 @@ import type { UpdateParts } from './conditions.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 import { N } from './items.ts';
 import type { ItemRef, OutboxStore } from './port.ts';
-import { AUDIT_INDEX, tenantKey, userKey } from './table.ts';
+import { apiKeyKey, AUDIT_INDEX, tenantKey, userKey } from './table.ts';
 
 /**
  * Security events ride in the write that makes them true: the changed item's `outbox`
@@ -44,6 +44,24 @@ export function outboxParts(pk: string, events: readonly SecurityEvent[]): Updat
   };
 }
 
+/** The same as item attributes, for a write that puts a new item. */
+export function outboxAttributes(
+  pk: string,
+  events: readonly SecurityEvent[],
+): Record<string, AttributeValue> {
+  if (events.length === 0) return {};
+  const { values = {} } = outboxParts(pk, events);
+  return {
+    outbox: values[':outboxEvents'] as AttributeValue,
+    auditTenant: values[':outboxShard'] as AttributeValue,
+    auditAt: values[':outboxAt'] as AttributeValue,
+  };
+}
+
+/** The outbox parts of a user's item. */
+export const userOutbox = (user: { tenantId: string; userId: string }, events: readonly SecurityEvent[]) =>
+  outboxParts(userKey(user.tenantId, user.userId).pk.S, events);
+
 const parse = (item: Record<string, AttributeValue> | undefined): SecurityEvent[] =>
   (item?.outbox?.L ?? []).flatMap((entry) => {
     try {
@@ -56,6 +74,7 @@ const parse = (item: Record<string, AttributeValue> | undefined): SecurityEvent[
 export const outboxItems = (t: DynamoTable): OutboxStore => ({
   userRef: (tenantId, userId) => userKey(tenantId, userId),
   tenantRef: (tenantId) => tenantKey(tenantId),
+  keyRef: (tenantId, keyId) => apiKeyKey(tenantId, keyId),
 
   async readOutbox(ref) {
     const out = await t.send(

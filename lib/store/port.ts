@@ -96,7 +96,8 @@ export interface TenantStore {
 
 /** A tenant's API keys (hashes only) and which of them are admin keys. */
 export interface KeyStore {
-  putKey(key: ApiKeyRecord): Promise<void>;
+  /** Writes a new key, with `events` in its outbox. */
+  putKey(key: ApiKeyRecord, events?: readonly SecurityEvent[]): Promise<void>;
   /** Lets the key act as admin: adds it to the tenant's admin key ids (if the tenant is live). */
   grantAdmin(tenantId: string, keyId: string): Promise<boolean>;
   /**
@@ -107,8 +108,17 @@ export interface KeyStore {
   /** For a tenant made before the admin key ids existed: sets them, once. */
   initAdminKeys(tenantId: string, keyIds: string[]): Promise<void>;
   listKeys(tenantId: string): Promise<ApiKeyRecord[]>;
-  /** Deletes the key; returns what it was, or undefined when there was none. */
-  deleteKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
+  /** The key, or undefined. */
+  getKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * Deletes the key; returns what it was, or undefined when there was none. With
+   * `events`, what stays is an empty item holding them (expiring), until published.
+   */
+  deleteKey(
+    tenantId: string,
+    keyId: string,
+    events?: readonly SecurityEvent[],
+  ): Promise<ApiKeyRecord | undefined>;
 }
 
 /** Users: one item each, holding the whole 2FA state; imports write there too. */
@@ -122,7 +132,12 @@ export interface UserStore {
    * the failure counts and the disable reset; a pending enrolment stays. The item is
    * created if there is none, and the user registered (enrolment.ts).
    */
-  importAuthenticator(user: UserRecord, authenticator: Authenticator, nowMs: number): Promise<WriteResult>;
+  importAuthenticator(
+    user: UserRecord,
+    authenticator: Authenticator,
+    nowMs: number,
+    events?: readonly SecurityEvent[],
+  ): Promise<WriteResult>;
   /**
    * Stores a pending enrolment if the authenticators are still as `user` was read (its
    * mode was judged against them). `expiresAtSeconds`: the item's TTL, for a user with
@@ -147,6 +162,7 @@ export interface UserStore {
     stepStart: number,
     token: string,
     admission: Admission & { bindsDisable: boolean },
+    events?: readonly SecurityEvent[],
   ): Promise<WriteResult>;
   /**
    * Accepts the time step that began at `stepStart` (Unix seconds), matched by
@@ -166,12 +182,14 @@ export interface UserStore {
     hash: Uint8Array,
     token: string,
     admission: Admission,
+    events?: readonly SecurityEvent[],
   ): Promise<WriteResult>;
   /**
    * Counts a failed attempt, `plan.weight` failures (one per authenticator checked),
    * if the budget admits it (no lock in force; at verify, no disable); `token` marks
    * the write so a retried one can recognise itself. `clockSkew`: the hint for
-   * support, when the code matched outside the window.
+   * support, when the code matched outside the window. `events`: those of a failure
+   * that sets the lock or the disable (`plan.locks`, `plan.disables`).
    */
   recordFailure(
     user: UserRecord,
@@ -179,10 +197,24 @@ export interface UserStore {
     token: string,
     admission: Admission,
     clockSkew?: ClockSkew,
+    events?: readonly SecurityEvent[],
   ): Promise<FailureWrite>;
-  replaceRecoveryCodes(user: UserRecord, hashes: Uint8Array[]): Promise<WriteResult>;
+  replaceRecoveryCodes(
+    user: UserRecord,
+    hashes: Uint8Array[],
+    events?: readonly SecurityEvent[],
+  ): Promise<WriteResult>;
   /** The authenticators become `next` (a rename, a removal) if they are still as `user` was read. */
-  replaceAuthenticators(user: UserRecord, next: Authenticator[]): Promise<WriteResult>;
+  replaceAuthenticators(
+    user: UserRecord,
+    next: Authenticator[],
+    events?: readonly SecurityEvent[],
+  ): Promise<WriteResult>;
+  /**
+   * Records that a replay of the time step `step` was reported, with its event, unless
+   * one of that step (or a later one) was: false then.
+   */
+  recordReplay(user: UserRecord, step: number, events: readonly SecurityEvent[]): Promise<boolean>;
   /** Lifts the timed lock: the count toward it starts again; the count toward the disable stays. */
   unlock(user: UserRecord, events?: readonly SecurityEvent[]): Promise<boolean>;
   /**
@@ -221,7 +253,12 @@ export interface EnrolmentStore {
    * authenticators are still as `user` was read. A registered (or enrolled) user stays
    * registered, unenrolled from `nowMs`, unless `forget`; then nothing of it stays.
    */
-  retireUser(user: UserRecord, forget: boolean, nowMs: number): Promise<WriteResult>;
+  retireUser(
+    user: UserRecord,
+    forget: boolean,
+    nowMs: number,
+    events?: readonly SecurityEvent[],
+  ): Promise<WriteResult>;
   /** A new tenant has nothing to count from before: its counts start complete. */
   startCounting(tenantId: string): Promise<void>;
   /**
@@ -334,9 +371,10 @@ export interface ItemRef {
 
 /** The events that ride in changed items until published (lib/store/outboxItems.ts). */
 export interface OutboxStore {
-  /** The items events ride in: a user's, the tenant's. */
+  /** The items events ride in: a user's, the tenant's, a key's. */
   userRef(tenantId: string, userId: string): ItemRef;
   tenantRef(tenantId: string): ItemRef;
+  keyRef(tenantId: string, keyId: string): ItemRef;
   readOutbox(ref: ItemRef): Promise<SecurityEvent[]>;
   /** Empties the outbox if it still holds `count` events (none added since it was read). */
   clearOutbox(ref: ItemRef, count: number): Promise<boolean>;

@@ -23,11 +23,12 @@ import {
   TENANT_DIRECTORY,
   TENANT_INDEX,
   tenantKey,
+  TTL_ATTRIBUTE,
   userKey,
 } from './table.ts';
 import { composeUpdate, itemExists, joinParts } from './conditions.ts';
 import type { SecurityEvent } from '../domain/webhooks.ts';
-import { outboxParts } from './outboxItems.ts';
+import { outboxAttributes, outboxParts } from './outboxItems.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -256,11 +257,12 @@ export const tenantItems = (t: DynamoTable): TenantStore & KeyStore => ({
     );
   },
 
-  async putKey(key: ApiKeyRecord): Promise<void> {
+  async putKey(key: ApiKeyRecord, events: readonly SecurityEvent[] = []): Promise<void> {
+    const itemKey = apiKeyKey(key.tenantId, key.id);
     const applied = await t.conditional(
       new PutItemCommand({
         TableName: t.table,
-        Item: { ...apiKeyKey(key.tenantId, key.id), ...apiKeyToItem(key) },
+        Item: { ...itemKey, ...apiKeyToItem(key), ...outboxAttributes(itemKey.pk.S, events) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -338,16 +340,52 @@ export const tenantItems = (t: DynamoTable): TenantStore & KeyStore => ({
     return keys;
   },
 
-  async deleteKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined> {
+  async getKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined> {
     const out = await t.send(
       t.call(
-        new DeleteItemCommand({
-          TableName: t.table,
-          Key: apiKeyKey(tenantId, keyId),
-          ReturnValues: 'ALL_OLD',
-        }),
+        new GetItemCommand({ TableName: t.table, Key: apiKeyKey(tenantId, keyId), ConsistentRead: true }),
       ),
     );
-    return apiKeyFromItem(out.Attributes);
+    return apiKeyFromItem(out.Item);
+  },
+
+  async deleteKey(
+    tenantId: string,
+    keyId: string,
+    events: readonly SecurityEvent[] = [],
+  ): Promise<ApiKeyRecord | undefined> {
+    const key = apiKeyKey(tenantId, keyId);
+    if (events.length === 0) {
+      const out = await t.send(
+        t.call(new DeleteItemCommand({ TableName: t.table, Key: key, ReturnValues: 'ALL_OLD' })),
+      );
+      return apiKeyFromItem(out.Attributes);
+    }
+    // The key's fields go (it no longer authenticates), its events stay until published.
+    try {
+      const out = await t.send(
+        t.call(
+          new UpdateItemCommand({
+            TableName: t.table,
+            Key: key,
+            ...composeUpdate(
+              joinParts(outboxParts(key.pk.S, events), {
+                set: [`${TTL_ATTRIBUTE} = :expires`],
+                remove: ['#name', 'scopes', 'salt', '#hash', 'createdAt'],
+                conditions: ['attribute_exists(#hash)'],
+                names: { '#name': 'name', '#hash': 'hash' },
+                // Kept a week from the change, for a dispatcher that was down for days.
+                values: { ':expires': N(Math.ceil((events[0]?.at ?? 0) / 1000) + 7 * 86_400) },
+              }),
+            ),
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
+      );
+      return apiKeyFromItem(out.Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   },
 });

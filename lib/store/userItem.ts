@@ -173,6 +173,8 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
   if (item.lastStepToken?.S) user.lastStepToken = item.lastStepToken.S;
   if (item.lastRecoveryToken?.S) user.lastRecoveryToken = item.lastRecoveryToken.S;
   if (item.lastFailureToken?.S) user.lastFailureToken = item.lastFailureToken.S;
+  const replayedStep = num(item.replayedStep);
+  if (replayedStep !== undefined) user.replayedStep = replayedStep;
   const lastVerifiedAt = num(item.lastVerifiedAt);
   if (lastVerifiedAt !== undefined) user.lastVerifiedAt = lastVerifiedAt;
   const lastFailureAt = num(item.failedAt);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { type AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import type { FailurePlan } from '../domain/lockout.ts';
+import { DISABLE_AFTER, type FailurePlan } from '../domain/lockout.ts';
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { SecurityEvent } from '../domain/webhooks.ts';
 import { N } from './items.ts';
-import { outboxParts } from './outboxItems.ts';
+import { userOutbox } from './outboxItems.ts';
 import type { Admission, FailureWrite, UserPage, WriteResult, UserStore } from './port.ts';
 import { ENROLMENT_INDEX, enrolmentGroup, LIST_INDEX, TTL_ATTRIBUTE, userKey } from './table.ts';
 import { enrolledParts, listed } from './registration.ts';
@@ -18,6 +18,9 @@ import {
   budgetValues,
   codeUnspent,
   composeUpdate,
+  countIs,
+  disableStaysShort,
+  lockStaysShort,
   failureIsNew,
   hasAuthenticators,
   itemExists,
@@ -112,6 +115,7 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     stepStart: number,
     token: string,
     admission: Admission & { bindsDisable: boolean },
+    events: readonly SecurityEvent[] = [],
   ): Promise<WriteResult> {
     // Admitted by the timed lock (and, for an add or a replace, the disable): a new
     // authenticator for all is the way out of a disable, never out of a lock.
@@ -131,6 +135,7 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
         joinParts(
           setAuthenticators(user, next, true),
           recovery,
+          userOutbox(user, events),
           enrollingCounts(user) ? enrolledParts(user, admission.nowMs) : listed(user),
           {
             set: [`${ATTR.stepStart} = :stepStart`, 'lastStepToken = :token', ...resetFailures],
@@ -186,11 +191,12 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     hash: Uint8Array,
     token: string,
     admission: Admission,
+    events: readonly SecurityEvent[] = [],
   ): Promise<WriteResult> {
     return t.updateUser(
       user,
       composeUpdate(
-        joinParts(acceptedCode(token, admission, 'lastRecoveryToken'), {
+        joinParts(acceptedCode(token, admission, 'lastRecoveryToken'), userOutbox(user, events), {
           set: ['lastRecoveryHash = :hash'],
           delete: ['recovery :spent'],
           conditions: [codeUnspent],
@@ -206,6 +212,7 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     token: string,
     admission: Admission,
     clockSkew?: ClockSkew,
+    events: readonly SecurityEvent[] = [],
   ): Promise<FailureWrite> {
     // `count`: one ADD that counts and, at the limit, locks. `restart`: the lock has
     // expired, so the count starts again, conditioned on that expiry.
@@ -221,10 +228,31 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
             set: ['clockSkew = :skew'],
             values: { ':skew': { M: { steps: N(clockSkew.steps), at: N(clockSkew.at) } } },
           };
+    const { maxFailures } = admission.lockout;
+    const settles: UpdateParts =
+      plan.locks || plan.disables
+        ? {
+            conditions: [
+              countIs('failedAttempts', ':readFailures', plan.from.lockFailures),
+              countIs('consecutiveFailures', ':readConsecutive', plan.from.consecutiveFailures),
+            ],
+            values: {
+              ':readFailures': N(plan.from.lockFailures),
+              ':readConsecutive': N(plan.from.consecutiveFailures),
+            },
+          }
+        : {
+            conditions: [...(plan.kind === 'count' ? [lockStaysShort] : []), disableStaysShort],
+            values: {
+              ...(plan.kind === 'count' ? { ':lockShort': N(maxFailures - plan.weight) } : {}),
+              ':disableShort': N(DISABLE_AFTER - plan.weight),
+              ':disabledAt': N(DISABLE_AFTER),
+            },
+          };
     const result = await t.updateUser(user, {
       ReturnValues: 'UPDATED_NEW',
       ...composeUpdate(
-        joinParts(skew, {
+        joinParts(skew, settles, userOutbox(user, events), {
           set: [
             'failedAt = :now',
             'lastFailureToken = :token',
@@ -258,19 +286,46 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     };
   },
 
-  async replaceRecoveryCodes(user: UserRecord, hashes: Uint8Array[]): Promise<WriteResult> {
+  async replaceRecoveryCodes(
+    user: UserRecord,
+    hashes: Uint8Array[],
+    events: readonly SecurityEvent[] = [],
+  ): Promise<WriteResult> {
     return t.updateUser(
       user,
-      composeUpdate({
-        set: ['recovery = :recovery'],
-        conditions: [hasAuthenticators],
-        values: { ':recovery': { BS: hashes } },
-      }),
+      composeUpdate(
+        joinParts(userOutbox(user, events), {
+          set: ['recovery = :recovery'],
+          conditions: [hasAuthenticators],
+          values: { ':recovery': { BS: hashes } },
+        }),
+      ),
     );
   },
 
-  async replaceAuthenticators(user: UserRecord, next: Authenticator[]): Promise<WriteResult> {
-    return t.updateUser(user, composeUpdate(setAuthenticators(user, next, false)));
+  async replaceAuthenticators(
+    user: UserRecord,
+    next: Authenticator[],
+    events: readonly SecurityEvent[] = [],
+  ): Promise<WriteResult> {
+    return t.updateUser(
+      user,
+      composeUpdate(joinParts(setAuthenticators(user, next, false), userOutbox(user, events))),
+    );
+  },
+
+  async recordReplay(user: UserRecord, step: number, events: readonly SecurityEvent[]): Promise<boolean> {
+    const result = await t.updateUser(
+      user,
+      composeUpdate(
+        joinParts(userOutbox(user, events), {
+          set: ['replayedStep = :replayedStep'],
+          conditions: [itemExists, '(attribute_not_exists(replayedStep) OR replayedStep < :replayedStep)'],
+          values: { ':replayedStep': N(step) },
+        }),
+      ),
+    );
+    return result.applied;
   },
 
   async unlock(user: UserRecord, events: readonly SecurityEvent[] = []): Promise<boolean> {
@@ -279,7 +334,7 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
       composeUpdate(
         joinParts(
           { set: ['failedAttempts = :zero'], conditions: [itemExists], values: { ':zero': N(0) } },
-          outboxParts(userKey(user.tenantId, user.userId).pk.S, events),
+          userOutbox(user, events),
         ),
       ),
     );

@@ -1,6 +1,7 @@
 import { authenticatorView, findAuthenticator, sameLabel, type UserRecord } from '../domain/user.ts';
 import { authenticatorNotFound, labelTaken } from '../errors.ts';
 import type { TenantContext } from './context.ts';
+import { publishEvents, securityEvent } from './events.ts';
 import { countChanges } from './enrolment.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 
@@ -18,14 +19,23 @@ export async function removeAuthenticator(
   const { deps, tenant } = ctx;
   const { authenticatorId, reason } = input;
   const removed = await untilApplied(read, async (user) => {
-    if (!user || !findAuthenticator(user, authenticatorId)) return done(false);
+    const found = findAuthenticator(user, authenticatorId);
+    if (!user || !found) return done(false);
     const rest = user.authenticators.filter((a) => a.id !== authenticatorId);
+    const events = [
+      securityEvent(ctx, 'tfa.authenticator.removed', userId, {
+        authenticatorId,
+        label: found.label,
+        reason: reason ?? null,
+      }),
+    ];
     const result =
       rest.length === 0
-        ? await deps.store.retireUser(user, false, deps.now())
-        : await deps.store.replaceAuthenticators(user, rest);
-    if (result.applied) return done(true);
-    return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
+        ? await deps.store.retireUser(user, false, deps.now(), events)
+        : await deps.store.replaceAuthenticators(user, rest, events);
+    if (!result.applied) return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
+    await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), events);
+    return done(true);
   });
   await ctx.audit({
     action: 'authenticator_remove',

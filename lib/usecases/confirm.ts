@@ -24,6 +24,7 @@ import {
 import type { TenantContext } from './context.ts';
 import { enrollingCounts } from '../domain/enrolment.ts';
 import { countChanges } from './enrolment.ts';
+import { publishEvents, securityEvent } from './events.ts';
 import { countFailure, lockedError } from './failedAttempts.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 
@@ -77,6 +78,13 @@ export async function confirmSetup(
   const recovery = replacesAll ? issueRecoveryCodes(keys, userId) : undefined;
   const token = randomUUID();
   const stepStart = step * pending.period;
+  const events = [
+    securityEvent(ctx, 'tfa.user.enrolled', userId, {
+      authenticatorId: pending.id,
+      label: pending.label,
+      mode: mode.kind,
+    }),
+  ];
 
   await untilApplied<UserRecord | undefined, void>(read, async (user, tries) => {
     // A lost reply whose retry found our own committed write: the codes are ours.
@@ -102,11 +110,13 @@ export async function confirmSetup(
       Math.max(stepStart, user.lastStepStart ?? 0),
       token,
       { nowMs: now, lockout, bindsDisable },
+      events,
     );
     if (result.applied) return done(undefined);
     return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
   });
 
+  await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), events);
   deps.counters.count('Confirm');
   await ctx.audit({
     action: 'confirm',

@@ -2,13 +2,15 @@ import type { TenantContext } from './context.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 import { randomUUID } from 'node:crypto';
 import {
+  countsAfter,
   DISABLE_AFTER,
-  type FailureCounts,
-  failureEffects,
+  type FailurePlan,
   isDisabled,
   lockRemaining,
   planFailure,
 } from '../domain/lockout.ts';
+import type { SecurityEvent } from '../domain/webhooks.ts';
+import { publishEvents, securityEvent } from './events.ts';
 import type { ClockSkew, UserRecord } from '../domain/user.ts';
 import { locked } from '../errors.ts';
 
@@ -36,33 +38,61 @@ export async function countFailure(
   const { deps } = ctx;
   const { lockout } = ctx.tenant.settings;
   const token = randomUUID();
+  // The write last tried: when a retry finds it committed, its plan is what it did.
+  let last: { plan: FailurePlan; events: SecurityEvent[] } | undefined;
   return untilApplied<UserRecord | undefined, FailureOutcome>(read, async (user, tries) => {
     if (!user) return done({ kind: 'gone' });
     // A lost reply whose SDK retry then failed its condition: if the store holds our
     // token, the first attempt committed, and this failure is counted already.
-    if (tries > 0 && user.lastFailureToken === token)
-      return done(await counted(ctx, read.userId, user, weight));
+    if (tries > 0 && last && user.lastFailureToken === token) return done(await counted(ctx, read, last));
     if (bindsDisable && isDisabled(user)) return done({ kind: 'disabled' });
     const nowMs = deps.now();
     const remaining = lockRemaining(user, lockout, nowMs);
     if (remaining > 0) return done({ kind: 'locked', retryAfterMs: remaining });
     const plan = planFailure(user, lockout, bindsDisable, weight);
-    const result = await deps.store.recordFailure(user, plan, token, { nowMs, lockout }, clockSkew);
-    if (result.applied) return done(await counted(ctx, read.userId, result.counts, weight));
+    last = { plan, events: limitEvents(ctx, read.userId, plan, nowMs) };
+    const result = await deps.store.recordFailure(
+      user,
+      plan,
+      token,
+      { nowMs, lockout },
+      clockSkew,
+      last.events,
+    );
+    if (result.applied) return done(await counted(ctx, read, last));
     return again(result.current ?? (await deps.store.getUser(read.tenantId, read.userId)));
   });
 }
 
-/** A counted failure: the lock or the disable it set, if any, is audited and counted. */
+/** The events of a failure that sets the lock or the disable: in its write (FailurePlan). */
+function limitEvents(ctx: TenantContext, userId: string, plan: FailurePlan, nowMs: number): SecurityEvent[] {
+  const after = countsAfter(plan);
+  const { lockSeconds } = ctx.tenant.settings.lockout;
+  return [
+    ...(plan.locks
+      ? [
+          securityEvent(ctx, 'tfa.user.locked', userId, {
+            lockedUntil: new Date(nowMs + lockSeconds * 1000).toISOString(),
+            failedAttempts: after.lockFailures,
+          }),
+        ]
+      : []),
+    ...(plan.disables
+      ? [securityEvent(ctx, 'tfa.user.disabled', userId, { consecutiveFailures: after.consecutiveFailures })]
+      : []),
+  ];
+}
+
+/** A counted failure: the lock or the disable it set, if any, is published, audited and counted. */
 async function counted(
   ctx: TenantContext,
-  userId: string,
-  after: FailureCounts,
-  weight: number,
+  user: UserRecord,
+  { plan, events }: { plan: FailurePlan; events: SecurityEvent[] },
 ): Promise<FailureOutcome> {
   const { lockout } = ctx.tenant.settings;
-  const { lockedNow, disabledNow } = failureEffects(after, lockout, weight);
-  if (lockedNow) {
+  const { userId } = user;
+  await publishEvents(ctx.deps, ctx.deps.store.userRef(user.tenantId, userId), events);
+  if (plan.locks) {
     ctx.deps.counters.count('Lockout');
     await ctx.audit({
       action: 'lockout',
@@ -71,7 +101,7 @@ async function counted(
       reason: `${lockout.maxFailures} failed attempts: locked for ${lockout.lockSeconds} s`,
     });
   }
-  if (disabledNow) {
+  if (plan.disables) {
     ctx.deps.counters.count('Disable');
     await ctx.audit({
       action: 'lockout',
@@ -80,7 +110,7 @@ async function counted(
       reason: `${DISABLE_AFTER} consecutive failed attempts: authenticator disabled`,
     });
   }
-  return { kind: 'counted', lockedNow, disabledNow };
+  return { kind: 'counted', lockedNow: plan.locks, disabledNow: plan.disables };
 }
 
 export const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));

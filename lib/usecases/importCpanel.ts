@@ -7,6 +7,7 @@ import type { Authenticator, UserRecord } from '../domain/user.ts';
 import { emptyUser } from '../domain/user.ts';
 import { newAuthenticatorId } from './setup.ts';
 import { type AuditEvent, importEvent, type ImportOrigin } from '../domain/audit.ts';
+import { publishEvents, securityEvent } from './events.ts';
 import { unauthorized } from '../errors.ts';
 import { countChanges } from './enrolment.ts';
 import type { TenantContext } from './context.ts';
@@ -181,13 +182,25 @@ async function importLogin(
     };
     const made = enrolment(keys, tenant.tenantId, result.userId, secret, issuer, deps.now(), origin);
     written = made.id;
+    const weakSecret = isWeak(secret.length);
+    const events = [
+      securityEvent(ctx, 'tfa.user.imported', result.userId, {
+        format: 'cpanel',
+        authenticatorId: made.id,
+        weakSecret,
+        weakReasons: weakSecret ? ['short'] : [],
+      }),
+    ];
     const write = await deps.store.importAuthenticator(
       user ?? emptyUser(tenant.tenantId, result.userId),
       made,
       deps.now(),
+      events,
     );
-    if (write.applied)
+    if (write.applied) {
+      await publishEvents(deps, deps.store.userRef(tenant.tenantId, result.userId), events);
       return done({ written: importEvent(tenant.tenantId, result.userId, { ...made, origin }) });
+    }
     return again(write.current ?? (await deps.store.getUser(tenant.tenantId, result.userId)));
   });
 }

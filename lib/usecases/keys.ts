@@ -1,7 +1,7 @@
 import { newApiKey } from '../crypto/apiKeys.ts';
 import type { ApiKeyRecord, Scope } from '../domain/records.ts';
 import { keyNotFound, lastAdminKey, tenantNotFound } from '../errors.ts';
-
+import { publishEvents, securityEvent } from './events.ts';
 import type { TenantContext } from './context.ts';
 
 export interface NewKey {
@@ -24,7 +24,9 @@ export const keyView = (key: ApiKeyRecord) => ({
 export async function createKey(ctx: TenantContext, input: NewKey) {
   const { deps, tenant } = ctx;
   const { record, token } = newApiKey(tenant.tenantId, input.name, input.scopes, deps.now());
-  await deps.store.putKey(record);
+  const events = [keyEvent(ctx, 'tfa.key.created', record)];
+  await deps.store.putKey(record, events);
+  await publishEvents(deps, deps.store.keyRef(tenant.tenantId, record.id), events);
   if (record.scopes.includes('admin') && !(await deps.store.grantAdmin(tenant.tenantId, record.id))) {
     throw tenantNotFound();
   }
@@ -49,6 +51,9 @@ export async function deleteKey(ctx: TenantContext, keyId: string | undefined) {
   const { tenantId } = tenant;
   // Key ids are 16 hex characters; anything else cannot name a key of this tenant.
   if (keyId === undefined || !/^[a-z0-9]{16}$/.test(keyId)) throw keyNotFound();
+  // Read first: the event of its deletion, in the deleting write, names it.
+  const key = await deps.store.getKey(tenantId, keyId);
+  if (!key) throw keyNotFound();
   if (tenant.adminKeyIds === undefined) {
     // A tenant made before the admin key ids: name its admin keys once, then guard them.
     const keys = await deps.store.listKeys(tenantId);
@@ -60,8 +65,10 @@ export async function deleteKey(ctx: TenantContext, keyId: string | undefined) {
   if ((await deps.store.revokeAdmin(tenantId, keyId)) === 'last') {
     throw lastAdminKey();
   }
-  const deleted = await deps.store.deleteKey(tenantId, keyId);
+  const events = [keyEvent(ctx, 'tfa.key.deleted', key)];
+  const deleted = await deps.store.deleteKey(tenantId, keyId, events);
   if (!deleted) throw keyNotFound();
+  await publishEvents(deps, deps.store.keyRef(tenantId, keyId), events);
   await ctx.audit({ action: 'key_delete', outcome: 'success', reason: describeKey(deleted) });
 }
 
@@ -71,3 +78,6 @@ export async function deleteKey(ctx: TenantContext, keyId: string | undefined) {
  */
 const describeKey = (key: ApiKeyRecord) =>
   JSON.stringify({ keyId: key.id, name: key.name, scopes: key.scopes });
+
+const keyEvent = (ctx: TenantContext, type: 'tfa.key.created' | 'tfa.key.deleted', key: ApiKeyRecord) =>
+  securityEvent(ctx, type, null, { keyId: key.id, name: key.name, scopes: key.scopes });

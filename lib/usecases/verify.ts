@@ -11,6 +11,8 @@ import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
 import { findRecoveryHash, recoveryHash } from '../crypto/recoveryHashes.ts';
 import { matchAuthenticators } from '../crypto/secrets.ts';
 import type { MetricName } from '../observability/metrics.ts';
+import type { SecurityEvent } from '../domain/webhooks.ts';
+import { publishEvents, securityEvent } from './events.ts';
 
 export type VerifyAnswer =
   | { valid: true; method: 'totp'; authenticatorId: string; driftSteps: number }
@@ -88,12 +90,18 @@ async function decide(
   const token = randomUUID();
   // What our write answers, for recognising it after an SDK retry.
   let pendingAnswer: VerifyAnswer | undefined;
+  // The events our write carries (a recovery code's; a time step's carries none).
+  let pendingEvents: SecurityEvent[] = [];
+  const published = async (answer: VerifyAnswer) => {
+    await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), pendingEvents);
+    return answer;
+  };
 
   const { lockout } = tenant.settings;
   return untilApplied<UserRecord | undefined, VerifyAnswer>(read, async (user) => {
     if (!isEnrolled(user)) throw notEnrolled();
     if (pendingAnswer && (user.lastStepToken === token || user.lastRecoveryToken === token)) {
-      return done(pendingAnswer);
+      return done(await published(pendingAnswer));
     }
     const candidates = candidatesOf(user, request.authenticatorId);
     if (isDisabled(user)) return done({ valid: false, reason: 'disabled' });
@@ -119,7 +127,7 @@ async function decide(
       }
       // Replay is per user: a step (or an earlier one) accepted for any authenticator.
       if (user.lastStepStart !== undefined && match.stepStart <= user.lastStepStart)
-        return done({ valid: false, reason: 'replayed' });
+        return done(await replayed(ctx, user, match.stepStart, 'totp'));
       write = deps.store.acceptStep(user, match.authenticator, match.stepStart, token, { nowMs, lockout });
       pendingAnswer = {
         valid: true,
@@ -133,21 +141,39 @@ async function decide(
       if (!stored) {
         // The code spent last, sent again (a retry, a double click): not a guess.
         if (user.lastRecoveryHash && sameBytes(user.lastRecoveryHash, hash)) {
-          return done({ valid: false, reason: 'replayed' });
+          return done(await replayed(ctx, user, Math.floor(nowMs / 30_000) * 30, 'recovery'));
         }
         return done(await failed(ctx, user, 1, undefined));
       }
-      write = deps.store.spendRecoveryCode(user, stored, token, { nowMs, lockout });
-      pendingAnswer = {
-        valid: true,
-        method: 'recovery',
-        recoveryCodesRemaining: user.recoveryHashes.length - 1,
-      };
+      const remaining = user.recoveryHashes.length - 1;
+      pendingEvents = [securityEvent(ctx, 'tfa.recovery_code.used', userId, { remaining })];
+      write = deps.store.spendRecoveryCode(user, stored, token, { nowMs, lockout }, pendingEvents);
+      pendingAnswer = { valid: true, method: 'recovery', recoveryCodesRemaining: remaining };
     }
     const result = await write;
-    if (result.applied) return done(pendingAnswer);
+    if (result.applied) return done(await published(pendingAnswer));
     return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
   });
+}
+
+/**
+ * A replay: reported once per user and time step (tfa.verification.replayed), in a
+ * write of its own, since a code replayed right after its owner used it may be a
+ * relayed phishing attempt. A step reported already costs no write.
+ */
+async function replayed(
+  ctx: TenantContext,
+  user: UserRecord,
+  step: number,
+  method: 'totp' | 'recovery',
+): Promise<VerifyAnswer> {
+  const answer: VerifyAnswer = { valid: false, reason: 'replayed' };
+  if (user.replayedStep !== undefined && user.replayedStep >= step) return answer;
+  const events = [securityEvent(ctx, 'tfa.verification.replayed', user.userId, { method })];
+  if (await ctx.deps.store.recordReplay(user, step, events)) {
+    await publishEvents(ctx.deps, ctx.deps.store.userRef(user.tenantId, user.userId), events);
+  }
+  return answer;
 }
 
 async function failed(

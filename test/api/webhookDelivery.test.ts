@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { mismatch } from '../support/contract.ts';
+import { startReceiver } from '../support/receiver.ts';
 import { startTestService } from '../support/service.ts';
 import { assertError, enrol } from '../support/users.ts';
 
@@ -22,27 +21,9 @@ process.env.TFA_SCHEDULE_MS = '200';
 const service = await startTestService();
 const { client, operatorKey, storeProxy } = service;
 
-type Received = { path: string; headers: Record<string, string>; body: string; at: number };
-const received: Received[] = [];
-/** The status each path answers, in turn (the last one repeats); 204 by default. */
-const answers = new Map<string, number[]>();
-const receiver = createServer((request: IncomingMessage, response) => {
-  let body = '';
-  request.on('data', (chunk) => (body += chunk));
-  request.on('end', () => {
-    const path = request.url ?? '';
-    received.push({ path, headers: request.headers as Record<string, string>, body, at: Date.now() });
-    const queue = answers.get(path) ?? [204];
-    response.writeHead(queue.length > 1 ? (queue.shift() as number) : (queue[0] as number)).end();
-  });
-});
-receiver.listen(0, '127.0.0.1');
-await once(receiver, 'listening');
-after(() => {
-  receiver.closeAllConnections();
-  receiver.close();
-});
-const base = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+const receiver = await startReceiver();
+after(() => receiver.close());
+const { base, received, answers } = receiver;
 
 const admin = await client.tenant(operatorKey, 'deliveries');
 const call = (method: string, path: string, body?: unknown) =>
@@ -52,16 +33,7 @@ async function endpoint(path: string, events: string[] = ['*']) {
   assert.equal(reply.status, 201, reply.text);
   return reply.body as { id: string; secret: string };
 }
-/** Waits (on the real clock: the poller runs on it) until `count` deliveries reached `path`. */
-async function receivedAt(path: string, count: number, seconds = 15) {
-  const until = Date.now() + seconds * 1000;
-  while (received.filter((r) => r.path === path).length < count) {
-    if (Date.now() > until)
-      assert.fail(`${path}: ${received.filter((r) => r.path === path).length} of ${count}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return received.filter((r) => r.path === path);
-}
+const receivedAt = receiver.until;
 async function deliveries(id: string) {
   const reply = await call('GET', `/v1/webhooks/${id}/deliveries`);
   assert.equal(reply.status, 200, reply.text);
