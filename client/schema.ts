@@ -938,23 +938,202 @@ export interface components {
       /** @description `whsec_` and the base64 of 32 random bytes: the signing key of Standard Webhooks. Shown only in this answer. */
       secret: string;
     };
-    /** @description The body of every delivery to a webhook endpoint. Never a secret, a code, a recovery code or a key. */
-    SecurityEvent: {
-      type: components['schemas']['EventType'];
-      timestamp: components['schemas']['Timestamp'];
-      /** @description What every event holds, and what its type adds (`fields` of `tfa.settings.updated`, `webhookId` and `url` of `tfa.webhook.disabled`, `webhookId` of `tfa.webhook.test`, ...). */
-      data: {
-        tenantId: string;
-        /** @description null for tenant-level events */
-        userId: string | null;
-        actor: {
-          keyId: string;
-          name: string;
-        };
-        /** @description the request that caused it */
-        requestId: string;
-        at: components['schemas']['Timestamp'];
+    /** @description The body of every delivery to a webhook endpoint: one of the catalogue's events, told apart by `type`. Never a secret, a code, a recovery code or a key. */
+    SecurityEvent:
+      | components['schemas']['UserEnrolledEvent']
+      | components['schemas']['UserRemovedEvent']
+      | components['schemas']['AuthenticatorRemovedEvent']
+      | components['schemas']['UserImportedEvent']
+      | components['schemas']['UserLockedEvent']
+      | components['schemas']['UserDisabledEvent']
+      | components['schemas']['UserUnlockedEvent']
+      | components['schemas']['RecoveryCodeUsedEvent']
+      | components['schemas']['RecoveryCodesRegeneratedEvent']
+      | components['schemas']['VerificationReplayedEvent']
+      | components['schemas']['SettingsUpdatedEvent']
+      | components['schemas']['KeyCreatedEvent']
+      | components['schemas']['KeyDeletedEvent']
+      | components['schemas']['WebhookDisabledEvent']
+      | components['schemas']['WebhookTestEvent'];
+    /** @description What the `data` of every event holds. */
+    EventData: {
+      tenantId: string;
+      /** @description null for tenant-level events */
+      userId: string | null;
+      /** @description the API key whose request caused it */
+      actor: {
+        keyId: string;
+        name: string;
       };
+      /** @description the `x-request-id` of the request that caused it */
+      requestId: string;
+      at: components['schemas']['Timestamp'];
+    };
+    /** @description a confirm activated an authenticator */
+    UserEnrolledEvent: {
+      /** @constant */
+      type: 'tfa.user.enrolled';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+        authenticatorId: string;
+        label: string;
+        /** @enum {unknown} */
+        mode: 'first' | 'reconfigure' | 'add' | 'replace';
+      } & components['schemas']['EventData'];
+    };
+    /** @description a removal of the user's 2FA that removed something */
+    UserRemovedEvent: {
+      /** @constant */
+      type: 'tfa.user.removed';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+        reason: string | null;
+        forget: boolean;
+      } & components['schemas']['EventData'];
+    };
+    /** @description one authenticator removed */
+    AuthenticatorRemovedEvent: {
+      /** @constant */
+      type: 'tfa.authenticator.removed';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+        authenticatorId: string;
+        label: string;
+        reason: string | null;
+      } & components['schemas']['EventData'];
+    };
+    /** @description an import (not a dry run) activated an authenticator */
+    UserImportedEvent: {
+      /** @constant */
+      type: 'tfa.user.imported';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+        /** @enum {unknown} */
+        format: 'cpanel' | 'hestia' | 'webmin' | 'cyberpanel' | 'otpauth';
+        authenticatorId: string;
+        weakSecret: boolean;
+        weakReasons: ('short' | 'non_csprng' | 'third_party_qr')[];
+      } & components['schemas']['EventData'];
+    };
+    /** @description the failed code that started a lock (one per lock) */
+    UserLockedEvent: {
+      /** @constant */
+      type: 'tfa.user.locked';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+        lockedUntil: components['schemas']['Timestamp'];
+        failedAttempts: number;
+      } & components['schemas']['EventData'];
+    };
+    /** @description the failed code that made 100 in a row */
+    UserDisabledEvent: {
+      /** @constant */
+      type: 'tfa.user.disabled';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+        consecutiveFailures: number;
+      } & components['schemas']['EventData'];
+    };
+    /** @description support lifted a lock */
+    UserUnlockedEvent: {
+      /** @constant */
+      type: 'tfa.user.unlocked';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+      } & components['schemas']['EventData'];
+    };
+    /** @description a verify accepted a recovery code */
+    RecoveryCodeUsedEvent: {
+      /** @constant */
+      type: 'tfa.recovery_code.used';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+        remaining: number;
+      } & components['schemas']['EventData'];
+    };
+    /** @description new recovery codes replaced the old */
+    RecoveryCodesRegeneratedEvent: {
+      /** @constant */
+      type: 'tfa.recovery_codes.regenerated';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+      } & components['schemas']['EventData'];
+    };
+    /** @description a verify answered `replayed` (one per user and time step) */
+    VerificationReplayedEvent: {
+      /** @constant */
+      type: 'tfa.verification.replayed';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: string;
+        /** @enum {unknown} */
+        method: 'totp' | 'recovery';
+      } & components['schemas']['EventData'];
+    };
+    /** @description the settings changed */
+    SettingsUpdatedEvent: {
+      /** @constant */
+      type: 'tfa.settings.updated';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: null;
+        /** @description the names changed, e.g. `lockout.maxFailures` */
+        fields: string[];
+      } & components['schemas']['EventData'];
+    };
+    /** @description an API key was created */
+    KeyCreatedEvent: {
+      /** @constant */
+      type: 'tfa.key.created';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: null;
+        keyId: string;
+        name: string;
+        scopes: components['schemas']['Scope'][];
+      } & components['schemas']['EventData'];
+    };
+    /** @description an API key was deleted */
+    KeyDeletedEvent: {
+      /** @constant */
+      type: 'tfa.key.deleted';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: null;
+        keyId: string;
+        name: string;
+        scopes: components['schemas']['Scope'][];
+      } & components['schemas']['EventData'];
+    };
+    /** @description an endpoint was disabled by `410` or five days of failures */
+    WebhookDisabledEvent: {
+      /** @constant */
+      type: 'tfa.webhook.disabled';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: null;
+        webhookId: string;
+        url: string;
+      } & components['schemas']['EventData'];
+    };
+    /** @description `POST /v1/webhooks/{id}/test`, to that endpoint only */
+    WebhookTestEvent: {
+      /** @constant */
+      type: 'tfa.webhook.test';
+      timestamp: components['schemas']['Timestamp'];
+      data: {
+        userId?: null;
+        webhookId: string;
+      } & components['schemas']['EventData'];
     };
     MessageAccepted: {
       /** @description the `webhook-id` of every attempt of this message */

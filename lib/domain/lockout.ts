@@ -56,43 +56,51 @@ export const isDisabled = (counts: FailureCounts): boolean => counts.consecutive
  * not bind. `weight`: how many authenticators the wrong code was checked against; the
  * attempt counts that many failures, so the chance that a guess succeeds within a
  * lock period does not grow with the number of authenticators.
- *
- * `locks` and `disables`: this failure, counted on the counts read (`from`), sets the
- * lock or the disable. Such a write holds only on exactly those counts, and carries the
- * security event; every other failure is admitted only while it stays short of both
- * limits. So however many failures race, exactly one write sets each lock, and its
- * event is in it (tfa.user.locked, once per lock).
  */
 export interface FailurePlan {
   kind: 'count' | 'restart';
   bindsDisable: boolean;
   weight: number;
-  from: FailureCounts;
-  locks: boolean;
-  disables: boolean;
 }
 
-export function planFailure(
+export const planFailure = (
   counts: FailureCounts,
   lockout: LockoutSettings,
   bindsDisable: boolean,
   weight: number,
-): FailurePlan {
-  const kind = counts.lockFailures >= lockout.maxFailures ? 'restart' : 'count';
-  const after = countsAfter({ kind, weight, from: counts });
-  return {
-    kind,
-    bindsDisable,
-    weight,
-    from: { lockFailures: counts.lockFailures, consecutiveFailures: counts.consecutiveFailures },
-    locks: after.lockFailures >= lockout.maxFailures,
-    // Past the disable already (a confirm that it does not bind): nothing more to set.
-    disables: counts.consecutiveFailures < DISABLE_AFTER && after.consecutiveFailures >= DISABLE_AFTER,
-  };
+): FailurePlan => ({
+  kind: counts.lockFailures >= lockout.maxFailures ? 'restart' : 'count',
+  bindsDisable,
+  weight,
+});
+
+/** What a counted failure did: the counts after it say whether it set the lock or the disable. */
+export const failureEffects = (after: FailureCounts, lockout: LockoutSettings, weight: number) => ({
+  lockedNow: after.lockFailures >= lockout.maxFailures,
+  // Each write adds its weight atomically, so exactly one failure crosses DISABLE_AFTER.
+  disabledNow:
+    after.consecutiveFailures >= DISABLE_AFTER && after.consecutiveFailures - weight < DISABLE_AFTER,
+});
+
+/**
+ * The events of the limits (tfa.user.locked, tfa.user.disabled) are written right after
+ * the failure that set them, by its request: not in that write, since every failure
+ * must be able to set the lock (a burst of parallel guesses is locked by whichever lands
+ * on the limit), and a write cannot carry an event only if it turns out to cross. Each
+ * is reported once, by the failure time that set it; a limit that a crash left
+ * unreported is reported by the next request that meets it.
+ */
+export interface LimitReports {
+  lastFailureAt?: number;
+  lastVerifiedAt?: number;
+  lockReportedAt?: number;
+  disableReportedAt?: number;
 }
 
-/** The counts once the failure is written on the counts it was planned from. */
-export const countsAfter = (plan: Pick<FailurePlan, 'kind' | 'weight' | 'from'>) => ({
-  lockFailures: (plan.kind === 'restart' ? 0 : plan.from.lockFailures) + plan.weight,
-  consecutiveFailures: plan.from.consecutiveFailures + plan.weight,
-});
+/** The lock in force was not reported (its failure time is the last one: none is counted while locked). */
+export const lockUnreported = (user: LimitReports): boolean =>
+  user.lastFailureAt !== undefined && (user.lockReportedAt ?? -1) < user.lastFailureAt;
+
+/** The disable in force was not reported since the last valid code. */
+export const disableUnreported = (user: LimitReports): boolean =>
+  user.disableReportedAt === undefined || user.disableReportedAt <= (user.lastVerifiedAt ?? -1);

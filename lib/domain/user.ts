@@ -89,6 +89,10 @@ export interface UserRecord extends FailureCounts {
   lastFailureToken?: string;
   /** The last time step (Unix seconds) a replay was reported for: one tfa.verification.replayed per step. */
   replayedStep?: number;
+  /** The failure time (lastFailureAt) of the last lock reported (tfa.user.locked): each lock once. */
+  lockReportedAt?: number;
+  /** The failure time of the last disable reported (tfa.user.disabled). */
+  disableReportedAt?: number;
   lastVerifiedAt?: number;
   clockSkew?: ClockSkew;
   /** Registered: expected to enrol (enrolment.ts). A user enrolled before registration existed has none. */

@@ -31,19 +31,6 @@ export const atLimit = 'failedAttempts >= :maxFailures';
 export const notDisabled =
   '(attribute_not_exists(consecutiveFailures) OR consecutiveFailures < :disableAfter)';
 
-/**
- * The failure that sets a limit (the lock, the disable) holds only on the counts it was
- * planned from; every other failure only while it stays short of both limits (or the
- * run was past the disable already). So one write sets each limit, with its event.
- */
-export const lockStaysShort = '(attribute_not_exists(failedAttempts) OR failedAttempts < :lockShort)';
-export const disableStaysShort =
-  '(attribute_not_exists(consecutiveFailures) OR consecutiveFailures < :disableShort OR consecutiveFailures >= :disabledAt)';
-export const countIs = (attribute: string, placeholder: string, value: number) =>
-  value === 0
-    ? `(attribute_not_exists(${attribute}) OR ${attribute} = ${placeholder})`
-    : `${attribute} = ${placeholder}`;
-
 /** The values of the budget's conditions, as of the request's clock and the tenant's settings. */
 export const budgetValues = ({ nowMs, lockout }: Admission, bindsDisable: boolean): Item => ({
   ':maxFailures': N(lockout.maxFailures),

@@ -188,8 +188,7 @@ export interface UserStore {
    * Counts a failed attempt, `plan.weight` failures (one per authenticator checked),
    * if the budget admits it (no lock in force; at verify, no disable); `token` marks
    * the write so a retried one can recognise itself. `clockSkew`: the hint for
-   * support, when the code matched outside the window. `events`: those of a failure
-   * that sets the lock or the disable (`plan.locks`, `plan.disables`).
+   * support, when the code matched outside the window.
    */
   recordFailure(
     user: UserRecord,
@@ -197,7 +196,6 @@ export interface UserStore {
     token: string,
     admission: Admission,
     clockSkew?: ClockSkew,
-    events?: readonly SecurityEvent[],
   ): Promise<FailureWrite>;
   replaceRecoveryCodes(
     user: UserRecord,
@@ -210,6 +208,16 @@ export interface UserStore {
     next: Authenticator[],
     events?: readonly SecurityEvent[],
   ): Promise<WriteResult>;
+  /**
+   * Reports the lock or the disable set by the failure written at `failedAt`, with its
+   * event, unless that one (or a later one) was reported: false then.
+   */
+  reportLimit(
+    user: UserRecord,
+    limit: 'lock' | 'disable',
+    failedAt: number,
+    events: readonly SecurityEvent[],
+  ): Promise<boolean>;
   /**
    * Records that a replay of the time step `step` was reported, with its event, unless
    * one of that step (or a later one) was: false then.

@@ -175,6 +175,10 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
   if (item.lastFailureToken?.S) user.lastFailureToken = item.lastFailureToken.S;
   const replayedStep = num(item.replayedStep);
   if (replayedStep !== undefined) user.replayedStep = replayedStep;
+  const lockReportedAt = num(item.lockReportedAt);
+  if (lockReportedAt !== undefined) user.lockReportedAt = lockReportedAt;
+  const disableReportedAt = num(item.disableReportedAt);
+  if (disableReportedAt !== undefined) user.disableReportedAt = disableReportedAt;
   const lastVerifiedAt = num(item.lastVerifiedAt);
   if (lastVerifiedAt !== undefined) user.lastVerifiedAt = lastVerifiedAt;
   const lastFailureAt = num(item.failedAt);

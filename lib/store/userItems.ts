@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { DISABLE_AFTER, type FailurePlan } from '../domain/lockout.ts';
+import type { FailurePlan } from '../domain/lockout.ts';
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { SecurityEvent } from '../domain/webhooks.ts';
 import { N } from './items.ts';
@@ -18,9 +18,6 @@ import {
   budgetValues,
   codeUnspent,
   composeUpdate,
-  countIs,
-  disableStaysShort,
-  lockStaysShort,
   failureIsNew,
   hasAuthenticators,
   itemExists,
@@ -212,7 +209,6 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     token: string,
     admission: Admission,
     clockSkew?: ClockSkew,
-    events: readonly SecurityEvent[] = [],
   ): Promise<FailureWrite> {
     // `count`: one ADD that counts and, at the limit, locks. `restart`: the lock has
     // expired, so the count starts again, conditioned on that expiry.
@@ -228,31 +224,10 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
             set: ['clockSkew = :skew'],
             values: { ':skew': { M: { steps: N(clockSkew.steps), at: N(clockSkew.at) } } },
           };
-    const { maxFailures } = admission.lockout;
-    const settles: UpdateParts =
-      plan.locks || plan.disables
-        ? {
-            conditions: [
-              countIs('failedAttempts', ':readFailures', plan.from.lockFailures),
-              countIs('consecutiveFailures', ':readConsecutive', plan.from.consecutiveFailures),
-            ],
-            values: {
-              ':readFailures': N(plan.from.lockFailures),
-              ':readConsecutive': N(plan.from.consecutiveFailures),
-            },
-          }
-        : {
-            conditions: [...(plan.kind === 'count' ? [lockStaysShort] : []), disableStaysShort],
-            values: {
-              ...(plan.kind === 'count' ? { ':lockShort': N(maxFailures - plan.weight) } : {}),
-              ':disableShort': N(DISABLE_AFTER - plan.weight),
-              ':disabledAt': N(DISABLE_AFTER),
-            },
-          };
     const result = await t.updateUser(user, {
       ReturnValues: 'UPDATED_NEW',
       ...composeUpdate(
-        joinParts(skew, settles, userOutbox(user, events), {
+        joinParts(skew, {
           set: [
             'failedAt = :now',
             'lastFailureToken = :token',
@@ -312,6 +287,26 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
       user,
       composeUpdate(joinParts(setAuthenticators(user, next, false), userOutbox(user, events))),
     );
+  },
+
+  async reportLimit(
+    user: UserRecord,
+    limit: 'lock' | 'disable',
+    failedAt: number,
+    events: readonly SecurityEvent[],
+  ): Promise<boolean> {
+    const reported = limit === 'lock' ? 'lockReportedAt' : 'disableReportedAt';
+    const result = await t.updateUser(
+      user,
+      composeUpdate(
+        joinParts(userOutbox(user, events), {
+          set: [`${reported} = :failedAt`],
+          conditions: [itemExists, `(attribute_not_exists(${reported}) OR ${reported} < :failedAt)`],
+          values: { ':failedAt': N(failedAt) },
+        }),
+      ),
+    );
+    return result.applied;
   },
 
   async recordReplay(user: UserRecord, step: number, events: readonly SecurityEvent[]): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { deliveryHeaders } from '../crypto/webhookSignature.ts';
 import { openWebhookSecret } from '../crypto/secrets.ts';
 import type { TenantRecord } from '../domain/records.ts';
@@ -128,7 +129,10 @@ async function changeEndpoint(deps: Deps, webhook: WebhookRecord, change: Partia
 
 /**
  * A `410`, or five days of failures: the endpoint is disabled, and the tenant's other
- * endpoints that want it get `tfa.webhook.disabled`.
+ * endpoints that want it get `tfa.webhook.disabled`. The message is queued first, under
+ * an id fixed by the endpoint's version, then the endpoint is disabled: a crash between
+ * the two leaves it enabled, and the next failure that disables it queues the same
+ * message again (a no-op), so the event is neither lost nor doubled.
  */
 async function disableEndpoint(
   deps: Deps,
@@ -137,8 +141,6 @@ async function disableEndpoint(
   webhook: WebhookRecord,
   why: string,
 ) {
-  if (!(await changeEndpoint(deps, webhook, { status: 'disabled', failingSince: undefined }))) return;
-  logger().info('webhook endpoint disabled', { webhookId: webhook.id, why });
   const at = deps.now();
   const data = {
     tenantId: tenant.tenantId,
@@ -149,6 +151,10 @@ async function disableEndpoint(
     webhookId: webhook.id,
     url: webhook.url,
   };
+  const messageId = `msg_${webhook.updatedAt.toString(36).padStart(9, '0')}${createHash('sha256')
+    .update(`${webhook.id}:${webhook.version}:disabled`)
+    .digest('hex')
+    .slice(0, 16)}`;
   await queueEvent(
     deps,
     tenant.tenantId,
@@ -156,5 +162,9 @@ async function disableEndpoint(
     'tfa.webhook.disabled',
     data,
     at,
+    messageId,
   );
+  if (await changeEndpoint(deps, webhook, { status: 'disabled', failingSince: undefined })) {
+    logger().info('webhook endpoint disabled', { webhookId: webhook.id, why });
+  }
 }

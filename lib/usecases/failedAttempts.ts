@@ -2,16 +2,18 @@ import type { TenantContext } from './context.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 import { randomUUID } from 'node:crypto';
 import {
-  countsAfter,
   DISABLE_AFTER,
-  type FailurePlan,
+  disableUnreported,
+  type FailureCounts,
+  failureEffects,
   isDisabled,
   lockRemaining,
+  lockUnreported,
   planFailure,
 } from '../domain/lockout.ts';
-import type { SecurityEvent } from '../domain/webhooks.ts';
 import { publishEvents, securityEvent } from './events.ts';
-import type { ClockSkew, UserRecord } from '../domain/user.ts';
+import { type ClockSkew, emptyUser, type UserRecord } from '../domain/user.ts';
+import { logger } from '../observability/logger.ts';
 import { locked } from '../errors.ts';
 
 export type FailureOutcome =
@@ -38,61 +40,43 @@ export async function countFailure(
   const { deps } = ctx;
   const { lockout } = ctx.tenant.settings;
   const token = randomUUID();
-  // The write last tried: when a retry finds it committed, its plan is what it did.
-  let last: { plan: FailurePlan; events: SecurityEvent[] } | undefined;
   return untilApplied<UserRecord | undefined, FailureOutcome>(read, async (user, tries) => {
     if (!user) return done({ kind: 'gone' });
     // A lost reply whose SDK retry then failed its condition: if the store holds our
     // token, the first attempt committed, and this failure is counted already.
-    if (tries > 0 && last && user.lastFailureToken === token) return done(await counted(ctx, read, last));
-    if (bindsDisable && isDisabled(user)) return done({ kind: 'disabled' });
+    if (tries > 0 && user.lastFailureToken === token)
+      return done(await counted(ctx, read.userId, user, weight));
+    if (bindsDisable && isDisabled(user)) {
+      await reportUnreported(ctx, user);
+      return done({ kind: 'disabled' });
+    }
     const nowMs = deps.now();
     const remaining = lockRemaining(user, lockout, nowMs);
-    if (remaining > 0) return done({ kind: 'locked', retryAfterMs: remaining });
+    if (remaining > 0) {
+      await reportUnreported(ctx, user);
+      return done({ kind: 'locked', retryAfterMs: remaining });
+    }
     const plan = planFailure(user, lockout, bindsDisable, weight);
-    last = { plan, events: limitEvents(ctx, read.userId, plan, nowMs) };
-    const result = await deps.store.recordFailure(
-      user,
-      plan,
-      token,
-      { nowMs, lockout },
-      clockSkew,
-      last.events,
-    );
-    if (result.applied) return done(await counted(ctx, read, last));
+    const result = await deps.store.recordFailure(user, plan, token, { nowMs, lockout }, clockSkew);
+    if (result.applied) return done(await counted(ctx, read.userId, result.counts, weight));
     return again(result.current ?? (await deps.store.getUser(read.tenantId, read.userId)));
   });
 }
 
-/** The events of a failure that sets the lock or the disable: in its write (FailurePlan). */
-function limitEvents(ctx: TenantContext, userId: string, plan: FailurePlan, nowMs: number): SecurityEvent[] {
-  const after = countsAfter(plan);
-  const { lockSeconds } = ctx.tenant.settings.lockout;
-  return [
-    ...(plan.locks
-      ? [
-          securityEvent(ctx, 'tfa.user.locked', userId, {
-            lockedUntil: new Date(nowMs + lockSeconds * 1000).toISOString(),
-            failedAttempts: after.lockFailures,
-          }),
-        ]
-      : []),
-    ...(plan.disables
-      ? [securityEvent(ctx, 'tfa.user.disabled', userId, { consecutiveFailures: after.consecutiveFailures })]
-      : []),
-  ];
-}
-
-/** A counted failure: the lock or the disable it set, if any, is published, audited and counted. */
+/** A counted failure: the lock or the disable it set, if any, is audited and counted. */
 async function counted(
   ctx: TenantContext,
-  user: UserRecord,
-  { plan, events }: { plan: FailurePlan; events: SecurityEvent[] },
+  userId: string,
+  after: FailureCounts,
+  weight: number,
 ): Promise<FailureOutcome> {
   const { lockout } = ctx.tenant.settings;
-  const { userId } = user;
-  await publishEvents(ctx.deps, ctx.deps.store.userRef(user.tenantId, userId), events);
-  if (plan.locks) {
+  const { lockedNow, disabledNow } = failureEffects(after, lockout, weight);
+  const failedAt = after.lastFailureAt ?? ctx.deps.now();
+  const user = { tenantId: ctx.tenant.tenantId, userId };
+  if (lockedNow) await reportLimit(ctx, user, 'lock', failedAt, after);
+  if (disabledNow) await reportLimit(ctx, user, 'disable', failedAt, after);
+  if (lockedNow) {
     ctx.deps.counters.count('Lockout');
     await ctx.audit({
       action: 'lockout',
@@ -101,7 +85,7 @@ async function counted(
       reason: `${lockout.maxFailures} failed attempts: locked for ${lockout.lockSeconds} s`,
     });
   }
-  if (plan.disables) {
+  if (disabledNow) {
     ctx.deps.counters.count('Disable');
     await ctx.audit({
       action: 'lockout',
@@ -110,7 +94,57 @@ async function counted(
       reason: `${DISABLE_AFTER} consecutive failed attempts: authenticator disabled`,
     });
   }
-  return { kind: 'counted', lockedNow: plan.locks, disabledNow: plan.disables };
+  return { kind: 'counted', lockedNow, disabledNow };
+}
+
+/**
+ * Reports a limit (lib/domain/lockout.ts, LimitReports): its event, once per limit,
+ * written beside the mark that it was reported, then published. A failure here is
+ * logged: the next request that meets the limit reports it.
+ */
+async function reportLimit(
+  ctx: TenantContext,
+  user: Pick<UserRecord, 'tenantId' | 'userId'>,
+  limit: 'lock' | 'disable',
+  failedAt: number,
+  counts: FailureCounts,
+) {
+  const { deps, tenant } = ctx;
+  const events = [limitEvent(ctx, user.userId, limit, failedAt, counts)];
+  try {
+    const record = { ...emptyUser(tenant.tenantId, user.userId), ...counts };
+    if (await deps.store.reportLimit(record, limit, failedAt, events)) {
+      await publishEvents(deps, deps.store.userRef(tenant.tenantId, user.userId), events);
+    }
+  } catch (error) {
+    logger().warn('security events: a limit could not be reported now', { error, limit });
+  }
+}
+
+/** A limit in force that no request reported (its request died after the failure): reported now. */
+export async function reportUnreported(ctx: TenantContext, user: UserRecord) {
+  const { lockout } = ctx.tenant.settings;
+  const failedAt = user.lastFailureAt;
+  if (failedAt === undefined) return;
+  if (lockRemaining(user, lockout, ctx.deps.now()) > 0 && lockUnreported(user))
+    await reportLimit(ctx, user, 'lock', failedAt, user);
+  if (isDisabled(user) && disableUnreported(user)) await reportLimit(ctx, user, 'disable', failedAt, user);
+}
+
+/** The event of a limit: tfa.user.locked, with when it ends; tfa.user.disabled. */
+export function limitEvent(
+  ctx: TenantContext,
+  userId: string,
+  limit: 'lock' | 'disable',
+  failedAt: number,
+  counts: FailureCounts,
+) {
+  return limit === 'lock'
+    ? securityEvent(ctx, 'tfa.user.locked', userId, {
+        lockedUntil: new Date(failedAt + ctx.tenant.settings.lockout.lockSeconds * 1000).toISOString(),
+        failedAttempts: counts.lockFailures,
+      })
+    : securityEvent(ctx, 'tfa.user.disabled', userId, { consecutiveFailures: counts.consecutiveFailures });
 }
 
 export const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));

@@ -1,5 +1,6 @@
 import type { UserRecord } from '../domain/user.ts';
-import { lockedUntil } from '../domain/lockout.ts';
+import { lockedUntil, lockUnreported } from '../domain/lockout.ts';
+import { limitEvent } from './failedAttempts.ts';
 import type { TenantContext } from './context.ts';
 import { publishEvents, securityEvent } from './events.ts';
 import { getStatus } from './status.ts';
@@ -9,7 +10,12 @@ export async function unlockUser(ctx: TenantContext, userId: string, user: UserR
   const { deps, tenant } = ctx;
   // An event only when a lock is lifted: an unlock of an unlocked user changes nothing.
   const locked = user !== undefined && lockedUntil(user, tenant.settings.lockout, deps.now()) !== undefined;
-  const events = locked ? [securityEvent(ctx, 'tfa.user.unlocked', userId)] : [];
+  // A lock its request left unreported (it died after the failure) is reported first, in this write.
+  const missed =
+    locked && lockUnreported(user) && user.lastFailureAt !== undefined
+      ? [limitEvent(ctx, userId, 'lock', user.lastFailureAt, user)]
+      : [];
+  const events = locked ? [...missed, securityEvent(ctx, 'tfa.user.unlocked', userId)] : [];
   if (user && (await deps.store.unlock(user, events))) {
     await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), events);
     await ctx.audit({ action: 'unlock', userId, outcome: 'success' });

@@ -7,7 +7,7 @@ import { isDisabled, lockRemaining } from '../domain/lockout.ts';
 import { type Authenticator, findAuthenticator, isEnrolled, type UserRecord } from '../domain/user.ts';
 import { sameBytes } from '../crypto/hashes.ts';
 import { authenticatorNotFound, invalidRequest, notEnrolled, policyDisabled } from '../errors.ts';
-import { countFailure, retryAfterSeconds } from './failedAttempts.ts';
+import { countFailure, reportUnreported, retryAfterSeconds } from './failedAttempts.ts';
 import { findRecoveryHash, recoveryHash } from '../crypto/recoveryHashes.ts';
 import { matchAuthenticators } from '../crypto/secrets.ts';
 import type { MetricName } from '../observability/metrics.ts';
@@ -104,9 +104,10 @@ async function decide(
       return done(await published(pendingAnswer));
     }
     const candidates = candidatesOf(user, request.authenticatorId);
-    if (isDisabled(user)) return done({ valid: false, reason: 'disabled' });
     const nowMs = deps.now();
     const locked = lockRemaining(user, lockout, nowMs);
+    if (isDisabled(user) || locked > 0) await reportUnreported(ctx, user);
+    if (isDisabled(user)) return done({ valid: false, reason: 'disabled' });
     // Locked: answered without evaluating the code at all.
     if (locked > 0)
       return done({ valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(locked) });

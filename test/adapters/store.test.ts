@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { defaultSettings } from '../../lib/domain/settings.ts';
-import { planFailure } from '../../lib/domain/lockout.ts';
 import {
   type Authenticator,
   type EnrolMode,
@@ -46,9 +45,8 @@ const now = 1_800_000_000_000;
 const lockout = { maxFailures: 3, lockSeconds: 5 };
 /** The guess budget as of `at`: maxFailures 3, a lock of 5 s. */
 const at = (nowMs: number) => ({ nowMs, lockout });
-/** The plan the use case makes from `user`'s counts as read (lib/domain/lockout.ts). */
-const plan = (user: UserRecord, budget = lockout, bindsDisable = true, weight = 1) =>
-  planFailure(user, budget, bindsDisable, weight);
+const count = { kind: 'count', bindsDisable: true, weight: 1 } as const;
+const restart = { kind: 'restart', bindsDisable: true, weight: 1 } as const;
 const tenant = (tenantId: string): TenantRecord => ({
   tenantId,
   settings: defaultSettings(tenantId),
@@ -90,12 +88,6 @@ async function activeUser(userId: string): Promise<UserRecord> {
     true,
   );
   return (await store.getUser('acme', userId)) as UserRecord;
-}
-
-/** One failure as the use case counts it: planned on the counts as they are now. */
-async function failNow(userId: string, token: string, admission: ReturnType<typeof at>) {
-  const user = (await store.getUser('acme', userId)) as UserRecord;
-  return store.recordFailure(user, plan(user, admission.lockout), token, admission);
 }
 
 /** The pending enrolment `id`, confirmed. */
@@ -207,7 +199,7 @@ describe('the DynamoDB store against dynalite', () => {
     assert.equal(only(after).lastUsedAt, now, 'the authenticator that matched was used now');
     assert.equal(after.lastStepToken, 'tok');
     assert.equal(after.lastVerifiedAt, now);
-    for (let i = 0; i < 3; i++) await failNow('stepper', `lock-${i}`, at(now));
+    for (let i = 0; i < 3; i++) await store.recordFailure(after, count, `lock-${i}`, at(now));
     assert.equal((await store.acceptStep(after, a1, 102 * 30, 'x', at(now + 4999))).applied, false, 'locked');
     assert.equal(
       (await store.acceptStep(after, a1, 102 * 30, 'x', at(now + 5000))).applied,
@@ -221,7 +213,7 @@ describe('the DynamoDB store against dynalite', () => {
   it('recordFailure: the failure that reaches maxFailures is the lock, in the same write', async () => {
     const user = await activeUser('failing');
     const counted = [];
-    for (let i = 0; i < 3; i++) counted.push(await failNow('failing', `t-${i}`, at(now + i)));
+    for (let i = 0; i < 3; i++) counted.push(await store.recordFailure(user, count, `t-${i}`, at(now + i)));
     assert.deepEqual(
       counted.map((r) => r.applied && [r.counts.lockFailures, r.counts.consecutiveFailures]),
       [
@@ -232,12 +224,12 @@ describe('the DynamoDB store against dynalite', () => {
       'each write answers the counts it left',
     );
     assert.equal(
-      (await store.recordFailure(user, plan(user), 't-3', at(now + 3))).applied,
+      (await store.recordFailure(user, count, 't-3', at(now + 3))).applied,
       false,
       'a fourth is refused: the third locked',
     );
     assert.equal(
-      (await store.recordFailure(user, { ...plan(user), kind: 'restart' }, 't-4', at(now + 3))).applied,
+      (await store.recordFailure(user, restart, 't-4', at(now + 3))).applied,
       false,
       'still locked',
     );
@@ -248,14 +240,11 @@ describe('the DynamoDB store against dynalite', () => {
       'attempts while locked change nothing: the lock does not grow',
     );
     // After the lock (5 s from the last counted failure), a count restarts at 1, once.
-    assert.equal(
-      (await store.recordFailure(locked, { ...plan(locked), kind: 'count' }, 't-5', at(now + 5002))).applied,
-      false,
-    );
-    const restarted = await store.recordFailure(locked, plan(locked), 't-6', at(now + 5002));
+    assert.equal((await store.recordFailure(locked, count, 't-5', at(now + 5002))).applied, false);
+    const restarted = await store.recordFailure(locked, restart, 't-6', at(now + 5002));
     assert.deepEqual(restarted.applied && restarted.counts.lockFailures, 1);
     assert.equal(
-      (await store.recordFailure(locked, plan(locked), 't-7', at(now + 5002))).applied,
+      (await store.recordFailure(locked, restart, 't-7', at(now + 5002))).applied,
       false,
       'only one failure restarts the count',
     );
@@ -266,78 +255,29 @@ describe('the DynamoDB store against dynalite', () => {
     assert.deepEqual([unlocked.lockFailures, unlocked.consecutiveFailures], [0, 4]);
   });
 
-  it('recordFailure: only the failure planned as the lock sets it, on the counts it was planned from, with its event', async () => {
-    const user = await activeUser('racing');
-    const quiet = plan(user);
-    await failNow('racing', 'r-1', at(now));
-    await failNow('racing', 'r-2', at(now));
-    // A failure planned at 0 (short of the lock) that lands when 2 are counted: refused,
-    // so no write sets a lock without the event the lock's plan carries.
-    assert.equal(quiet.locks, false);
-    assert.equal((await store.recordFailure(user, quiet, 'r-stale', at(now))).applied, false);
-    const two = (await store.getUser('acme', 'racing')) as UserRecord;
-    const locking = plan(two);
-    assert.equal(locking.locks, true);
-    const event = {
-      id: 'msg_lock',
-      type: 'tfa.user.locked' as const,
-      at: now,
-      data: { tenantId: 'acme', userId: 'racing' },
-    };
-    // Another request's failure set the lock first: this one, planned on the same counts, is refused.
-    assert.equal((await failNow('racing', 'r-3', at(now))).applied, true);
-    assert.equal(
-      (await store.recordFailure(two, locking, 'r-planned', at(now), undefined, [event])).applied,
-      false,
-    );
-    assert.deepEqual(
-      await store.readOutbox(store.userRef('acme', 'racing')),
-      [],
-      'no event without its lock',
-    );
-    await activeUser('racing-2');
-    await failNow('racing-2', 'q-1', at(now));
-    await failNow('racing-2', 'q-2', at(now));
-    const read = (await store.getUser('acme', 'racing-2')) as UserRecord;
-    const applied = await store.recordFailure(read, plan(read), 'q-3', at(now), undefined, [event]);
-    assert.equal(applied.applied && applied.counts.lockFailures, 3);
-    assert.deepEqual(
-      await store.readOutbox(store.userRef('acme', 'racing-2')),
-      [event],
-      'the lock holds its event',
-    );
-  });
-
   it('recordFailure: at verify none is counted past the disable; at confirm the disable does not bind', async () => {
     const user = await activeUser('disabling');
     await store.unlock(user);
     const wide = { nowMs: now, lockout: { maxFailures: 100, lockSeconds: 1 } };
     for (let i = 0; i < 100; i++) {
-      assert.equal((await failNow('disabling', `d-${i}`, wide)).applied, true);
+      assert.equal((await store.recordFailure(user, count, `d-${i}`, wide)).applied, true);
     }
     const afterLock = { nowMs: now + 2000, lockout: wide.lockout };
-    const forcedRestart = { ...plan(user, wide.lockout), kind: 'restart' } as const;
-    assert.equal(
-      (await store.recordFailure(user, forcedRestart, 'd-100', afterLock)).applied,
-      false,
-      'disabled',
-    );
+    assert.equal((await store.recordFailure(user, restart, 'd-100', afterLock)).applied, false, 'disabled');
     assert.equal(
       (await store.acceptStep(user, only(user), 200 * 30, 'x', afterLock)).applied,
       false,
       'disabled',
     );
-    const disabled = (await store.getUser('acme', 'disabling')) as UserRecord;
-    const atConfirm = plan(disabled, wide.lockout, false);
-    assert.equal(atConfirm.disables, false, 'past the disable already');
-    assert.equal((await store.recordFailure(disabled, atConfirm, 'd-101', afterLock)).applied, true);
+    const atConfirm = { kind: 'restart', bindsDisable: false, weight: 1 } as const;
+    assert.equal((await store.recordFailure(user, atConfirm, 'd-101', afterLock)).applied, true);
     const seen = (await store.getUser('acme', 'disabling')) as UserRecord;
     assert.equal(seen.consecutiveFailures, 101);
   });
 
   it('activate: never while locked, and it lifts the disable', async () => {
     const user = await activeUser('reconf');
-    for (let i = 0; i < 3; i++) await failNow('reconf', `r-${i}`, at(now));
+    for (let i = 0; i < 3; i++) await store.recordFailure(user, count, `r-${i}`, at(now));
     await store.savePending(user, pending('a2', { kind: 'reconfigure' }), null);
     const reading = { ...user, pending: pending('a2', { kind: 'reconfigure' }) };
     const next = [activated('a2')];
@@ -365,18 +305,15 @@ describe('the DynamoDB store against dynalite', () => {
 
   it('recordFailure: a write retried with its own token does not count twice', async () => {
     const user = await activeUser('retried');
-    assert.equal((await store.recordFailure(user, plan(user), 'same', at(now))).applied, true);
-    assert.equal((await store.recordFailure(user, plan(user), 'same', at(now))).applied, false);
+    assert.equal((await store.recordFailure(user, count, 'same', at(now))).applied, true);
+    assert.equal((await store.recordFailure(user, count, 'same', at(now))).applied, false);
     const after = (await store.getUser('acme', 'retried')) as UserRecord;
     assert.deepEqual([after.lockFailures, after.lastFailureToken], [1, 'same']);
   });
 
   it('recordFailure never creates a user that is not there', async () => {
     const ghost = emptyUser('acme', 'ghost');
-    assert.equal(
-      (await store.recordFailure(ghost, plan(ghost), `t-${Math.random()}`, at(now))).applied,
-      false,
-    );
+    assert.equal((await store.recordFailure(ghost, count, `t-${Math.random()}`, at(now))).applied, false);
     assert.equal(await store.getUser('acme', 'ghost'), undefined);
   });
 
@@ -393,7 +330,7 @@ describe('the DynamoDB store against dynalite', () => {
       hash,
       'the code spent last is known, to tell a replay',
     );
-    for (let i = 0; i < 3; i++) await failNow('spender', `s-${i}`, at(now));
+    for (let i = 0; i < 3; i++) await store.recordFailure(after, count, `s-${i}`, at(now));
     const other = Buffer.alloc(16, 4);
     assert.equal((await store.spendRecoveryCode(after, other, 'r3', at(now))).applied, false, 'locked');
   });
@@ -481,18 +418,14 @@ describe('the DynamoDB store against dynalite', () => {
 
   it('a failure weighs the authenticators checked, and carries the clock-skew hint', async () => {
     const user = await activeUser('weighed');
-    const two = (u: UserRecord) => plan(u, lockout, true, 2);
-    const first = await store.recordFailure(user, two(user), 'w1', at(now), { steps: 4, at: now });
+    const two = { kind: 'count', bindsDisable: true, weight: 2 } as const;
+    const first = await store.recordFailure(user, two, 'w1', at(now), { steps: 4, at: now });
     assert.deepEqual(first.applied && [first.counts.lockFailures, first.counts.consecutiveFailures], [2, 2]);
     const after = (await store.getUser('acme', 'weighed')) as UserRecord;
     assert.deepEqual(after.clockSkew, { steps: 4, at: now });
-    const second = await store.recordFailure(after, two(after), 'w2', at(now));
+    const second = await store.recordFailure(after, two, 'w2', at(now));
     assert.equal(second.applied && second.counts.lockFailures, 4, 'past maxFailures 3: locked');
-    assert.equal(
-      (await store.recordFailure(after, two(after), 'w3', at(now))).applied,
-      false,
-      'planned on counts gone',
-    );
+    assert.equal((await store.recordFailure(after, two, 'w3', at(now))).applied, false);
   });
 
   it("an item of the first release's shape: read as one authenticator, rewritten by an accepting write", async () => {

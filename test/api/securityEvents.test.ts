@@ -19,7 +19,7 @@ import { enrol } from '../support/users.ts';
 process.env.TFA_WEBHOOK_ALLOW_LOOPBACK = '1';
 process.env.TFA_SCHEDULE_MS = '200';
 const service = await startTestService();
-const { client, operatorKey } = service;
+const { client, operatorKey, storeProxy } = service;
 const receiver = await startReceiver();
 after(() => receiver.close());
 
@@ -97,6 +97,31 @@ describe('security events: the catalogue', () => {
     );
     assert.equal(of(events, 'tfa.user.locked', 'worn').length, 4, 'one per lock');
     assert.equal(of(events, 'tfa.user.unlocked', 'worn').length, 4);
+  });
+
+  it('a lock whose report was lost (its request died after the failure) is reported by the next request that meets it, once', async () => {
+    await call('PATCH', '/v1/settings', { lockout: { maxFailures: 3, lockSeconds: 120 } });
+    const { setup } = await enrol(client, admin, 'cut');
+    keep(setup.secret);
+    // Every report of a lock is lost on the wire, after the failure that set it committed.
+    storeProxy.add({
+      target: 'DynamoDB_20120810.UpdateItem',
+      bodyIncludes: 'lockReportedAt',
+      fault: 'reset',
+    });
+    const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => verify('cut', String(300000 + i))));
+    assert.ok(burst.some((answer) => answer.body.reason === 'locked'));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(of(receiver.events('/all', hook.secret), 'tfa.user.locked', 'cut').length, 0);
+    storeProxy.clear();
+    assert.equal((await verify('cut', '300009')).body.reason, 'locked');
+    assert.equal((await verify('cut', '300010')).body.reason, 'locked');
+    const events = await eventsUntil((e) => of(e, 'tfa.user.locked', 'cut').length > 0);
+    assert.deepEqual(
+      of(events, 'tfa.user.locked', 'cut').map((e) => e.data.failedAttempts),
+      [3],
+      'reported once, by the lock it was',
+    );
   });
 
   it('every other type arrives, with the fields the contract names, and no secret in any body', async () => {

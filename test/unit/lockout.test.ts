@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   DISABLE_AFTER,
-  countsAfter,
+  failureEffects,
   isDisabled,
   lockedUntil,
   lockRemaining,
@@ -56,54 +56,43 @@ describe('the lock, derived from the counts', () => {
   });
 });
 
-describe('planFailure', () => {
-  const shape = (p: ReturnType<typeof planFailure>) => [p.kind, p.locks, p.disables];
+describe('planFailure and its effects', () => {
   it('counts while below the limit, restarts once a lock has expired', () => {
     assert.deepEqual(planFailure(user(0), lockout, true, 1), {
       kind: 'count',
       bindsDisable: true,
       weight: 1,
-      from: { lockFailures: 0, consecutiveFailures: 0 },
-      locks: false,
-      disables: false,
     });
     assert.equal(planFailure(user(4), lockout, true, 3).kind, 'count');
-    assert.deepEqual(shape(planFailure(user(5, 5, now - 400_000), lockout, false, 2)), [
-      'restart',
-      false,
-      false,
-    ]);
+    assert.deepEqual(planFailure(user(5, 5, now - 400_000), lockout, false, 2), {
+      kind: 'restart',
+      bindsDisable: false,
+      weight: 2,
+    });
   });
 
-  it('the failure that lands on maxFailures locks; the one that lands on 100 disables', () => {
-    assert.deepEqual(shape(planFailure(user(3, 13), lockout, true, 1)), ['count', false, false]);
-    assert.deepEqual(shape(planFailure(user(4, 14), lockout, true, 1)), ['count', true, false]);
-    assert.deepEqual(shape(planFailure(user(2, DISABLE_AFTER - 1), lockout, true, 1)), [
-      'count',
-      false,
-      true,
-    ]);
-    assert.deepEqual(
-      shape(planFailure(user(1, DISABLE_AFTER + 1), lockout, false, 1)),
-      ['count', false, false],
-      'past the disable already: a confirm of a reconfigure sets nothing',
-    );
+  it('the failure that lands on maxFailures locked; the one that lands on 100 disabled', () => {
+    assert.deepEqual(failureEffects(user(4, 14), lockout, 1), { lockedNow: false, disabledNow: false });
+    assert.deepEqual(failureEffects(user(5, 15), lockout, 1), { lockedNow: true, disabledNow: false });
+    assert.deepEqual(failureEffects(user(3, DISABLE_AFTER), lockout, 1), {
+      lockedNow: false,
+      disabledNow: true,
+    });
+    assert.deepEqual(failureEffects(user(1, DISABLE_AFTER + 1), lockout, 1).disabledNow, false);
   });
 
   it('a failure weighing several authenticators: it may pass the limits, and the one that crosses them sets them', () => {
-    assert.deepEqual(shape(planFailure(user(3, 3), lockout, true, 3)), ['count', true, false]);
-    assert.deepEqual(countsAfter(planFailure(user(3, 3), lockout, true, 3)), {
-      lockFailures: 6,
-      consecutiveFailures: 6,
-    });
-    assert.equal(planFailure(user(0, DISABLE_AFTER - 2), lockout, true, 3).disables, true, 'crosses 100');
-    assert.equal(planFailure(user(0, DISABLE_AFTER), lockout, false, 3).disables, false, 'was at 100 before');
+    assert.deepEqual(failureEffects(user(6, 6), lockout, 3), { lockedNow: true, disabledNow: false });
+    assert.equal(failureEffects(user(3, DISABLE_AFTER + 2), lockout, 3).disabledNow, true, 'crossed 100');
+    assert.equal(
+      failureEffects(user(3, DISABLE_AFTER + 3), lockout, 3).disabledNow,
+      false,
+      'was at 100 before',
+    );
   });
 
   it('maxFailures 1 locks on the first failure, also on a restart', () => {
-    const one = { maxFailures: 1, lockSeconds: 1 };
-    assert.equal(planFailure(user(0), one, true, 1).locks, true);
-    assert.deepEqual(shape(planFailure(user(1, 1, now - 5000), one, true, 1)), ['restart', true, false]);
+    assert.equal(failureEffects(user(1), { maxFailures: 1, lockSeconds: 1 }, 1).lockedNow, true);
   });
 });
 
