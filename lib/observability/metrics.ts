@@ -14,7 +14,8 @@ export type MetricName =
   | 'Imported'
   | 'DataKeyCacheHit'
   | 'DataKeyCacheMiss'
-  | 'AuditWriteFailed';
+  | 'AuditWriteFailed'
+  | 'WebhookFailed';
 
 /** The port the use cases count through; no AWS type reaches them. */
 export interface Counters {

@@ -98,6 +98,8 @@ async function deliver(
   }
   const failed = delivery.attempts + 1 - delivery.retriesFrom;
   const next = result.gone ? undefined : retryAt(failed, at, deps.webhookRetrySeconds, Math.random);
+  // Every attempt used: a panel is missing an event (the deployed stack's alarm).
+  if (next === undefined) deps.counters.count('WebhookFailed');
   await deps.store.recordAttempt(delivery, {
     at,
     status: 'failed',
@@ -166,5 +168,6 @@ async function disableEndpoint(
   );
   if (await changeEndpoint(deps, webhook, { status: 'disabled', failingSince: undefined })) {
     logger().info('webhook endpoint disabled', { webhookId: webhook.id, why });
+    deps.counters.count('WebhookFailed');
   }
 }

@@ -102,7 +102,14 @@ const EXPECTED: Record<
   },
   console: { table: [], keys: [] },
   importCpanel: {
-    table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: [
+      authRead,
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     tenantIndex: true,
   },
   keys: {
@@ -117,22 +124,46 @@ const EXPECTED: Record<
   },
   setup: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], decrypt: true },
   confirm: {
-    table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: [
+      authRead,
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     tenantIndex: true,
     decrypt: true,
   },
-  verify: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], decrypt: true },
+  verify: {
+    table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    decrypt: true,
+  },
   status: { table: [authRead] },
   remove: {
-    table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: [
+      authRead,
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     tenantIndex: true,
   },
   authenticators: {
-    table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: [
+      authRead,
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     tenantIndex: true,
   },
   recoveryCodes: {
-    table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     decrypt: true,
   },
   unlock: { table: [authRead, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
@@ -215,6 +246,90 @@ describe('the packaged template', () => {
       rule.Properties.Targets.map((t: any) => t.Arn),
       [{ 'Fn::GetAtt': ['DispatchWebhooksLambdaFunction', 'Arn'] }],
     );
+  });
+
+  it('the table’s stream wakes the dispatcher for new messages only: never for a verify, or any other write', () => {
+    const tableResource = Object.values(resources).find(
+      (r: any) => r.Type === 'AWS::DynamoDB::Table' && r.Properties.StreamSpecification,
+    ) as any;
+    assert.deepEqual(tableResource.Properties.StreamSpecification, { StreamViewType: 'KEYS_ONLY' });
+    const mappings = Object.values(resources).filter(
+      (r: any) => r.Type === 'AWS::Lambda::EventSourceMapping',
+    ) as any[];
+    const streams = mappings.filter((m) => JSON.stringify(m.Properties.EventSourceArn).includes('StreamArn'));
+    assert.equal(streams.length, 1);
+    const [mapping] = streams;
+    assert.deepEqual(mapping.Properties.EventSourceArn, { 'Fn::GetAtt': ['Table', 'StreamArn'] });
+    assert.deepEqual(mapping.Properties.FunctionName, {
+      'Fn::GetAtt': ['DispatchWebhooksLambdaFunction', 'Arn'],
+    });
+    assert.equal(mapping.Properties.StartingPosition, 'LATEST');
+    const patterns = mapping.Properties.FilterCriteria.Filters.map((f: any) => JSON.parse(f.Pattern));
+    // Lambda's event filtering, for the rules these patterns use (a list of values or prefixes).
+    const matches = (pattern: any, value: any): boolean =>
+      Array.isArray(pattern)
+        ? pattern.some((p) =>
+            typeof p === 'object' ? typeof value === 'string' && value.startsWith(p.prefix) : p === value,
+          )
+        : typeof value === 'object' &&
+          value !== null &&
+          Object.entries(pattern).every(([k, p]) => matches(p, value[k]));
+    const record = (eventName: string, pk: string, sk: string) => ({
+      eventName,
+      dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } } },
+    });
+    const wakes = (r: object) => patterns.some((p: any) => matches(p, r));
+    assert.equal(wakes(record('INSERT', 'DELIVERY#acme#wh_1', 'msg_1')), true, 'a new message');
+    for (const [name, r] of Object.entries({
+      'a verify': record('MODIFY', 'USER#acme#bob', 'USER'),
+      'a first setup': record('INSERT', 'USER#acme#bob', 'USER'),
+      'an attempt recorded': record('MODIFY', 'DELIVERY#acme#wh_1', 'msg_1'),
+      'a message expiring': record('REMOVE', 'DELIVERY#acme#wh_1', 'msg_1'),
+      'an audit event': record('INSERT', 'AUDIT#acme#3', '2026-12-06T04:00:00.000Z#x'),
+      'a key': record('INSERT', 'TENANT#acme', 'KEY#0123456789abcdef'),
+    })) {
+      assert.equal(wakes(r), false, name);
+    }
+    const streamRead = statementsOf('dispatchWebhooks').filter((s) =>
+      JSON.stringify(s.Resource).includes('StreamArn'),
+    );
+    assert.deepEqual([...new Set(streamRead.flatMap(actions))].sort(), [
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ]);
+    for (const fn of Object.keys(EXPECTED).filter((f) => f !== 'dispatchWebhooks')) {
+      assert.ok(!JSON.stringify(statementsOf(fn)).includes('StreamArn'), `${fn} reads no stream`);
+    }
+  });
+
+  it('an alarm when security events fail, on the metric the dispatcher counts, to the operator’s topic', () => {
+    const alarms = Object.entries(resources).filter(([, r]: any) => r.Type === 'AWS::CloudWatch::Alarm') as [
+      string,
+      any,
+    ][];
+    const failed = alarms.find(([, a]) => a.Properties.MetricName === 'WebhookFailed')?.[1];
+    assert.ok(failed, 'an alarm on WebhookFailed');
+    const env = resources.DispatchWebhooksLambdaFunction?.Properties.Environment.Variables;
+    assert.equal(failed.Properties.Namespace, env.POWERTOOLS_METRICS_NAMESPACE);
+    assert.deepEqual(failed.Properties.Dimensions, [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }]);
+    assert.deepEqual(
+      [failed.Properties.Threshold, failed.Properties.ComparisonOperator],
+      [1, 'GreaterThanOrEqualToThreshold'],
+    );
+    const errors = alarms.find(([, a]) => a.Properties.MetricName === 'Errors')?.[1];
+    assert.deepEqual(errors?.Properties.Dimensions, [
+      { Name: 'FunctionName', Value: { Ref: 'DispatchWebhooksLambdaFunction' } },
+    ]);
+    for (const [name, alarm] of alarms) {
+      assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: 'AlarmTopic' }], name);
+      assert.equal(alarm.Properties.TreatMissingData, 'notBreaching', name);
+    }
+    assert.equal(resources.AlarmTopic?.Type, 'AWS::SNS::Topic');
+    // The metric is one the code counts (lib/observability/metrics.ts).
+    const metricNames = readFileSync(join(PROJECT_ROOT, 'lib/observability/metrics.ts'), 'utf8');
+    assert.match(metricNames, /\| 'WebhookFailed'/);
   });
 
   for (const [fn, expected] of Object.entries(EXPECTED)) {
@@ -423,7 +538,11 @@ describe('the packaged template', () => {
   });
 
   it('the purge: its queue feeds only the purge function, one message a step, with a dead letter queue', () => {
-    const mappings = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    const mappings = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        JSON.stringify(r.Properties.EventSourceArn).includes('Queue'),
+    );
     assert.equal(mappings.length, 1);
     const mapping = mappings[0]?.Properties;
     assert.deepEqual(mapping.EventSourceArn, queue);
