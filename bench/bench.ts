@@ -4,7 +4,8 @@
  * 1. Verify overhead against the floor: the verify handler in-process against the
  *    embedded store (in a process of its own), beside the bare storage operations a
  *    verify must do, issued directly with the SDK against the same store; the time
- *    and the CPU time of each.
+ *    and the CPU time of each; again with five authenticators a user (1b), and with
+ *    ten webhook endpoints registered (1c).
  * 2. HTTP throughput and latency with autocannon (in its own process) at 1, 8, 32
  *    connections: real verifies with fresh time steps, on an accelerated clock.
  * 3. AWS calls per warm verify, counted by SDK middleware.
@@ -54,6 +55,10 @@ import { percentile } from './percentile.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+// Part 1c registers webhook endpoints on 127.0.0.1; nothing is delivered during the bench
+// (the dispatcher's polling would count as calls of the verifies measured).
+process.env.TFA_WEBHOOK_ALLOW_LOOPBACK = '1';
+process.env.TFA_SCHEDULE_MS ??= String(24 * 3_600_000);
 const USERS = Number(process.env.BENCH_USERS ?? 50);
 /**
  * Part 2's users and clock. A request carries the code of the (virtual) moment it is
@@ -327,10 +332,41 @@ const unitsPerVerify = {
   write: round(handlerUnits.write / verifies),
 };
 
+// 1c: the same verifies with ten webhook endpoints registered for every event: a verify
+// that fires no event does nothing for webhooks, however many endpoints there are.
+for (let i = 0; i < 10; i++) {
+  const hook = await client.call('POST', '/v1/webhooks', {
+    key: admin,
+    body: { url: `http://127.0.0.1:9/hook${i}`, events: ['*'] },
+  });
+  if (hook.status !== 201) throw new Error(`webhook registration failed: ${hook.text}`);
+}
+const hooked = { handler: [] as number[], floor: [] as number[], dynamodbCalls: 0, verifies: 0 };
+for (let round = 0; round < ROUNDS; round++) {
+  const before = dynamodbCalls();
+  const latencies = await handlerRun(1);
+  hooked.dynamodbCalls += dynamodbCalls() - before;
+  hooked.verifies += latencies.length;
+  hooked.handler.push(...latencies);
+  hooked.floor.push(...(await floorRun(1, true)));
+}
+
 if (process.env.BENCH_ONLY === 'overhead') {
   // For profiling part 1 alone: node --cpu-prof --import tsx bench/bench.ts
   write(
-    `${JSON.stringify({ handler: percentile(handlerLatencies, 50), floor: percentile(floor3, 50), handlerCpu: percentile(handlerCpu, 50), floorCpu: percentile(floorCpu, 50) })}\n`,
+    `${JSON.stringify({
+      handler: percentile(handlerLatencies, 50),
+      floor: percentile(floor3, 50),
+      handlerCpu: percentile(handlerCpu, 50),
+      floorCpu: percentile(floorCpu, 50),
+      dynamodbCallsPerVerify: round(roundTrips.dynamodb),
+      tenWebhooks: {
+        handler: percentile(hooked.handler, 50),
+        floor: percentile(hooked.floor, 50),
+        ratioToFloor: round(percentile(hooked.handler, 50) / percentile(hooked.floor, 50)),
+        dynamodbCallsPerVerify: round(hooked.dynamodbCalls / hooked.verifies),
+      },
+    })}\n`,
   );
   await service.close();
   store.close();
@@ -388,6 +424,12 @@ const results = {
     ratioToFloorWithId: round(percentile(many.named, 50) / percentile(many.floor, 50)),
     dynamodbCallsPerVerify: round(many.dynamodbCalls),
   },
+  tenWebhooks: {
+    handler: summary(hooked.handler),
+    floorDecideAndAudit: summary(hooked.floor),
+    ratioToFloor: round(percentile(hooked.handler, 50) / percentile(hooked.floor, 50)),
+    dynamodbCallsPerVerify: round(hooked.dynamodbCalls / hooked.verifies),
+  },
   http,
   roundTrips,
   unitsPerVerify,
@@ -410,6 +452,9 @@ const budgets = {
   fiveAuthenticatorsDynamoDbCalls: budget(results.fiveAuthenticators.dynamodbCallsPerVerify, 3),
   fiveAuthenticatorsRatioWithoutId: budget(results.fiveAuthenticators.ratioToFloorWithoutId, 1.3),
   fiveAuthenticatorsRatioWithId: budget(results.fiveAuthenticators.ratioToFloorWithId, 1.3),
+  // Ten webhook endpoints registered: the same calls and the same overhead.
+  tenWebhooksDynamoDbCalls: budget(results.tenWebhooks.dynamodbCallsPerVerify, 3),
+  tenWebhooksRatioToFloor: budget(results.tenWebhooks.ratioToFloor, 1.3),
   httpVerifiesNotAccepted: budget(
     http.reduce((n, h) => n + h.errors, 0),
     0,
@@ -522,6 +567,7 @@ function printReport(r: typeof report) {
     `   floor: + audit put        p50 ${o.floorDecideAndAudit.p50Ms} ms   p99 ${o.floorDecideAndAudit.p99Ms} ms   ratio ${o.ratioToFloor}`,
     `   CPU per verify (store in its own process): handler ${o.cpuMs.handler} ms, floor ${o.cpuMs.floor} ms`,
     `   five authenticators, the fifth's code: without its id p50 ${r.fiveAuthenticators.withoutId.p50Ms} ms (ratio ${r.fiveAuthenticators.ratioToFloorWithoutId}), with it p50 ${r.fiveAuthenticators.withId.p50Ms} ms (ratio ${r.fiveAuthenticators.ratioToFloorWithId}), floor p50 ${r.fiveAuthenticators.floorDecideAndAudit.p50Ms} ms; DynamoDB calls ${r.fiveAuthenticators.dynamodbCallsPerVerify}`,
+    `   ten webhook endpoints registered: p50 ${r.tenWebhooks.handler.p50Ms} ms (ratio ${r.tenWebhooks.ratioToFloor}), floor p50 ${r.tenWebhooks.floorDecideAndAudit.p50Ms} ms; DynamoDB calls ${r.tenWebhooks.dynamodbCallsPerVerify}`,
     '',
     '2. HTTP verify (autocannon, own process)',
     ...r.http.map(

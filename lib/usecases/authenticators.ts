@@ -1,7 +1,7 @@
 import { authenticatorView, findAuthenticator, sameLabel, type UserRecord } from '../domain/user.ts';
 import { authenticatorNotFound, labelTaken } from '../errors.ts';
 import type { TenantContext } from './context.ts';
-import { publishEvents, securityEvent } from './events.ts';
+import { publishEvents, securityEvent, wanted } from './events.ts';
 import { countChanges } from './enrolment.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 
@@ -22,19 +22,19 @@ export async function removeAuthenticator(
     const found = findAuthenticator(user, authenticatorId);
     if (!user || !found) return done(false);
     const rest = user.authenticators.filter((a) => a.id !== authenticatorId);
-    const events = [
+    const events = await wanted(ctx, [
       securityEvent(ctx, 'tfa.authenticator.removed', userId, {
         authenticatorId,
         label: found.label,
         reason: reason ?? null,
       }),
-    ];
+    ]);
     const result =
       rest.length === 0
         ? await deps.store.retireUser(user, false, deps.now(), events)
         : await deps.store.replaceAuthenticators(user, rest, events);
     if (!result.applied) return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
-    await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), events);
+    await publishEvents(ctx, deps.store.userRef(tenant.tenantId, userId), events);
     return done(true);
   });
   await ctx.audit({

@@ -24,7 +24,7 @@ import {
 import type { TenantContext } from './context.ts';
 import { enrollingCounts } from '../domain/enrolment.ts';
 import { countChanges } from './enrolment.ts';
-import { publishEvents, securityEvent } from './events.ts';
+import { publishEvents, securityEvent, wanted } from './events.ts';
 import { countFailure, lockedError } from './failedAttempts.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 
@@ -78,13 +78,13 @@ export async function confirmSetup(
   const recovery = replacesAll ? issueRecoveryCodes(keys, userId) : undefined;
   const token = randomUUID();
   const stepStart = step * pending.period;
-  const events = [
+  const events = await wanted(ctx, [
     securityEvent(ctx, 'tfa.user.enrolled', userId, {
       authenticatorId: pending.id,
       label: pending.label,
       mode: mode.kind,
     }),
-  ];
+  ]);
 
   await untilApplied<UserRecord | undefined, void>(read, async (user, tries) => {
     // A lost reply whose retry found our own committed write: the codes are ours.
@@ -116,7 +116,7 @@ export async function confirmSetup(
     return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
   });
 
-  await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), events);
+  await publishEvents(ctx, deps.store.userRef(tenant.tenantId, userId), events);
   deps.counters.count('Confirm');
   await ctx.audit({
     action: 'confirm',

@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.ts';
 import type { AuditEntry } from '../domain/audit.ts';
 import type { TenantRecord } from '../domain/records.ts';
+import type { WebhookRecord } from '../domain/webhooks.ts';
 
 /** What a tenant's use case works with: the outside world, the tenant, and its audit trail. */
 export interface TenantContext {
@@ -11,6 +12,8 @@ export interface TenantContext {
   requestId: string;
   /** Records what this request did, with its actor and request id; never throws. */
   audit(entry: AuditEntry): Promise<void>;
+  /** The tenant's webhook endpoints, once read in this request (lib/usecases/events.ts). */
+  endpoints?: Promise<WebhookRecord[]>;
 }
 
 /** Who acts: a tenant key, or the operator acting on a tenant (`{"keyId": "operator"}`). */

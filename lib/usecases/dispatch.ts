@@ -22,7 +22,8 @@ import { queueEvent, sweepOutboxes } from './events.ts';
  * cut by a crash is due again when its lease ends: at least once, the same
  * `webhook-id` every time.
  */
-const LEASE_MS = 60_000; // longer than a send may take (15 s), with room
+// Longer than an attempt may take: the send's 15 s, and time to sign and record it.
+const LEASE_MS = 20_000;
 /** How often a paused endpoint's messages are looked at again: 30 s, or sooner on a short local schedule. */
 const pausedRecheckMs = (schedule: readonly number[]) => Math.min(30_000, (schedule[0] ?? 5) * 6000);
 

@@ -38,16 +38,37 @@ export function securityEvent(
   };
 }
 
+/** The tenant's endpoints, read once in a request. */
+const endpointsOf = (ctx: TenantContext) =>
+  (ctx.endpoints ??= ctx.deps.store.listWebhooks(ctx.tenant.tenantId));
+
+/**
+ * Of `events`, those that an endpoint of the tenant wants (active or paused; a disabled
+ * one is sent nothing): only they are written. A change of a tenant with no endpoint
+ * costs one query and no write for its events; an endpoint gets the events of the
+ * changes made once it exists.
+ */
+export async function wanted(ctx: TenantContext, events: SecurityEvent[]): Promise<SecurityEvent[]> {
+  const endpoints = await endpointsOf(ctx);
+  return events.filter((event) =>
+    endpoints.some((w) => w.status !== 'disabled' && subscribes(w, event.type)),
+  );
+}
+
 /**
  * Right after the write that committed `events` into the item `ref`: a message per
  * event to each endpoint that wants it, then the outbox cleared. A failure here is
  * logged, never answered: the change is done, and a dispatcher run publishes what is
  * left in the outbox.
  */
-export async function publishEvents(deps: Deps, ref: ItemRef, events: readonly SecurityEvent[]) {
+export async function publishEvents(ctx: TenantContext, ref: ItemRef, events: readonly SecurityEvent[]) {
   if (events.length === 0) return;
+  const { deps } = ctx;
   try {
-    await publish(deps, events);
+    const endpoints = await endpointsOf(ctx);
+    for (const event of events) {
+      await queueEvent(deps, ctx.tenant.tenantId, endpoints, event.type, event.data, event.at, event.id);
+    }
     // Only if no other request added an event since this one's write; else a run sweeps it.
     await deps.store.clearOutbox(ref, events.length);
   } catch (error) {
@@ -55,20 +76,17 @@ export async function publishEvents(deps: Deps, ref: ItemRef, events: readonly S
   }
 }
 
+/** What a dispatcher run publishes: events of any tenants, each tenant's endpoints read once. */
 async function publish(deps: Deps, events: readonly SecurityEvent[]) {
-  const webhooks = new Map<string, ReturnType<Deps['store']['listWebhooks']>>();
+  const endpoints = new Map<string, Promise<WebhookRecord[]>>();
   for (const event of events) {
-    const tenantId = event.data.tenantId;
-    if (!webhooks.has(tenantId)) webhooks.set(tenantId, deps.store.listWebhooks(tenantId));
-    await queueEvent(
-      deps,
-      tenantId,
-      await (webhooks.get(tenantId) as ReturnType<Deps['store']['listWebhooks']>),
-      event.type,
-      event.data,
-      event.at,
-      event.id,
-    );
+    const { tenantId } = event.data;
+    let found = endpoints.get(tenantId);
+    if (!found) {
+      found = deps.store.listWebhooks(tenantId);
+      endpoints.set(tenantId, found);
+    }
+    await queueEvent(deps, tenantId, await found, event.type, event.data, event.at, event.id);
   }
 }
 

@@ -11,7 +11,7 @@ import {
   lockUnreported,
   planFailure,
 } from '../domain/lockout.ts';
-import { publishEvents, securityEvent } from './events.ts';
+import { publishEvents, securityEvent, wanted } from './events.ts';
 import { type ClockSkew, emptyUser, type UserRecord } from '../domain/user.ts';
 import { logger } from '../observability/logger.ts';
 import { locked } from '../errors.ts';
@@ -110,11 +110,12 @@ async function reportLimit(
   counts: FailureCounts,
 ) {
   const { deps, tenant } = ctx;
-  const events = [limitEvent(ctx, user.userId, limit, failedAt, counts)];
   try {
+    // Marked reported even when no endpoint wants it: the requests that meet it look no further.
+    const events = await wanted(ctx, [limitEvent(ctx, user.userId, limit, failedAt, counts)]);
     const record = { ...emptyUser(tenant.tenantId, user.userId), ...counts };
     if (await deps.store.reportLimit(record, limit, failedAt, events)) {
-      await publishEvents(deps, deps.store.userRef(tenant.tenantId, user.userId), events);
+      await publishEvents(ctx, deps.store.userRef(tenant.tenantId, user.userId), events);
     }
   } catch (error) {
     logger().warn('security events: a limit could not be reported now', { error, limit });

@@ -7,7 +7,7 @@ import type { Authenticator, UserRecord } from '../domain/user.ts';
 import { emptyUser } from '../domain/user.ts';
 import { newAuthenticatorId } from './setup.ts';
 import { type AuditEvent, importEvent, type ImportOrigin } from '../domain/audit.ts';
-import { publishEvents, securityEvent } from './events.ts';
+import { publishEvents, securityEvent, wanted } from './events.ts';
 import { unauthorized } from '../errors.ts';
 import { countChanges } from './enrolment.ts';
 import type { TenantContext } from './context.ts';
@@ -183,14 +183,14 @@ async function importLogin(
     const made = enrolment(keys, tenant.tenantId, result.userId, secret, issuer, deps.now(), origin);
     written = made.id;
     const weakSecret = isWeak(secret.length);
-    const events = [
+    const events = await wanted(ctx, [
       securityEvent(ctx, 'tfa.user.imported', result.userId, {
         format: 'cpanel',
         authenticatorId: made.id,
         weakSecret,
         weakReasons: weakSecret ? ['short'] : [],
       }),
-    ];
+    ]);
     const write = await deps.store.importAuthenticator(
       user ?? emptyUser(tenant.tenantId, result.userId),
       made,
@@ -198,7 +198,7 @@ async function importLogin(
       events,
     );
     if (write.applied) {
-      await publishEvents(deps, deps.store.userRef(tenant.tenantId, result.userId), events);
+      await publishEvents(ctx, deps.store.userRef(tenant.tenantId, result.userId), events);
       return done({ written: importEvent(tenant.tenantId, result.userId, { ...made, origin }) });
     }
     return again(write.current ?? (await deps.store.getUser(tenant.tenantId, result.userId)));

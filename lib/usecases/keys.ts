@@ -1,7 +1,7 @@
 import { newApiKey } from '../crypto/apiKeys.ts';
 import type { ApiKeyRecord, Scope } from '../domain/records.ts';
 import { keyNotFound, lastAdminKey, tenantNotFound } from '../errors.ts';
-import { publishEvents, securityEvent } from './events.ts';
+import { publishEvents, securityEvent, wanted } from './events.ts';
 import type { TenantContext } from './context.ts';
 
 export interface NewKey {
@@ -24,9 +24,9 @@ export const keyView = (key: ApiKeyRecord) => ({
 export async function createKey(ctx: TenantContext, input: NewKey) {
   const { deps, tenant } = ctx;
   const { record, token } = newApiKey(tenant.tenantId, input.name, input.scopes, deps.now());
-  const events = [keyEvent(ctx, 'tfa.key.created', record)];
+  const events = await wanted(ctx, [keyEvent(ctx, 'tfa.key.created', record)]);
   await deps.store.putKey(record, events);
-  await publishEvents(deps, deps.store.keyRef(tenant.tenantId, record.id), events);
+  await publishEvents(ctx, deps.store.keyRef(tenant.tenantId, record.id), events);
   if (record.scopes.includes('admin') && !(await deps.store.grantAdmin(tenant.tenantId, record.id))) {
     throw tenantNotFound();
   }
@@ -65,10 +65,10 @@ export async function deleteKey(ctx: TenantContext, keyId: string | undefined) {
   if ((await deps.store.revokeAdmin(tenantId, keyId)) === 'last') {
     throw lastAdminKey();
   }
-  const events = [keyEvent(ctx, 'tfa.key.deleted', key)];
+  const events = await wanted(ctx, [keyEvent(ctx, 'tfa.key.deleted', key)]);
   const deleted = await deps.store.deleteKey(tenantId, keyId, events);
   if (!deleted) throw keyNotFound();
-  await publishEvents(deps, deps.store.keyRef(tenantId, keyId), events);
+  await publishEvents(ctx, deps.store.keyRef(tenantId, keyId), events);
   await ctx.audit({ action: 'key_delete', outcome: 'success', reason: describeKey(deleted) });
 }
 

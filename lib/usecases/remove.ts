@@ -1,6 +1,6 @@
 import type { UserRecord } from '../domain/user.ts';
 import type { TenantContext } from './context.ts';
-import { publishEvents, securityEvent } from './events.ts';
+import { publishEvents, securityEvent, wanted } from './events.ts';
 import { countChanges } from './enrolment.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 
@@ -24,10 +24,12 @@ export async function removeUser(
         user.pending !== undefined ||
         (forget && user.registration !== undefined));
     if (!holds) return done(false);
-    const events = [securityEvent(ctx, 'tfa.user.removed', userId, { reason: reason ?? null, forget })];
+    const events = await wanted(ctx, [
+      securityEvent(ctx, 'tfa.user.removed', userId, { reason: reason ?? null, forget }),
+    ]);
     const result = await deps.store.retireUser(user, forget, deps.now(), events);
     if (!result.applied) return again(result.current ?? (await deps.store.getUser(tenant.tenantId, userId)));
-    await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), events);
+    await publishEvents(ctx, deps.store.userRef(tenant.tenantId, userId), events);
     return done(true);
   });
   await ctx.audit({

@@ -2,7 +2,7 @@ import { applySettingsPatch } from '../domain/settings.ts';
 import type { TenantRecord } from '../domain/records.ts';
 import { settingsRefused, tenantNotFound } from '../errors.ts';
 import type { TenantContext } from './context.ts';
-import { publishEvents, securityEvent } from './events.ts';
+import { publishEvents, securityEvent, wanted } from './events.ts';
 import { again, done, untilApplied } from './optimistic.ts';
 
 /** GET /v1/settings. */
@@ -14,13 +14,15 @@ export async function patchSettings(ctx: TenantContext, patch: Record<string, un
   return untilApplied(tenant, async (current) => {
     const result = applySettingsPatch(current.settings, patch);
     if (!result.ok) throw settingsRefused(result.problem);
-    const event = securityEvent(ctx, 'tfa.settings.updated', null, { fields: changedFields(patch) });
-    if (!(await deps.store.saveSettings(current, result.settings, [event]))) {
+    const events = await wanted(ctx, [
+      securityEvent(ctx, 'tfa.settings.updated', null, { fields: changedFields(patch) }),
+    ]);
+    if (!(await deps.store.saveSettings(current, result.settings, events))) {
       const fresh = await deps.store.getTenant(tenant.tenantId);
       if (!fresh) throw tenantNotFound();
       return again(fresh);
     }
-    await publishEvents(deps, deps.store.tenantRef(tenant.tenantId), [event]);
+    await publishEvents(ctx, deps.store.tenantRef(tenant.tenantId), events);
     await ctx.audit({
       action: 'settings',
       outcome: 'success',

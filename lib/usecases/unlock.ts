@@ -2,7 +2,7 @@ import type { UserRecord } from '../domain/user.ts';
 import { lockedUntil, lockUnreported } from '../domain/lockout.ts';
 import { limitEvent } from './failedAttempts.ts';
 import type { TenantContext } from './context.ts';
-import { publishEvents, securityEvent } from './events.ts';
+import { publishEvents, securityEvent, wanted } from './events.ts';
 import { getStatus } from './status.ts';
 
 /** POST /v1/users/{userId}/unlock: lifts the timed lock; not the disable, nor the count toward it. */
@@ -15,9 +15,11 @@ export async function unlockUser(ctx: TenantContext, userId: string, user: UserR
     locked && lockUnreported(user) && user.lastFailureAt !== undefined
       ? [limitEvent(ctx, userId, 'lock', user.lastFailureAt, user)]
       : [];
-  const events = locked ? [...missed, securityEvent(ctx, 'tfa.user.unlocked', userId)] : [];
+  const events = locked
+    ? await wanted(ctx, [...missed, securityEvent(ctx, 'tfa.user.unlocked', userId)])
+    : [];
   if (user && (await deps.store.unlock(user, events))) {
-    await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), events);
+    await publishEvents(ctx, deps.store.userRef(tenant.tenantId, userId), events);
     await ctx.audit({ action: 'unlock', userId, outcome: 'success' });
     return getStatus(ctx, userId, { ...user, lockFailures: 0 }, true);
   }

@@ -12,7 +12,7 @@ import { findRecoveryHash, recoveryHash } from '../crypto/recoveryHashes.ts';
 import { matchAuthenticators } from '../crypto/secrets.ts';
 import type { MetricName } from '../observability/metrics.ts';
 import type { SecurityEvent } from '../domain/webhooks.ts';
-import { publishEvents, securityEvent } from './events.ts';
+import { publishEvents, securityEvent, wanted } from './events.ts';
 
 export type VerifyAnswer =
   | { valid: true; method: 'totp'; authenticatorId: string; driftSteps: number }
@@ -93,7 +93,7 @@ async function decide(
   // The events our write carries (a recovery code's; a time step's carries none).
   let pendingEvents: SecurityEvent[] = [];
   const published = async (answer: VerifyAnswer) => {
-    await publishEvents(deps, deps.store.userRef(tenant.tenantId, userId), pendingEvents);
+    await publishEvents(ctx, deps.store.userRef(tenant.tenantId, userId), pendingEvents);
     return answer;
   };
 
@@ -147,7 +147,9 @@ async function decide(
         return done(await failed(ctx, user, 1, undefined));
       }
       const remaining = user.recoveryHashes.length - 1;
-      pendingEvents = [securityEvent(ctx, 'tfa.recovery_code.used', userId, { remaining })];
+      pendingEvents = await wanted(ctx, [
+        securityEvent(ctx, 'tfa.recovery_code.used', userId, { remaining }),
+      ]);
       write = deps.store.spendRecoveryCode(user, stored, token, { nowMs, lockout }, pendingEvents);
       pendingAnswer = { valid: true, method: 'recovery', recoveryCodesRemaining: remaining };
     }
@@ -170,9 +172,11 @@ async function replayed(
 ): Promise<VerifyAnswer> {
   const answer: VerifyAnswer = { valid: false, reason: 'replayed' };
   if (user.replayedStep !== undefined && user.replayedStep >= step) return answer;
-  const events = [securityEvent(ctx, 'tfa.verification.replayed', user.userId, { method })];
-  if (await ctx.deps.store.recordReplay(user, step, events)) {
-    await publishEvents(ctx.deps, ctx.deps.store.userRef(user.tenantId, user.userId), events);
+  const events = await wanted(ctx, [
+    securityEvent(ctx, 'tfa.verification.replayed', user.userId, { method }),
+  ]);
+  if (events.length > 0 && (await ctx.deps.store.recordReplay(user, step, events))) {
+    await publishEvents(ctx, ctx.deps.store.userRef(user.tenantId, user.userId), events);
   }
   return answer;
 }

@@ -496,6 +496,86 @@ describe('the DynamoDB store against dynalite', () => {
     assert.equal(await store.getUser('acme', 'removed'), undefined, 'counted out, then deleted');
   });
 
+  it('retireUser with an event, of a user never counted: an empty expiring item holds the event; the fold keeps an item whose events wait', async () => {
+    const user = await activeUser('forgotten');
+    const event = (id: string, userId: string) => ({
+      id,
+      type: 'tfa.user.removed' as const,
+      at: now,
+      data: { tenantId: 'acme', userId },
+    });
+    // Counted (the activation registered it): the counting path keeps the item, with the event.
+    assert.equal((await store.retireUser(user, true, now, [event('e1', 'forgotten')])).applied, true);
+    while ((await store.foldCounts('acme', now)).more);
+    const ref = store.userRef('acme', 'forgotten');
+    assert.deepEqual(await store.readOutbox(ref), [event('e1', 'forgotten')], 'not deleted under its event');
+    assert.equal(await store.clearOutbox(ref, 1), true);
+    // Never counted (only a pending setup): the item is replaced by one holding the event.
+    const fresh = emptyUser('acme', 'passing');
+    assert.equal((await store.savePending(fresh, pending('p1'), 1)).applied, true);
+    const read = (await store.getUser('acme', 'passing')) as UserRecord;
+    assert.equal((await store.retireUser(read, true, now, [event('e2', 'passing')])).applied, true);
+    const left = (await store.getUser('acme', 'passing')) as UserRecord;
+    assert.deepEqual([left.authenticators, left.pending, left.registration], [[], undefined, undefined]);
+    assert.deepEqual(await store.readOutbox(store.userRef('acme', 'passing')), [event('e2', 'passing')]);
+    const raw = await new DynamoDBClient(localClientConfig(embedded.endpoint)).send(
+      new ScanCommand({ TableName: 'tfa-store-test' }),
+    );
+    const item = raw.Items?.find((i) => i.pk?.S === 'USER#acme#passing');
+    assert.ok(Number(item?.expiresAt?.N) > now / 1000, 'it expires');
+  });
+
+  it('reportLimit: each lock once, by the failure time that set it, never an older one after a newer; recordReplay: once per step', async () => {
+    const user = await activeUser('reported');
+    const event = {
+      id: 'l1',
+      type: 'tfa.user.locked' as const,
+      at: now,
+      data: { tenantId: 'acme', userId: 'reported' },
+    };
+    assert.equal(await store.reportLimit(user, 'lock', now, [event]), true);
+    assert.equal(await store.reportLimit(user, 'lock', now, [event]), false, 'that lock was reported');
+    assert.equal(await store.reportLimit(user, 'lock', now - 1, [event]), false, 'an older one');
+    assert.equal(await store.reportLimit(user, 'disable', now, [event]), true, 'the disable is its own');
+    assert.equal(await store.reportLimit(user, 'lock', now + 9000, [event]), true, 'the next lock');
+    const seen = (await store.getUser('acme', 'reported')) as UserRecord;
+    assert.deepEqual([seen.lockReportedAt, seen.disableReportedAt], [now + 9000, now]);
+    assert.equal((await store.readOutbox(store.userRef('acme', 'reported'))).length, 3);
+    assert.equal(await store.recordReplay(user, 3000, [event]), true);
+    assert.equal(await store.recordReplay(user, 3000, [event]), false);
+    assert.equal(await store.recordReplay(user, 2970, [event]), false, 'an earlier step');
+    assert.equal((await store.getUser('acme', 'reported'))?.replayedStep, 3000);
+    assert.equal(await store.reportLimit(emptyUser('acme', 'ghost-2'), 'lock', now, [event]), false);
+    assert.equal(await store.getUser('acme', 'ghost-2'), undefined, 'no item made');
+  });
+
+  it('a key deleted with an event no longer exists for any reader; its item holds only the event', async () => {
+    const key = {
+      tenantId: 'acme',
+      id: 'k9',
+      name: 'helpdesk',
+      scopes: ['support' as const],
+      salt: Buffer.alloc(16),
+      hash: Buffer.alloc(32, 1),
+      createdAt: now,
+    };
+    const event = {
+      id: 'k',
+      type: 'tfa.key.deleted' as const,
+      at: now,
+      data: { tenantId: 'acme', userId: null },
+    };
+    await store.putKey(key, [event]);
+    assert.deepEqual(await store.readOutbox(store.keyRef('acme', 'k9')), [event], 'created with its event');
+    assert.equal((await store.getKey('acme', 'k9'))?.name, 'helpdesk');
+    assert.equal((await store.deleteKey('acme', 'k9', [event]))?.name, 'helpdesk');
+    assert.equal(await store.getKey('acme', 'k9'), undefined);
+    assert.equal((await store.loadContext({ tenantId: 'acme', keyId: 'k9' })).key, undefined);
+    assert.ok(!(await store.listKeys('acme')).some((k) => k.id === 'k9'));
+    assert.equal(await store.deleteKey('acme', 'k9', [event]), undefined, 'once');
+    assert.equal((await store.readOutbox(store.keyRef('acme', 'k9'))).length, 2);
+  });
+
   it('tenant-wide audit pages merge the 16 shards: newest first, every event exactly once, at any page size', async () => {
     const db = new DynamoDBClient(localClientConfig(embedded.endpoint));
     const base = 1_800_000_000_000;

@@ -9,7 +9,7 @@ export type Received = { path: string; headers: Record<string, string>; body: st
 /**
  * A webhook receiver on 127.0.0.1 (real HTTP): it keeps every request, answers each
  * path as told (`answers`: the statuses in turn, the last one repeating; 204 by
- * default), and verifies what it got as a receiver would, with the
+ * default; 0 never answers), and verifies what it got as a receiver would, with the
  * `standardwebhooks` package and the contract's SecurityEvent schema.
  */
 export async function startReceiver() {
@@ -22,7 +22,9 @@ export async function startReceiver() {
       const path = request.url ?? '';
       received.push({ path, headers: request.headers as Record<string, string>, body, at: Date.now() });
       const queue = answers.get(path) ?? [204];
-      response.writeHead(queue.length > 1 ? (queue.shift() as number) : (queue[0] as number)).end();
+      const status = queue.length > 1 ? (queue.shift() as number) : (queue[0] as number);
+      // 0: never answer (the sender times out, or dies waiting).
+      if (status !== 0) response.writeHead(status).end();
     });
   });
   server.listen(0, '127.0.0.1');

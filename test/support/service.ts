@@ -66,19 +66,24 @@ export async function startTestService(
  * races then cross processes, as they cross Lambda containers. Stopped when the
  * file's tests end.
  */
-export async function startSecondServer(service: {
-  dataDir: string;
-  storeEndpoint: string;
-  operatorKey: string;
-}) {
+export async function startSecondServer(
+  service: {
+    dataDir: string;
+    storeEndpoint: string;
+    operatorKey: string;
+  },
+  /** `storeEndpoint`: another way to the store (the fault proxy's); `env`: more variables. */
+  options: { storeEndpoint?: string; env?: Record<string, string> } = {},
+) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/start.ts'], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
       PORT: '0',
       TFA_DATA_DIR: service.dataDir,
-      TFA_STORE_ENDPOINT: service.storeEndpoint,
+      TFA_STORE_ENDPOINT: options.storeEndpoint ?? service.storeEndpoint,
       TFA_OPERATOR_KEY: service.operatorKey,
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
