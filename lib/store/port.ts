@@ -209,20 +209,16 @@ export interface UserStore {
     events?: readonly SecurityEvent[],
   ): Promise<WriteResult>;
   /**
-   * Reports the lock or the disable set by the failure written at `failedAt`, with its
-   * event, unless that one (or a later one) was reported: false then.
+   * Writes `events` with the mark that they were reported (`lock`, `disable`: the failure
+   * time that set the limit; `replay`: the time step replayed), unless the mark holds
+   * `value` or a later one already: once per lock, per disable, per replayed step. False then.
    */
-  reportLimit(
+  reportOnce(
     user: UserRecord,
-    limit: 'lock' | 'disable',
-    failedAt: number,
+    mark: 'lock' | 'disable' | 'replay',
+    value: number,
     events: readonly SecurityEvent[],
   ): Promise<boolean>;
-  /**
-   * Records that a replay of the time step `step` was reported, with its event, unless
-   * one of that step (or a later one) was: false then.
-   */
-  recordReplay(user: UserRecord, step: number, events: readonly SecurityEvent[]): Promise<boolean>;
   /** Lifts the timed lock: the count toward it starts again; the count toward the disable stays. */
   unlock(user: UserRecord, events?: readonly SecurityEvent[]): Promise<boolean>;
   /**

@@ -34,6 +34,13 @@ import {
 import type { DynamoTable } from './dynamoTable.ts';
 import { ATTR, authenticatorsToMap, isLegacy, pendingToMap, userFromItem } from './userItem.ts';
 
+/** Where each report is marked on the user's item (UserRecord's lockReportedAt, ...). */
+const REPORT_MARKS = {
+  lock: 'lockReportedAt',
+  disable: 'disableReportedAt',
+  replay: 'replayedStep',
+} as const;
+
 /**
  * The authenticators become `next`, under the condition that they are still as `user`
  * was read and no code was accepted since; a new version marks the change. A first-release item is rewritten to
@@ -289,34 +296,20 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     );
   },
 
-  async reportLimit(
+  async reportOnce(
     user: UserRecord,
-    limit: 'lock' | 'disable',
-    failedAt: number,
+    mark: 'lock' | 'disable' | 'replay',
+    value: number,
     events: readonly SecurityEvent[],
   ): Promise<boolean> {
-    const reported = limit === 'lock' ? 'lockReportedAt' : 'disableReportedAt';
+    const attribute = REPORT_MARKS[mark];
     const result = await t.updateUser(
       user,
       composeUpdate(
         joinParts(userOutbox(user, events), {
-          set: [`${reported} = :failedAt`],
-          conditions: [itemExists, `(attribute_not_exists(${reported}) OR ${reported} < :failedAt)`],
-          values: { ':failedAt': N(failedAt) },
-        }),
-      ),
-    );
-    return result.applied;
-  },
-
-  async recordReplay(user: UserRecord, step: number, events: readonly SecurityEvent[]): Promise<boolean> {
-    const result = await t.updateUser(
-      user,
-      composeUpdate(
-        joinParts(userOutbox(user, events), {
-          set: ['replayedStep = :replayedStep'],
-          conditions: [itemExists, '(attribute_not_exists(replayedStep) OR replayedStep < :replayedStep)'],
-          values: { ':replayedStep': N(step) },
+          set: [`${attribute} = :reported`],
+          conditions: [itemExists, `(attribute_not_exists(${attribute}) OR ${attribute} < :reported)`],
+          values: { ':reported': N(value) },
         }),
       ),
     );

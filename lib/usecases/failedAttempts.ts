@@ -114,7 +114,7 @@ async function reportLimit(
     // Marked reported even when no endpoint wants it: the requests that meet it look no further.
     const events = await wanted(ctx, [limitEvent(ctx, user.userId, limit, failedAt, counts)]);
     const record = { ...emptyUser(tenant.tenantId, user.userId), ...counts };
-    if (await deps.store.reportLimit(record, limit, failedAt, events)) {
+    if (await deps.store.reportOnce(record, limit, failedAt, events)) {
       await publishEvents(ctx, deps.store.userRef(tenant.tenantId, user.userId), events);
     }
   } catch (error) {

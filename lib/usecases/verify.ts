@@ -175,7 +175,7 @@ async function replayed(
   const events = await wanted(ctx, [
     securityEvent(ctx, 'tfa.verification.replayed', user.userId, { method }),
   ]);
-  if (events.length > 0 && (await ctx.deps.store.recordReplay(user, step, events))) {
+  if (events.length > 0 && (await ctx.deps.store.reportOnce(user, 'replay', step, events))) {
     await publishEvents(ctx, ctx.deps.store.userRef(user.tenantId, user.userId), events);
   }
   return answer;

@@ -525,7 +525,7 @@ describe('the DynamoDB store against dynalite', () => {
     assert.ok(Number(item?.expiresAt?.N) > now / 1000, 'it expires');
   });
 
-  it('reportLimit: each lock once, by the failure time that set it, never an older one after a newer; recordReplay: once per step', async () => {
+  it('reportOnce: each lock once, by the failure time that set it, never an older one after a newer; a replay once per step', async () => {
     const user = await activeUser('reported');
     const event = {
       id: 'l1',
@@ -533,19 +533,19 @@ describe('the DynamoDB store against dynalite', () => {
       at: now,
       data: { tenantId: 'acme', userId: 'reported' },
     };
-    assert.equal(await store.reportLimit(user, 'lock', now, [event]), true);
-    assert.equal(await store.reportLimit(user, 'lock', now, [event]), false, 'that lock was reported');
-    assert.equal(await store.reportLimit(user, 'lock', now - 1, [event]), false, 'an older one');
-    assert.equal(await store.reportLimit(user, 'disable', now, [event]), true, 'the disable is its own');
-    assert.equal(await store.reportLimit(user, 'lock', now + 9000, [event]), true, 'the next lock');
+    assert.equal(await store.reportOnce(user, 'lock', now, [event]), true);
+    assert.equal(await store.reportOnce(user, 'lock', now, [event]), false, 'that lock was reported');
+    assert.equal(await store.reportOnce(user, 'lock', now - 1, [event]), false, 'an older one');
+    assert.equal(await store.reportOnce(user, 'disable', now, [event]), true, 'the disable is its own');
+    assert.equal(await store.reportOnce(user, 'lock', now + 9000, [event]), true, 'the next lock');
     const seen = (await store.getUser('acme', 'reported')) as UserRecord;
     assert.deepEqual([seen.lockReportedAt, seen.disableReportedAt], [now + 9000, now]);
     assert.equal((await store.readOutbox(store.userRef('acme', 'reported'))).length, 3);
-    assert.equal(await store.recordReplay(user, 3000, [event]), true);
-    assert.equal(await store.recordReplay(user, 3000, [event]), false);
-    assert.equal(await store.recordReplay(user, 2970, [event]), false, 'an earlier step');
+    assert.equal(await store.reportOnce(user, 'replay', 3000, [event]), true);
+    assert.equal(await store.reportOnce(user, 'replay', 3000, [event]), false);
+    assert.equal(await store.reportOnce(user, 'replay', 2970, [event]), false, 'an earlier step');
     assert.equal((await store.getUser('acme', 'reported'))?.replayedStep, 3000);
-    assert.equal(await store.reportLimit(emptyUser('acme', 'ghost-2'), 'lock', now, [event]), false);
+    assert.equal(await store.reportOnce(emptyUser('acme', 'ghost-2'), 'lock', now, [event]), false);
     assert.equal(await store.getUser('acme', 'ghost-2'), undefined, 'no item made');
   });
 
