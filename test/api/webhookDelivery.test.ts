@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { mismatch } from '../support/contract.ts';
+import { movableClock } from '../support/clock.ts';
 import { startReceiver } from '../support/receiver.ts';
 import { startTestService } from '../support/service.ts';
 import { assertError, enrol } from '../support/users.ts';
@@ -238,5 +239,60 @@ describe('webhook deliveries', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(received.filter((r) => r.path === '/after-cut').length, 1, 'once');
+  });
+});
+
+describe('an endpoint failing for days', () => {
+  const clock = movableClock();
+
+  it('is disabled after five days of failures, and the tenant’s other endpoints are told', async () => {
+    // A tenant of its own: the other tests used the first one's ten endpoints.
+    const key = await client.tenant(operatorKey, 'deliveries-days');
+    const call = (method: string, path: string, body?: unknown) =>
+      client.call(method, path, { key, ...(body === undefined ? {} : { body }) });
+    const endpoint = async (path: string, events: string[]) => {
+      const reply = await call('POST', '/v1/webhooks', { url: `${base}${path}`, events });
+      assert.equal(reply.status, 201, reply.text);
+      return reply.body as { id: string };
+    };
+    const settled = async (id: string, messageId: string, status: string) => {
+      const until = Date.now() + 15_000;
+      for (;;) {
+        const listed = (await call('GET', `/v1/webhooks/${id}/deliveries`)).body.deliveries;
+        if (listed.find((d: { messageId: string }) => d.messageId === messageId)?.status === status) return;
+        if (Date.now() > until) assert.fail(`${messageId}: not ${status}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const watcher = await endpoint('/watcher-days', ['tfa.webhook.disabled']);
+    answers.set('/failing', [500]);
+    const hook = await endpoint('/failing', ['tfa.user.locked']);
+    const first = (await call('POST', `/v1/webhooks/${hook.id}/test`)).body.messageId;
+    await settled(hook.id, first, 'failed');
+    assert.equal(
+      (await call('GET', `/v1/webhooks/${hook.id}`)).body.status,
+      'active',
+      'a day of failures is not five',
+    );
+    // Four days and 23 hours on, it still fails: still active.
+    clock.advance(4 * 86_400_000 + 23 * 3_600_000);
+    const second = (await call('POST', `/v1/webhooks/${hook.id}/test`)).body.messageId;
+    await settled(hook.id, second, 'failed');
+    assert.equal((await call('GET', `/v1/webhooks/${hook.id}`)).body.status, 'active');
+    // Past five days since its first failure: the next failure disables it.
+    clock.advance(2 * 3_600_000);
+    const third = (await call('POST', `/v1/webhooks/${hook.id}/test`)).body.messageId;
+    await settled(hook.id, third, 'failed');
+    assert.equal((await call('GET', `/v1/webhooks/${hook.id}`)).body.status, 'disabled');
+    const [told] = await receivedAt('/watcher-days', 1);
+    // The service's clock is days ahead: the signature's timestamp is too, so the body is
+    // read here without the receiver's five-minute check (signing is proven above).
+    const event = JSON.parse(told?.body ?? '{}');
+    assert.equal(told?.headers['webhook-signature']?.startsWith('v1,'), true);
+    assert.deepEqual([event.type, event.data.webhookId], ['tfa.webhook.disabled', hook.id]);
+    assert.equal(mismatch('#/components/schemas/SecurityEvent', event), undefined);
+    assert.ok(watcher.id);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(receiver.at('/watcher-days').length, 1, 'told once');
   });
 });
