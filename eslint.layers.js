@@ -20,6 +20,21 @@ export const layers = [
     },
   },
   {
+    // The import parsers, a folder of the domain: its own modules and the domain's, nothing else.
+    files: ['lib/domain/imports/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../../*'], message: 'the domain imports nothing of ours outside lib/domain' },
+            { group: aws, message: 'the domain knows no AWS, no HTTP' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['lib/usecases/**/*.ts'],
     rules: {
       'no-restricted-imports': [

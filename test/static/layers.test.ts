@@ -73,6 +73,12 @@ describe('layers', () => {
       refused('lib/domain/x.ts', "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';").join(),
       /the domain knows no AWS/,
     );
+    // The parsers' folder of the domain reaches the domain, and nothing beyond it.
+    assert.deepEqual(refused('lib/domain/imports/x.ts', "import { own } from '../untrusted.ts';"), []);
+    assert.match(
+      refused('lib/domain/imports/x.ts', "import type { Store } from '../../store/port.ts';").join(),
+      /the domain imports nothing of ours/,
+    );
     assert.match(
       refused('lib/usecases/x.ts', "import { ok } from '../http/respond.ts';").join(),
       /use cases import no HTTP code/,
