@@ -583,7 +583,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/import/cpanel': {
+  '/v1/import/{format}': {
     parameters: {
       query?: never;
       header?: never;
@@ -593,10 +593,10 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Move cPanel & WHM enrolments here with their secrets, so users scan nothing (admin)
-     * @description Reads cPanel's export (the WHM API answer or tfa_userdata.json), at most 1,000 logins a call; each login gets its outcome, and a rerun changes nothing. `dryRun` shows what would happen.
+     * Move enrolments from cPanel, HestiaCP, Webmin, CyberPanel or otpauth lists here with their secrets (admin)
+     * @description Reads another panel's export, at most 1,000 logins a call; each login gets its outcome, and a rerun changes nothing. `dryRun` shows what would happen. What `source` holds depends on `format` (see ImportRequest); a source of another shape is `400 invalid_source`, naming what was expected. An unknown format is `404 not_found`.
      */
-    post: operations['importCpanel'];
+    post: operations['importLogins'];
     delete?: never;
     options?: never;
     head?: never;
@@ -703,6 +703,7 @@ export interface components {
           | 'invalid_cursor'
           | 'invalid_webhook'
           | 'invalid_webhook_url'
+          | 'invalid_source'
           | 'unauthorized'
           | 'forbidden'
           | 'policy_disabled'
@@ -1379,13 +1380,21 @@ export interface components {
     NewRecoveryCodes: {
       recoveryCodes: components['schemas']['RecoveryCodes'];
     };
+    /**
+     * @description The panel whose export `source` is: cPanel & WHM, HestiaCP, Webmin (Virtualmin, Usermin), CyberPanel, or `otpauth` lists for the rest.
+     * @enum {unknown}
+     */
+    ImportFormat: 'cpanel' | 'hestia' | 'webmin' | 'cyberpanel' | 'otpauth';
     /** @description At most 1 MiB and 1,000 logins. */
-    CpanelImport: {
-      /** @description What cPanel wrote, in either shape: the WHM API 1 `twofactorauth_get_tfa_config_for_user` answer (its `data` object, or the whole answer holding it), or the raw `tfa_userdata.json` file `{"<login>": {"secret"}}`. */
-      source: {
-        [key: string]: unknown;
-      };
-      /** @description stored with each imported enrolment; the tenant's issuer by default */
+    ImportRequest: {
+      /** @description `cpanel`: the WHM API 1 `twofactorauth_get_tfa_config_for_user` answer (its `data` object, or the whole answer) or the raw `tfa_userdata.json` `{"<login>": {"secret"}}`. `hestia`: `{"<user>": {"TWOFA": "<secret>", ...}}` as `v-list-user <user> json` prints it, or a string of such objects. `webmin`: the text of `miniserv.users` or of `twofactor-users`. `cyberpanel`: rows of `loginSystem_administrator`, `[{"userName", "email", "twoFA", "secretKey"}]`, or the text `mysql -B` prints (header first). `otpauth`: lines of `otpauth://totp/...`, `<userId>,otpauth://...` or `<userId>,<secret>[,<algorithm>,<digits>,<period>]`. */
+      source:
+        | {
+            [key: string]: unknown;
+          }
+        | unknown[]
+        | string;
+      /** @description stored with each imported enrolment that names none; the tenant's issuer by default */
       issuer?: components['schemas']['Issuer'];
       /**
        * @description what would happen; nothing changes, audit included
@@ -1398,23 +1407,36 @@ export interface components {
        */
       overwrite?: boolean;
     };
-    CpanelImportResult: {
+    ImportResult: {
       dryRun: boolean;
+      format: components['schemas']['ImportFormat'];
       counts: {
         imported: number;
         unchanged: number;
         conflict: number;
-        /** @description invalid_secret and invalid_user_id */
+        /** @description invalid_secret, invalid_user_id and invalid_parameters */
         invalid: number;
+        /** @description not_enrolled and unsupported */
+        skipped: number;
       };
-      /** @description In the order of the source; never a secret. */
+      /** @description In the order of the source; never a secret, a password hash or a line of the source. */
       results: {
         /** @description the login, as the source has it */
         userId: string;
         /** @enum {unknown} */
-        outcome: 'imported' | 'unchanged' | 'conflict' | 'invalid_secret' | 'invalid_user_id';
-        /** @description for imported and unchanged: shorter than 128 bits */
+        outcome:
+          | 'imported'
+          | 'unchanged'
+          | 'conflict'
+          | 'invalid_secret'
+          | 'invalid_user_id'
+          | 'invalid_parameters'
+          | 'not_enrolled'
+          | 'unsupported';
+        /** @description for imported and unchanged: a short secret, or a weakness of its format */
         weakSecret?: boolean;
+        /** @description for imported and unchanged: why the secret is weak */
+        weakReasons?: ('short' | 'non_csprng' | 'third_party_qr')[];
       }[];
     };
     /** @description Never a secret or a code. */
@@ -1485,7 +1507,8 @@ export interface components {
               | 'invalid_settings'
               | 'invalid_cursor'
               | 'invalid_webhook'
-              | 'invalid_webhook_url';
+              | 'invalid_webhook_url'
+              | 'invalid_source';
           };
         } & components['schemas']['Error'];
       };
@@ -3352,11 +3375,13 @@ export interface operations {
       503: components['responses']['Unavailable'];
     };
   };
-  importCpanel: {
+  importLogins: {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        format: components['schemas']['ImportFormat'];
+      };
       cookie?: never;
     };
     requestBody: {
@@ -3380,7 +3405,7 @@ export interface operations {
          *       "overwrite": false
          *     }
          */
-        'application/json': components['schemas']['CpanelImport'];
+        'application/json': components['schemas']['ImportRequest'];
       };
     };
     responses: {
@@ -3394,17 +3419,27 @@ export interface operations {
           /**
            * @example {
            *       "dryRun": false,
+           *       "format": "webmin",
            *       "counts": {
            *         "imported": 1,
            *         "unchanged": 0,
            *         "conflict": 0,
-           *         "invalid": 1
+           *         "invalid": 1,
+           *         "skipped": 1
            *       },
            *       "results": [
            *         {
            *           "userId": "bob",
            *           "outcome": "imported",
-           *           "weakSecret": true
+           *           "weakSecret": true,
+           *           "weakReasons": [
+           *             "short",
+           *             "non_csprng"
+           *           ]
+           *         },
+           *         {
+           *           "userId": "carol",
+           *           "outcome": "not_enrolled"
            *         },
            *         {
            *           "userId": "bad user",
@@ -3413,12 +3448,13 @@ export interface operations {
            *       ]
            *     }
            */
-          'application/json': components['schemas']['CpanelImportResult'];
+          'application/json': components['schemas']['ImportResult'];
         };
       };
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };

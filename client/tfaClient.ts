@@ -206,7 +206,9 @@ export function tfaClient(options: ClientOptions) {
       unlock: (userId: string) => answer(api.POST('/v1/users/{userId}/unlock', user(userId))),
     },
     audit: (query: Page & { userId?: string } = {}) => answer(api.GET('/v1/audit', { params: { query } })),
-    importCpanel: (body: Schemas['CpanelImport']) => answer(api.POST('/v1/import/cpanel', { body })),
+    /** Another panel's export (ImportRequest's `source`), at most 1,000 logins a call. */
+    importLogins: (format: Schemas['ImportFormat'], body: Schemas['ImportRequest']) =>
+      answer(api.POST('/v1/import/{format}', { params: { path: { format } }, body })),
   };
 }
 

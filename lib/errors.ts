@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   invalid_cursor: 400,
   invalid_webhook: 400,
   invalid_webhook_url: 400,
+  invalid_source: 400,
   unauthorized: 401,
   forbidden: 403,
   policy_disabled: 403,
@@ -122,6 +123,7 @@ export const tooManyWebhooks = (max: number) =>
   new ApiError('too_many_webhooks', `the tenant has ${max} webhook endpoints, the most it may have`);
 export const invalidWebhook = (message: string) => new ApiError('invalid_webhook', message);
 export const invalidWebhookUrl = (message: string) => new ApiError('invalid_webhook_url', message);
+export const invalidSource = (message: string) => new ApiError('invalid_source', message);
 export const lastAdminKey = () =>
   new ApiError('last_admin_key', "this is the tenant's last admin key; make another one first");
 export const tenantExists = () => new ApiError('tenant_exists', 'a tenant with this id exists');

@@ -7,7 +7,7 @@ import { type Cli, EXIT, Exit, UsageError } from '../common.ts';
 import { show, table } from '../output.ts';
 
 /** The API's answers merged, and the weak logins named: the ones to have re-enrol. */
-type Summary = Schemas['CpanelImportResult'] & { weakLogins: string[] };
+type Summary = Schemas['ImportResult'] & { weakLogins: string[] };
 /** How many weak logins the text output names before it points to --json. */
 const NAMED = 20;
 
@@ -35,7 +35,8 @@ export function importCommand(cli: Cli): Command {
       const dryRun = options.dryRun === true;
       const merged: Summary = {
         dryRun,
-        counts: { imported: 0, unchanged: 0, conflict: 0, invalid: 0 },
+        format: 'cpanel',
+        counts: { imported: 0, unchanged: 0, conflict: 0, invalid: 0, skipped: 0 },
         results: [],
         weakLogins: [],
       };
@@ -45,13 +46,13 @@ export function importCommand(cli: Cli): Command {
       bar?.start(chunks.length, 0);
       try {
         for (const source of chunks) {
-          const answer = await client.importCpanel({
+          const answer = await client.importLogins('cpanel', {
             source,
             dryRun,
             overwrite: options.overwrite === true,
             ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
           });
-          for (const key of ['imported', 'unchanged', 'conflict', 'invalid'] as const) {
+          for (const key of ['imported', 'unchanged', 'conflict', 'invalid', 'skipped'] as const) {
             merged.counts[key] += answer.counts[key];
           }
           merged.results.push(...answer.results);

@@ -1,13 +1,23 @@
-import { cpanelLogins, MAX_IMPORT_LOGINS } from '../domain/cpanel.ts';
+import { MAX_IMPORT_LOGINS } from '../domain/cpanel.ts';
+import { IMPORT_FORMATS, isImportFormat } from '../domain/imports/formats.ts';
+import { InvalidSource } from '../domain/imports/sourceLogins.ts';
 import { toSeconds } from '../domain/enrolment.ts';
 import { isIssuer, isPrintable, isTenantId, isUserId, isUtcTimestamp } from '../domain/identifiers.ts';
 import { own } from '../domain/untrusted.ts';
 import { SCOPES, type Scope } from '../domain/records.ts';
 import { isEventType, type WebhookStatus } from '../domain/webhooks.ts';
-import { invalidIssuer, invalidRequest, invalidTenantId, invalidUserId, invalidWebhook } from '../errors.ts';
+import {
+  invalidIssuer,
+  invalidRequest,
+  invalidSource,
+  invalidTenantId,
+  invalidUserId,
+  invalidWebhook,
+  noSuchRoute,
+} from '../errors.ts';
 import type { Registering } from '../store/port.ts';
 import type { AuditQuery } from '../usecases/audit.ts';
-import type { CpanelImport } from '../usecases/importCpanel.ts';
+import type { LoginImport } from '../usecases/importLogins.ts';
 import type { NewKey } from '../usecases/keys.ts';
 import { USER_FILTERS, type UserFilter, type UserListQuery } from '../usecases/list.ts';
 import type { SetupRequest } from '../usecases/setup.ts';
@@ -249,25 +259,44 @@ export function auditQuery(query: RawQuery): AuditQuery {
   return { limit, userId: query.userId, cursor: query.cursor };
 }
 
-/** POST /v1/import/cpanel: cPanel's export in either shape, at most 1,000 logins. */
-export function importBody(body: RawBody): CpanelImport {
+/** POST /v1/import/{format}: what every format's body holds; the source is read by importRequest. */
+export interface ImportBody {
+  source: unknown;
+  issuer: string | undefined;
+  dryRun: boolean;
+  overwrite: boolean;
+}
+
+export function importBody(body: RawBody): ImportBody {
   const source = own(body, 'source');
-  if (source === undefined) throw invalidRequest('source is required: what cPanel wrote');
-  let logins;
-  try {
-    logins = cpanelLogins(source);
-  } catch (error) {
-    throw invalidRequest((error as Error).message);
-  }
-  if (logins.length > MAX_IMPORT_LOGINS) {
-    throw invalidRequest(`source holds ${logins.length} logins; at most ${MAX_IMPORT_LOGINS} per import`);
-  }
+  if (source === undefined) throw invalidRequest("source is required: the other panel's export");
   const issuer = optionalString(body, 'issuer');
   if (issuer !== undefined && !isIssuer(issuer)) throw invalidIssuer();
   return {
-    logins,
+    source,
     issuer,
     dryRun: optionalBoolean(body, 'dryRun') ?? false,
     overwrite: optionalBoolean(body, 'overwrite') ?? false,
   };
+}
+
+/**
+ * The import of `format`: its source read by the format's parser (lib/domain/imports),
+ * at most 1,000 logins. An unknown format is no route; a source that is not the
+ * format's shape at all is `400 invalid_source`, naming what was expected.
+ */
+export function importRequest(format: string | undefined, body: ImportBody): LoginImport {
+  if (format === undefined || !isImportFormat(format)) throw noSuchRoute();
+  let logins;
+  try {
+    logins = IMPORT_FORMATS[format].parse(body.source);
+  } catch (error) {
+    if (error instanceof InvalidSource) throw invalidSource(error.message);
+    throw error;
+  }
+  if (logins.length > MAX_IMPORT_LOGINS) {
+    throw invalidRequest(`source holds ${logins.length} logins; at most ${MAX_IMPORT_LOGINS} per import`);
+  }
+  const { source: _, ...rest } = body;
+  return { format, logins, ...rest };
 }

@@ -222,7 +222,7 @@ describe('the typed client retries', () => {
 
     seen = 0;
     await assert.rejects(
-      tfaClient({ url, key: admin, retry: { ...FAST, retries: 2 } }).importCpanel({
+      tfaClient({ url, key: admin, retry: { ...FAST, retries: 2 } }).importLogins('cpanel', {
         source: { imp: { secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' } },
       }),
       { status: 503 },

@@ -46,10 +46,11 @@ describe('import from cPanel', () => {
     assert.equal(reply.status, 200, reply.text);
     assert.deepEqual(reply.body, {
       dryRun: false,
-      counts: { imported: 2, unchanged: 0, conflict: 0, invalid: 0 },
+      format: 'cpanel',
+      counts: { imported: 2, unchanged: 0, conflict: 0, invalid: 0, skipped: 0 },
       results: [
-        { userId: 'bob', outcome: 'imported', weakSecret: true },
-        { userId: 'root', outcome: 'imported', weakSecret: true },
+        { userId: 'bob', outcome: 'imported', weakSecret: true, weakReasons: ['short'] },
+        { userId: 'root', outcome: 'imported', weakSecret: true, weakReasons: ['short'] },
       ],
     });
     await freshStep();
@@ -86,9 +87,9 @@ describe('import from cPanel', () => {
     );
     const reply = await importing({ source: data, issuer: 'Carol Reseller' });
     assert.deepEqual(reply.body.results, [
-      { userId: 'carol', outcome: 'imported', weakSecret: true },
-      { userId: 'carol@example.com', outcome: 'imported', weakSecret: false },
-      { userId: 'ops@carol', outcome: 'imported', weakSecret: true },
+      { userId: 'carol', outcome: 'imported', weakSecret: true, weakReasons: ['short'] },
+      { userId: 'carol@example.com', outcome: 'imported', weakSecret: false, weakReasons: [] },
+      { userId: 'ops@carol', outcome: 'imported', weakSecret: true, weakReasons: ['short'] },
     ]);
     await freshStep();
     const verify = await client.call('POST', '/v1/users/carol%40example.com/verify', {
@@ -111,7 +112,9 @@ describe('import from cPanel', () => {
     assert.equal((await importing({ source })).body.counts.imported, 1);
     const before = await raw.snapshot();
     const again = await importing({ source });
-    assert.deepEqual(again.body.results, [{ userId: 'dan', outcome: 'unchanged', weakSecret: true }]);
+    assert.deepEqual(again.body.results, [
+      { userId: 'dan', outcome: 'unchanged', weakSecret: true, weakReasons: ['short'] },
+    ]);
     assert.equal(await raw.snapshot(), before, 'the second run wrote nothing');
 
     const second = cpanelSecret();
@@ -119,7 +122,9 @@ describe('import from cPanel', () => {
     assert.deepEqual(conflict.body.results, [{ userId: 'dan', outcome: 'conflict' }]);
     assert.equal(conflict.body.counts.conflict, 1);
     const overwritten = await importing({ source: { dan: { secret: second } }, overwrite: true });
-    assert.deepEqual(overwritten.body.results, [{ userId: 'dan', outcome: 'imported', weakSecret: true }]);
+    assert.deepEqual(overwritten.body.results, [
+      { userId: 'dan', outcome: 'imported', weakSecret: true, weakReasons: ['short'] },
+    ]);
     await freshStep();
     const verify = (code: string) =>
       client.call('POST', '/v1/users/dan/verify', { key: users, body: { code } });
@@ -182,14 +187,14 @@ describe('import from cPanel', () => {
     });
     assert.equal(reply.status, 200);
     assert.deepEqual(reply.body.results, [
-      { userId: 'gus', outcome: 'imported', weakSecret: true },
+      { userId: 'gus', outcome: 'imported', weakSecret: true, weakReasons: ['short'] },
       { userId: 'bad user', outcome: 'invalid_user_id' },
       { userId: 'padded', outcome: 'invalid_secret' },
       { userId: 'short', outcome: 'invalid_secret' },
       { userId: 'digits', outcome: 'invalid_secret' },
       { userId: 'number', outcome: 'invalid_secret' },
     ]);
-    assert.deepEqual(reply.body.counts, { imported: 1, unchanged: 0, conflict: 0, invalid: 5 });
+    assert.deepEqual(reply.body.counts, { imported: 1, unchanged: 0, conflict: 0, invalid: 5, skipped: 0 });
     assert.equal((await client.call('GET', '/v1/users/short', { key: support })).body.enabled, false);
   });
 
@@ -202,10 +207,11 @@ describe('import from cPanel', () => {
     });
     assert.deepEqual(reply.body, {
       dryRun: true,
-      counts: { imported: 1, unchanged: 0, conflict: 1, invalid: 0 },
+      format: 'cpanel',
+      counts: { imported: 1, unchanged: 0, conflict: 1, invalid: 0, skipped: 0 },
       results: [
         { userId: 'hal', outcome: 'conflict' },
-        { userId: 'ida', outcome: 'imported', weakSecret: true },
+        { userId: 'ida', outcome: 'imported', weakSecret: true, weakReasons: ['short'] },
       ],
     });
     assert.equal(await raw.snapshot(), before, 'the table is exactly as it was');
@@ -256,8 +262,8 @@ describe('import from cPanel', () => {
 
   it('refuses a body that is not an import, naming the field', async () => {
     assertError(await importing({}), 400, 'invalid_request', /source/);
-    assertError(await importing({ source: [] }), 400, 'invalid_request', /source/);
-    assertError(await importing({ source: { x: { email: 'no' } } }), 400, 'invalid_request', /email/);
+    assertError(await importing({ source: [] }), 400, 'invalid_source', /source/);
+    assertError(await importing({ source: { x: { email: 'no' } } }), 400, 'invalid_source', /email/);
     assertError(await importing({ source: {}, dryRun: 'yes' }), 400, 'invalid_request', /dryRun/);
     assertError(await importing({ source: {}, issuer: 'a:b' }), 400, 'invalid_issuer');
   });

@@ -49,6 +49,7 @@ async function assertWhole(tenantId: string, admin: string, source: Record<strin
     unchanged: Object.keys(source).length,
     conflict: 0,
     invalid: 0,
+    skipped: 0,
   });
   const events = (await items(`AUDIT#${tenantId}#`)).filter((item) => item.action?.S === 'import');
   const perUser = new Map<string, number>();

@@ -34,7 +34,7 @@ const ALLOWED: Record<string, Kind[]> = {
   'POST /v1/users/{userId}/unlock': ['admin', 'support', 'otherAdmin'],
   'GET /v1/users': ['admin', 'support', 'otherAdmin'],
   'GET /v1/audit': ['admin', 'support', 'otherAdmin'],
-  'POST /v1/import/cpanel': ['admin', 'otherAdmin'],
+  'POST /v1/import/{format}': ['admin', 'otherAdmin'],
   'POST /v1/webhooks': ['admin', 'otherAdmin'],
   'GET /v1/webhooks': ['admin', 'otherAdmin'],
   'GET /v1/webhooks/{id}': ['admin', 'otherAdmin'],
@@ -59,7 +59,7 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/users/{userId}/confirm': { code: '000000' },
   'POST /v1/users/{userId}/verify': { code: '000000' },
   'PATCH /v1/users/{userId}/authenticators/{authenticatorId}': { label: 'matrix' },
-  'POST /v1/import/cpanel': { source: {}, dryRun: true },
+  'POST /v1/import/{format}': { source: {}, dryRun: true },
   // A public address, written as one: nothing is resolved, nothing is sent.
   'POST /v1/webhooks': { url: 'https://93.184.216.34/hooks', events: ['*'] },
   'PATCH /v1/webhooks/{id}': { status: 'paused' },
@@ -107,6 +107,7 @@ describe('scope matrix: every route × every kind of key', () => {
           path = path.replace('{tenantId}', `doomed-${kind.toLowerCase()}`);
         }
         path = path.replace('{tenantId}', 'matrix');
+        path = path.replace('{format}', 'cpanel');
         if (path.includes('{id}')) {
           const made = await client.call('POST', '/v1/keys', {
             key: keys.admin,

@@ -399,7 +399,7 @@ describe('tfa import cpanel', () => {
       }),
     );
     const dry = await tfaJson(['import', 'cpanel', file, '--dry-run'], admin);
-    assert.deepEqual(dry.counts, { imported: 2, unchanged: 0, conflict: 0, invalid: 0 });
+    assert.deepEqual(dry.counts, { imported: 2, unchanged: 0, conflict: 0, invalid: 0, skipped: 0 });
     assert.equal(dry.dryRun, true);
     assert.equal(
       (await client.typed(admin).users.status('mona')).enabled,
@@ -447,7 +447,7 @@ describe('tfa import cpanel', () => {
     const run = await tfa(['import', 'cpanel', file, '--json', '--issuer', 'Old cPanel'], { key: admin });
     assert.equal(run.code, 1, 'an invalid login: exit 1');
     const summary = JSON.parse(run.stdout);
-    assert.deepEqual(summary.counts, { imported: 1500, unchanged: 0, conflict: 0, invalid: 1 });
+    assert.deepEqual(summary.counts, { imported: 1500, unchanged: 0, conflict: 0, invalid: 1, skipped: 0 });
     assert.deepEqual(
       summary.results.map((r: any) => r.userId),
       [...logins, 'bad user'],

@@ -83,7 +83,7 @@ before(async () => {
   const users = client.typed(panel).users;
   await users.setup('bob');
   for (const id of ['dora', 'lena', 'olga']) await enrol(client, panel, id);
-  await client.typed(admin).importCpanel({ source: { wendy: { secret: 'JBSWY3DPEHPK3PXP' } } });
+  await client.typed(admin).importLogins('cpanel', { source: { wendy: { secret: 'JBSWY3DPEHPK3PXP' } } });
   // dora: 100 failed codes, four at a time, each lock waited out on the service's clock.
   for (let round = 0; round < 25; round++) {
     for (let i = 0; i < 4; i++) await users.verify('dora', '000000');

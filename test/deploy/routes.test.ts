@@ -45,7 +45,7 @@ const CONTRACT = [
   'POST /v1/users/{userId}/unlock',
   'GET /v1/users',
   'GET /v1/audit',
-  'POST /v1/import/cpanel',
+  'POST /v1/import/{format}',
   'GET /console',
   'GET /console/{file}',
 ];

@@ -101,7 +101,7 @@ const EXPECTED: Record<
     table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   },
   console: { table: [], keys: [] },
-  importCpanel: {
+  importLogins: {
     table: [
       authRead,
       'dynamodb:DeleteItem',
@@ -226,7 +226,7 @@ describe('the packaged template', () => {
           {
             PurgeLambdaFunction: 60,
             DispatchWebhooksLambdaFunction: 60,
-            ImportCpanelLambdaFunction: 29,
+            ImportLoginsLambdaFunction: 29,
           } as Record<string, number>
         )[name] ?? 10;
       assert.ok(fn.Properties.Timeout <= limit && fn.Properties.MemorySize >= 256, name);

@@ -104,7 +104,7 @@ describe('layers', () => {
       /the CLI is a caller/,
     );
     assert.match(
-      refused('console/x.ts', "import { importCpanel } from '../lib/usecases/importCpanel.ts';").join(),
+      refused('console/x.ts', "import { importLogins } from '../lib/usecases/importLogins.ts';").join(),
       /the console is a page/,
     );
     // And the tree itself passes them.

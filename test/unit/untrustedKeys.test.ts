@@ -79,9 +79,12 @@ describe('parsers of untrusted input and prototype keys', () => {
       });
       assert.throws(() => inputs.verifyBody(body), /code is required/);
       assert.throws(() => inputs.labelBody(body), /label is required/);
-      const imported = inputs.importBody(JSON.parse(`{"source": {"${name}": {"secret": "${SECRET}"}}}`));
+      const imported = inputs.importRequest(
+        'cpanel',
+        inputs.importBody(JSON.parse(`{"source": {"${name}": {"secret": "${SECRET}"}}}`)),
+      );
       assert.deepEqual(
-        imported.logins.map((l) => l.login),
+        imported.logins.map((l) => l.userId),
         [name],
       );
       assertPristine(name);

@@ -18,6 +18,11 @@ export type SourceLogin =
     }
   | { userId: string; outcome: 'not_enrolled' | 'unsupported' | 'invalid_parameters' };
 
+/** A login the parser skipped or refused (it carries its outcome, no secret). */
+export type RefusedLogin = Extract<SourceLogin, { outcome: string }>;
+export type ReadLogin = Exclude<SourceLogin, RefusedLogin>;
+export const isRefused = (login: SourceLogin): login is RefusedLogin => Object.hasOwn(login, 'outcome');
+
 /** A source that is not its format's shape at all: `400 invalid_source`, naming what was expected. */
 export class InvalidSource extends Error {}
 

@@ -1,7 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { openSecret, sealSecret } from '../crypto/secrets.ts';
 import type { TenantKeys } from '../crypto/tenantKeys.ts';
-import { CPANEL_TOTP, type CpanelLogin, cpanelSecret, isWeak } from '../domain/cpanel.ts';
+import { cpanelSecret, isWeak } from '../domain/cpanel.ts';
+import { IMPORT_FORMATS, type ImportFormat } from '../domain/imports/formats.ts';
+import { isRefused, type ReadLogin, type SourceLogin } from '../domain/imports/sourceLogins.ts';
 import { isUserId } from '../domain/identifiers.ts';
 import type { Authenticator, UserRecord } from '../domain/user.ts';
 import { emptyUser } from '../domain/user.ts';
@@ -13,16 +15,26 @@ import { countChanges } from './enrolment.ts';
 import type { TenantContext } from './context.ts';
 import { again, type Attempt, done, untilApplied } from './optimistic.ts';
 
-export interface CpanelImport {
-  logins: CpanelLogin[];
+export interface LoginImport {
+  format: ImportFormat;
+  /** What the format's parser read (lib/domain/imports), in source order. */
+  logins: SourceLogin[];
   /** Stored with each imported enrolment; the tenant's issuer by default. */
   issuer: string | undefined;
   dryRun: boolean;
   overwrite: boolean;
 }
 
-type Outcome = 'imported' | 'unchanged' | 'conflict' | 'invalid_secret' | 'invalid_user_id';
-type Result = { userId: string; outcome: Outcome; weakSecret?: boolean };
+type Outcome =
+  | 'imported'
+  | 'unchanged'
+  | 'conflict'
+  | 'invalid_secret'
+  | 'invalid_user_id'
+  | 'invalid_parameters'
+  | 'not_enrolled'
+  | 'unsupported';
+type Result = { userId: string; outcome: Outcome; weakSecret?: boolean; weakReasons?: string[] };
 
 /** What one login leaves to record: the event of its write, or of an earlier import's. */
 type LoginEvent = { written?: AuditEvent; earlier?: AuditEvent } | undefined;
@@ -33,8 +45,10 @@ const WRITES_IN_FLIGHT = 16;
 const BATCH_WRITE = 25;
 
 /**
- * POST /v1/import/cpanel: cPanel's confirmed authenticators become active ones
+ * POST /v1/import/{format}: another panel's confirmed authenticators become active ones
  * here, with the same secrets, so users scan nothing and their codes keep working.
+ * The format's parser (lib/domain/imports) has read the source; from here on every
+ * format is the same pipeline.
  * Per login: `imported`, `unchanged` (the same secret is already active),
  * `conflict` (another one is, and `overwrite` is off), or why it was refused. The
  * users are read in batches; the writes are conditional on what was read, so a
@@ -47,23 +61,29 @@ const BATCH_WRITE = 25;
  * later one with the same secret shares its outcome (`imported` read as
  * `unchanged`), with another secret it is a `conflict`.
  */
-export async function importCpanel(ctx: TenantContext, request: CpanelImport) {
+export async function importLogins(ctx: TenantContext, request: LoginImport) {
   const { deps, tenant } = ctx;
   const issuer = request.issuer ?? tenant.settings.issuer;
   const results: Result[] = [];
   const candidates: Candidate[] = [];
   const first = new Map<string, Candidate>();
   const repeats: Candidate[] = [];
-  for (const { login, secret: raw } of request.logins) {
+  for (const line of request.logins) {
+    const login = line.userId;
+    // Skipped (not enrolled there, another kind of second factor) or refused by the parser.
+    if (isRefused(line)) {
+      results.push({ userId: login, outcome: line.outcome });
+      continue;
+    }
     if (!isUserId(login)) {
       results.push({ userId: login, outcome: 'invalid_user_id' });
       continue;
     }
-    const secret = cpanelSecret(raw);
+    const secret = cpanelSecret(line.secret);
     const result: Result = { userId: login, outcome: secret ? 'imported' : 'invalid_secret' };
     results.push(result);
     if (!secret) continue;
-    const candidate = { result, secret };
+    const candidate = { result, secret, line };
     if (first.has(login)) repeats.push(candidate);
     else {
       first.set(login, candidate);
@@ -106,7 +126,7 @@ export async function importCpanel(ctx: TenantContext, request: CpanelImport) {
       await deps.audit.recordMissing(earlier);
       for (const { result, secret } of candidates) {
         if (result.outcome === 'imported' || result.outcome === 'unchanged')
-          result.weakSecret = isWeak(secret.length);
+          Object.assign(result, weakness(request.format, secret));
       }
       for (const { result, secret } of repeats) {
         const firstOne = first.get(result.userId) as Candidate;
@@ -116,7 +136,7 @@ export async function importCpanel(ctx: TenantContext, request: CpanelImport) {
           : firstOne.result.outcome === 'imported'
             ? 'unchanged'
             : firstOne.result.outcome;
-        if (result.outcome === 'unchanged') result.weakSecret = isWeak(secret.length);
+        if (result.outcome === 'unchanged') Object.assign(result, weakness(request.format, secret));
       }
     }
   } finally {
@@ -133,17 +153,25 @@ export async function importCpanel(ctx: TenantContext, request: CpanelImport) {
   if (count('imported') > 0) await countChanges(ctx);
   return {
     dryRun: request.dryRun,
+    format: request.format,
     counts: {
       imported: count('imported'),
       unchanged: count('unchanged'),
       conflict: count('conflict'),
-      invalid: count('invalid_secret', 'invalid_user_id'),
+      invalid: count('invalid_secret', 'invalid_user_id', 'invalid_parameters'),
+      skipped: count('not_enrolled', 'unsupported'),
     },
     results,
   };
 }
 
-type Candidate = { result: Result; secret: Uint8Array };
+type Candidate = { result: Result; secret: Uint8Array; line: ReadLogin };
+
+/** Why a secret is weak: shorter than 128 bits, and what its format inherits (IMPORT_FORMATS). */
+const weakness = (format: ImportFormat, secret: Uint8Array) => {
+  const weakReasons = [...(isWeak(secret.length) ? ['short'] : []), ...IMPORT_FORMATS[format].weaknesses];
+  return { weakSecret: weakReasons.length > 0, weakReasons };
+};
 
 /**
  * One login: judged, and written if it is to be imported. Answers the event of what
@@ -153,9 +181,9 @@ type Candidate = { result: Result; secret: Uint8Array };
 async function importLogin(
   ctx: TenantContext,
   keys: TenantKeys,
-  request: CpanelImport,
+  request: LoginImport,
   issuer: string,
-  { result, secret }: Candidate,
+  { result, secret, line }: Candidate,
   read: UserRecord | undefined,
 ) {
   const { deps, tenant } = ctx;
@@ -180,15 +208,18 @@ async function importLogin(
       keyName: ctx.actor.name,
       ...(user && user.authenticators.length > 0 ? { reason: 'overwrite' as const } : {}),
     };
-    const made = enrolment(keys, tenant.tenantId, result.userId, secret, issuer, deps.now(), origin);
+    const made = enrolment(keys, tenant.tenantId, result.userId, secret, deps.now(), {
+      format: request.format,
+      line,
+      issuer,
+      origin,
+    });
     written = made.id;
-    const weakSecret = isWeak(secret.length);
     const events = await wanted(ctx, [
       securityEvent(ctx, 'tfa.user.imported', result.userId, {
-        format: 'cpanel',
+        format: request.format,
         authenticatorId: made.id,
-        weakSecret,
-        weakReasons: weakSecret ? ['short'] : [],
+        ...weakness(request.format, secret),
       }),
     ]);
     const write = await deps.store.importAuthenticator(
@@ -234,30 +265,39 @@ function judge(
   return { outcome: overwrite ? 'imported' : 'conflict' };
 }
 
-/** cPanel's parameters, the secret sealed like setup's, confirmed now, with no recovery codes. */
+/**
+ * The login's parameters (cPanel's and most panels': SHA1, 6 digits, 30 s), the secret
+ * sealed like setup's, confirmed now, with no recovery codes; labelled with its panel's name.
+ */
 function enrolment(
   keys: TenantKeys,
   tenantId: string,
   userId: string,
   secret: Uint8Array,
-  issuer: string,
   nowMs: number,
-  origin: ImportOrigin,
+  from: {
+    format: ImportFormat;
+    line: ReadLogin;
+    issuer: string;
+    origin: ImportOrigin;
+  },
 ): Authenticator {
   const id = newAuthenticatorId();
+  const { label, weaknesses } = IMPORT_FORMATS[from.format];
   return {
     id,
     sealedSecret: sealSecret(keys, { tenantId, userId, enrolmentId: id }, secret),
-    ...CPANEL_TOTP,
-    issuer,
-    accountName: userId,
-    label: 'cPanel',
+    ...from.line.parameters,
+    issuer: from.line.issuer ?? from.issuer,
+    accountName: from.line.accountName ?? userId,
+    label,
     createdAt: nowMs,
     confirmedAt: nowMs,
     source: 'import',
-    importedFrom: 'cpanel',
+    importedFrom: from.format,
+    ...(weaknesses.length > 0 ? { weakReasons: [...weaknesses] } : {}),
     secretBytes: secret.length,
-    origin,
+    origin: from.origin,
   };
 }
 
