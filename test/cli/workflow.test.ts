@@ -409,11 +409,11 @@ describe('tfa import cpanel', () => {
 
     const human = await tfa(['import', 'cpanel', file], { key: admin });
     assert.equal(human.code, 0, human.stderr);
-    assert.match(human.stdout, /^Imported 2, unchanged 0, conflict 0, invalid 0\.\n/);
+    assert.match(human.stdout, /^Imported 2, unchanged 0, conflict 0, invalid 0, skipped 0\.\n/);
     // The weak logins are named, so that "have them reconfigure" can be followed.
     assert.match(
       human.stdout,
-      /\n2 with secrets under 128 bits: mona, mona@example\.com\.\nHave each of them reconfigure/,
+      /\n2 with weak secrets \(short, or weak at their source\): mona, mona@example\.com\.\nHave each of them reconfigure/,
     );
     assert.deepEqual((await tfaJson(['import', 'cpanel', file, '--dry-run'], admin)).weakLogins, [
       'mona',
@@ -455,6 +455,36 @@ describe('tfa import cpanel', () => {
     assert.ok(!run.stdout.includes(secretOf.get('login0001') as string), 'no secret in the summary');
     const again = await tfaJson(['import', 'cpanel', join(work, 'whm.json')], admin);
     assert.equal(again.counts.unchanged, 2, 'a second run changes nothing');
+  });
+
+  it('the other formats: a twofactor-users file of 1,500 lines in two calls, a CyberPanel table under its header, a report file', async () => {
+    const users = Array.from({ length: 1500 }, (_, i) => `vuser${String(i).padStart(4, '0')}`);
+    const file = join(work, 'twofactor-users');
+    writeFileSync(
+      file,
+      ['# Virtualmin', ...users.map((u) => `${u}:totp:${secret(u)}`), 'legacy:authy:123:abc', ''].join('\n'),
+    );
+    const report = join(work, 'webmin-report.json');
+    const run = await tfa(['import', 'webmin', file, '--json', '--report', report], { key: admin });
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assert.equal(summary.format, 'webmin');
+    assert.deepEqual(summary.counts, { imported: 1500, unchanged: 0, conflict: 0, invalid: 0, skipped: 1 });
+    assert.deepEqual(JSON.parse(readFileSync(report, 'utf8')), summary, 'the report holds the same');
+    assert.deepEqual(summary.results.at(-1), { userId: 'legacy', outcome: 'unsupported' });
+    assert.equal(summary.weakLogins.length, 1500, 'every Webmin secret is non_csprng');
+
+    const table = join(work, 'cyberpanel.tsv');
+    writeFileSync(
+      table,
+      `userName\temail\ttwoFA\tsecretKey\ncyadmin\tcy@example.net\t1\t${secret('cyadmin')}\ncyuser\tu@example.net\t0\tNone\n`,
+    );
+    const cyber = await tfa(['import', 'cyberpanel', table], { key: admin });
+    assert.equal(cyber.code, 0, cyber.stderr);
+    assert.match(cyber.stdout, /^Imported 1, unchanged 0, conflict 0, invalid 0, skipped 1\.\n/);
+    await freshStep();
+    const code = codeFor({ secret: secretOf.get('vuser0001') as string });
+    assertAccepted(await client.typed(panel).users.verify('vuser0001', code));
   });
 
   it('refuses a file that is not JSON as a usage error', async () => {
