@@ -73,7 +73,9 @@ describe('the CLI reading a poisoned export', () => {
     const run = await tfa(['import', 'cpanel', file, '--json'], own);
     assert.equal(run.code, 0, run.stderr);
     const answer = JSON.parse(run.stdout);
-    assert.deepEqual(answer.results, [{ userId: '__proto__', outcome: 'imported', weakSecret: false, weakReasons: [] }]);
+    assert.deepEqual(answer.results, [
+      { userId: '__proto__', outcome: 'imported', weakSecret: false, weakReasons: [] },
+    ]);
     const status = await service.client.typed(own).users.status('__proto__');
     assert.equal(status.enabled, true);
   });
