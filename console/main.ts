@@ -3,6 +3,7 @@ import { accountTab } from './tabs/account.ts';
 import { auditTab } from './tabs/audit.ts';
 import { settingsTab } from './tabs/settings.ts';
 import { usersTab } from './tabs/users.ts';
+import { importTab } from './tabs/import.ts';
 import { webhooksTab } from './tabs/webhooks.ts';
 import { describe, field, h, statusArea } from './ui.ts';
 
@@ -22,6 +23,7 @@ const TABS: Tab[] = [
   { name: 'Settings', render: settingsTab, for: ['admin'] },
   { name: 'Manage Users', render: usersTab, for: ['admin', 'support'] },
   { name: 'Manage My Account', render: accountTab, for: ['admin', 'support', 'users'] },
+  { name: 'Import', render: importTab, for: ['admin'] },
   { name: 'Webhooks', render: webhooksTab, for: ['admin'] },
   { name: 'Audit', render: auditTab, for: ['admin', 'support'] },
 ];

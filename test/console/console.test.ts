@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../../lib/local/service.ts';
 import { codeFor, freshStep } from '../support/otp.ts';
 import { startTestService } from '../support/service.ts';
 import { movableClock } from '../support/clock.ts';
-import { enrol, tenantWith } from '../support/users.ts';
+import { assertAccepted, enrol, tenantWith } from '../support/users.ts';
 
 // Callbacks of page.evaluate() run in the page: they reach its globals through
 // globalThis, since this file is type-checked for Node.js.
@@ -183,6 +183,7 @@ describe('the console', () => {
       'Settings',
       'Manage Users',
       'Manage My Account',
+      'Import',
       'Webhooks',
       'Audit',
     ]);
@@ -580,6 +581,46 @@ describe('the console', () => {
     await paused.getByRole('button', { name: 'Delete' }).click();
     await page.getByText(/Deleted the endpoint/).waitFor();
     assert.deepEqual((await client.typed(admin).webhooks.list()).webhooks, []);
+  });
+
+  it('Import: a Dry Run shows each login’s outcome and changes nothing; Import moves them; a file is read; a wrong source is said at the field', async () => {
+    await tab('Import').click();
+    await page.getByLabel('Format').selectOption('webmin');
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    await page.getByLabel('Source').fill(`nina:totp:${secret}\nomar::\n`);
+    await page.getByRole('button', { name: 'Dry Run' }).click();
+    await page
+      .getByText('Would import 1, unchanged 0, conflict 0, invalid 0, skipped 1. Nothing was changed.')
+      .waitFor();
+    const results = page.getByRole('table', { name: 'Import results' });
+    assert.match(await results.innerText(), /nina\s+imported\s+yes: non_csprng[\s\S]*omar\s+not enrolled/);
+    assert.equal(
+      (await client.typed(admin).users.status('nina')).enabled,
+      false,
+      'a dry run changed nothing',
+    );
+    await accessible('Import');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByText('Imported 1, unchanged 0, conflict 0, invalid 0, skipped 1.').waitFor();
+    await freshStep();
+    assertAccepted(await client.typed(panel).users.verify('nina', codeFor({ secret })));
+
+    // A file chosen fills the Source; HestiaCP's loop of v-list-user objects.
+    await page.getByLabel('Format').selectOption('hestia');
+    await page
+      .getByLabel('Export file')
+      .setInputFiles(join(PROJECT_ROOT, 'test/fixtures/imports/hestia-loop.txt'));
+    await page.waitForFunction(() =>
+      (globalThis as any).document.querySelector('textarea').value.includes('carol'),
+    );
+    await page.getByRole('button', { name: 'Dry Run' }).click();
+    await page.getByText(/^Would import 1, unchanged 0, conflict 0, invalid 0, skipped 1\./).waitFor();
+
+    await page.getByLabel('Format').selectOption('cyberpanel');
+    await page.getByLabel('Source').fill('not a table');
+    await page.getByRole('button', { name: 'Dry Run' }).click();
+    await page.getByText(/loginSystem_administrator/).waitFor();
+    assert.equal(await page.getByLabel('Source').getAttribute('aria-invalid'), 'true');
   });
 
   it('Audit: the newest events on opening, “by key”, dates on one line; a user’s history', async () => {
