@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { PROJECT_ROOT } from '../../lib/local/service.ts';
 import { base32Decode, freshStep, totp } from '../support/otp.ts';
 import { startTestService } from '../support/service.ts';
@@ -178,6 +179,41 @@ describe('import from other panels', () => {
       }
     }
     assert.ok(!written.join('').includes('apikey0001'), 'nor another field');
+  });
+
+  it('any source in any format: 200, or a 4xx naming the problem, never a 500; a refused import writes nothing', async () => {
+    const { importing } = await tenant('fuzzed-imports');
+    const token = fc.constantFrom(
+      'JBSWY3DPEHPK3PXP',
+      'otpauth://totp/a?secret=JBSWY3DPEHPK3PXP',
+      'userName\ttwoFA\tsecretKey',
+      'u:totp:JBSWY3DPEHPK3PXP',
+      '{"a":{"TWOFA":"JBSWY3DPEHPK3PXP"}}',
+      ':',
+      '\t',
+      ',',
+      '{',
+      '"',
+    );
+    const text = fc
+      .array(fc.oneof(fc.string({ maxLength: 30 }), token), { maxLength: 12 })
+      .map((a) => a.join(''));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('cpanel', 'hestia', 'webmin', 'cyberpanel', 'otpauth'),
+        fc.oneof(fc.jsonValue({ maxDepth: 3 }), text),
+        async (format, source) => {
+          const before = await raw.snapshot();
+          const reply = await importing(format, { source });
+          assert.ok(reply.status === 200 || (reply.status >= 400 && reply.status < 500), reply.text);
+          if (reply.status !== 200) {
+            assert.match(reply.body.error.message, /\w/);
+            assert.equal(await raw.snapshot(), before, 'a refused import wrote something');
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('a source of another shape is 400 invalid_source naming what was expected; an unknown format is 404', async () => {
