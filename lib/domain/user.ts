@@ -1,7 +1,7 @@
 import { isDisabled, type FailureCounts, type LockoutSettings, lockedUntil } from './lockout.ts';
 import type { ImportOrigin } from './audit.ts';
 import { type EnrolmentSettings, enrolmentView, type Registration } from './enrolment.ts';
-import { isWeak } from './cpanel.ts';
+import { isWeak } from './imports/secret.ts';
 import type { Policy, TotpParams } from './settings.ts';
 
 /** An enrolment: a sealed secret and the parameters, issuer and label it was made with. */

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { openSecret, sealSecret } from '../crypto/secrets.ts';
 import type { TenantKeys } from '../crypto/tenantKeys.ts';
-import { cpanelSecret, isWeak } from '../domain/cpanel.ts';
+import { importedSecret, isWeak } from '../domain/imports/secret.ts';
 import { IMPORT_FORMATS, type ImportFormat } from '../domain/imports/formats.ts';
 import { isRefused, type ReadLogin, type SourceLogin } from '../domain/imports/sourceLogins.ts';
 import { isUserId } from '../domain/identifiers.ts';
@@ -79,7 +79,7 @@ export async function importLogins(ctx: TenantContext, request: LoginImport) {
       results.push({ userId: login, outcome: 'invalid_user_id' });
       continue;
     }
-    const secret = cpanelSecret(line.secret);
+    const secret = importedSecret(line.secret);
     const result: Result = { userId: login, outcome: secret ? 'imported' : 'invalid_secret' };
     results.push(result);
     if (!secret) continue;

@@ -59,7 +59,7 @@ describe('a cPanel export split into import calls (client/cpanelChunks.ts)', () 
 
 describe('cPanel secrets (lib/domain/cpanel.ts)', () => {
   it('reads both shapes, skipping an account without 2FA', async () => {
-    const { cpanelSecret } = await import('../../lib/domain/cpanel.ts');
+    const { importedSecret: cpanelSecret } = await import('../../lib/domain/imports/secret.ts');
     assert.deepEqual(
       cpanelLogins({ a: { secret: 'x' }, b: {}, c: { email: { 'e@c': { secret: 'y' } } } }).map(
         (l) => l.login,
