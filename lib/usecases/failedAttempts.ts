@@ -57,6 +57,8 @@ export async function countFailure(
       return done({ kind: 'locked', retryAfterMs: remaining });
     }
     const plan = planFailure(user, lockout, bindsDisable, weight);
+    // The lock this failure restarts the count after: reported now if its request never did.
+    if (plan.kind === 'restart') await reportUnreported(ctx, user);
     const result = await deps.store.recordFailure(user, plan, token, { nowMs, lockout }, clockSkew);
     if (result.applied) return done(await counted(ctx, read.userId, result.counts, weight));
     return again(result.current ?? (await deps.store.getUser(read.tenantId, read.userId)));
@@ -122,12 +124,15 @@ async function reportLimit(
   }
 }
 
-/** A limit in force that no request reported (its request died after the failure): reported now. */
+/**
+ * A limit that no request reported (its request died after the failure), in force or (a
+ * lock) expired since, as long as nothing counted after it: reported now.
+ */
 export async function reportUnreported(ctx: TenantContext, user: UserRecord) {
   const { lockout } = ctx.tenant.settings;
   const failedAt = user.lastFailureAt;
   if (failedAt === undefined) return;
-  if (lockRemaining(user, lockout, ctx.deps.now()) > 0 && lockUnreported(user))
+  if (user.lockFailures >= lockout.maxFailures && lockUnreported(user))
     await reportLimit(ctx, user, 'lock', failedAt, user);
   if (isDisabled(user) && disableUnreported(user)) await reportLimit(ctx, user, 'disable', failedAt, user);
 }

@@ -124,6 +124,27 @@ describe('security events: the catalogue', () => {
     );
   });
 
+  it('a lock whose report was lost and that expired unseen is reported by the next failure, the one that starts counting again', async () => {
+    await call('PATCH', '/v1/settings', { lockout: { maxFailures: 2, lockSeconds: 1 } });
+    const { setup } = await enrol(client, admin, 'expired');
+    keep(setup.secret);
+    storeProxy.add({
+      target: 'DynamoDB_20120810.UpdateItem',
+      bodyIncludes: 'lockReportedAt',
+      fault: 'reset',
+    });
+    for (const code of ['400001', '400002']) await verify('expired', code);
+    storeProxy.clear();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(of(receiver.events('/all', hook.secret), 'tfa.user.locked', 'expired').length, 0);
+    assert.equal((await verify('expired', '400003')).body.reason, 'invalid_code', 'the lock is over');
+    const events = await eventsUntil((e) => of(e, 'tfa.user.locked', 'expired').length > 0);
+    assert.deepEqual(
+      of(events, 'tfa.user.locked', 'expired').map((e) => e.data.failedAttempts),
+      [2],
+    );
+  });
+
   it('every other type arrives, with the fields the contract names, and no secret in any body', async () => {
     await call('PATCH', '/v1/settings', { lockout: { maxFailures: 5, lockSeconds: 300 } });
     // Enrolled (first), and a second authenticator (add), then removed.
