@@ -619,7 +619,7 @@ describe('the console', () => {
     await page.getByLabel('Format').selectOption('cyberpanel');
     await page.getByLabel('Source').fill('not a table');
     await page.getByRole('button', { name: 'Dry Run' }).click();
-    await page.getByText(/loginSystem_administrator/).waitFor();
+    await page.getByText(/source must be rows of loginSystem_administrator/).waitFor();
     assert.equal(await page.getByLabel('Source').getAttribute('aria-invalid'), 'true');
   });
 
