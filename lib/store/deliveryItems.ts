@@ -15,7 +15,7 @@ import { composeUpdate, type UpdateParts } from './conditions.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 import { N, num, str } from './items.ts';
 import type { DeliveryStore } from './port.ts';
-import { TENANT_INDEX, TTL_ATTRIBUTE } from './table.ts';
+import { shardOf, TENANT_INDEX, timeSortKey, TTL_ATTRIBUTE } from './table.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -29,9 +29,6 @@ type Item = Record<string, AttributeValue>;
  * attempt, and an attempt cut by a crash is due again once its lease ends.
  */
 const DUE_SHARDS = 4;
-const pad = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, '0');
-const shardOf = (messageId: string) =>
-  [...messageId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % DUE_SHARDS;
 
 export const deliveryKey = (tenantId: string, webhookId: string, messageId: string) => ({
   pk: { S: `DELIVERY#${tenantId}#${webhookId}` },
@@ -41,8 +38,8 @@ export const deliveryKey = (tenantId: string, webhookId: string, messageId: stri
 const dueParts = (d: Pick<DeliveryRecord, 'messageId'>, at: number): UpdateParts => ({
   set: ['directory = :dueShard', 'directoryId = :dueId', 'nextAttemptAt = :dueAt'],
   values: {
-    ':dueShard': { S: `DUE#${shardOf(d.messageId)}` },
-    ':dueId': { S: `${pad(at)}#${d.messageId}` },
+    ':dueShard': { S: `DUE#${shardOf(d.messageId, DUE_SHARDS)}` },
+    ':dueId': { S: `${timeSortKey(at)}#${d.messageId}` },
     ':dueAt': N(at),
   },
 });
@@ -116,7 +113,10 @@ export const deliveryItems = (t: DynamoTable): DeliveryStore => {
               TableName: t.table,
               IndexName: TENANT_INDEX,
               KeyConditionExpression: 'directory = :shard AND directoryId <= :now',
-              ExpressionAttributeValues: { ':shard': { S: `DUE#${shard}` }, ':now': { S: `${pad(nowMs)}~` } },
+              ExpressionAttributeValues: {
+                ':shard': { S: `DUE#${shard}` },
+                ':now': { S: `${timeSortKey(nowMs)}~` },
+              },
               Limit: limit - found.length,
             }),
           ),

@@ -9,7 +9,7 @@ import type { UpdateParts } from './conditions.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 import { N } from './items.ts';
 import type { ItemRef, OutboxStore } from './port.ts';
-import { apiKeyKey, AUDIT_INDEX, tenantKey, userKey } from './table.ts';
+import { apiKeyKey, AUDIT_INDEX, shardOf, tenantKey, timeSortKey, userKey } from './table.ts';
 
 /**
  * Security events ride in the write that makes them true: the changed item's `outbox`
@@ -21,8 +21,6 @@ import { apiKeyKey, AUDIT_INDEX, tenantKey, userKey } from './table.ts';
  * the outbox is cleared only if no event was added since it was read.
  */
 const OUTBOX_SHARDS = 4;
-const pad = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, '0');
-const shardOf = (pk: string) => [...pk].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % OUTBOX_SHARDS;
 
 /** The parts that add `events` to the outbox of the item `pk`, for any write's update. */
 export function outboxParts(pk: string, events: readonly SecurityEvent[]): UpdateParts {
@@ -38,8 +36,8 @@ export function outboxParts(pk: string, events: readonly SecurityEvent[]): Updat
     values: {
       ':noEvents': { L: [] },
       ':outboxEvents': { L: events.map((e) => ({ S: JSON.stringify(e) })) },
-      ':outboxShard': { S: `OUTBOX#${shardOf(pk)}` },
-      ':outboxAt': { S: `${pad(at)}#${pk}` },
+      ':outboxShard': { S: `OUTBOX#${shardOf(pk, OUTBOX_SHARDS)}` },
+      ':outboxAt': { S: `${timeSortKey(at)}#${pk}` },
     },
   };
 }
@@ -114,7 +112,7 @@ export const outboxItems = (t: DynamoTable): OutboxStore => ({
             KeyConditionExpression: 'auditTenant = :shard AND auditAt <= :before',
             ExpressionAttributeValues: {
               ':shard': { S: `OUTBOX#${shard}` },
-              ':before': { S: `${pad(writtenBefore)}~` },
+              ':before': { S: `${timeSortKey(writtenBefore)}~` },
             },
             ProjectionExpression: 'pk, sk',
             Limit: limit - refs.length,

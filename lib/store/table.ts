@@ -147,3 +147,12 @@ export const enrolmentNodeKey = (tenantId: string, node: string) => ({
 
 /** The TTL attribute (seconds): set on items that may vanish on their own. */
 export const TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * Sparse time-ordered index partitions (the due deliveries, the outboxes): a string's
+ * shard out of `shards`, stable for the string, and a time as a sort key that orders
+ * as text (15 digits of Unix ms).
+ */
+export const shardOf = (text: string, shards: number) =>
+  [...text].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % shards;
+export const timeSortKey = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, '0');
