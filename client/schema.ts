@@ -724,7 +724,9 @@ export interface components {
           | 'invalid_code'
           | 'locked'
           | 'internal_error'
-          | 'service_unavailable';
+          | 'service_unavailable'
+          | 'idempotency_in_flight'
+          | 'idempotency_key_reused';
         message: string;
       };
     };
@@ -1598,10 +1600,12 @@ export interface components {
         } & components['schemas']['Error'];
       };
     };
-    /** @description The change conflicts with what is stored. */
+    /** @description The change conflicts with what is stored; or (`idempotency_in_flight`, with `Retry-After`) a request under the same `Idempotency-Key` is still running. */
     Conflict: {
       headers: {
         'x-request-id': components['headers']['RequestId'];
+        /** @description With `idempotency_in_flight`, seconds to wait before sending the request again. */
+        'retry-after'?: string;
         [name: string]: unknown;
       };
       content: {
@@ -1622,7 +1626,8 @@ export interface components {
               | 'last_admin_key'
               | 'label_taken'
               | 'too_many_authenticators'
-              | 'too_many_webhooks';
+              | 'too_many_webhooks'
+              | 'idempotency_in_flight';
           };
         } & components['schemas']['Error'];
       };
@@ -1650,7 +1655,7 @@ export interface components {
         } & components['schemas']['Error'];
       };
     };
-    /** @description The code is wrong; it counts toward the lockout. */
+    /** @description The code is wrong; it counts toward the lockout. Or (`idempotency_key_reused`) the `Idempotency-Key` was used for another request. */
     InvalidCode: {
       headers: {
         'x-request-id': components['headers']['RequestId'];
@@ -1667,8 +1672,8 @@ export interface components {
          */
         'application/json': {
           error?: {
-            /** @constant */
-            code?: 'invalid_code';
+            /** @enum {unknown} */
+            code?: 'invalid_code' | 'idempotency_key_reused';
           };
         } & components['schemas']['Error'];
       };
@@ -1693,6 +1698,53 @@ export interface components {
           error?: {
             /** @constant */
             code?: 'locked';
+          };
+        } & components['schemas']['Error'];
+      };
+    };
+    /** @description A request under the same `Idempotency-Key` is still running; send this one again after `Retry-After`. */
+    InFlight: {
+      headers: {
+        'x-request-id': components['headers']['RequestId'];
+        'retry-after': components['headers']['RetryAfter'];
+        [name: string]: unknown;
+      };
+      content: {
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "idempotency_in_flight",
+         *         "message": "a request with this Idempotency-Key is in flight; retry later"
+         *       }
+         *     }
+         */
+        'application/json': {
+          error?: {
+            /** @constant */
+            code?: 'idempotency_in_flight';
+          };
+        } & components['schemas']['Error'];
+      };
+    };
+    /** @description The `Idempotency-Key` was used for another request (method, path, query or body); nothing was done. */
+    KeyReused: {
+      headers: {
+        'x-request-id': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "idempotency_key_reused",
+         *         "message": "this Idempotency-Key was used for another request; send a new key"
+         *       }
+         *     }
+         */
+        'application/json': {
+          error?: {
+            /** @constant */
+            code?: 'idempotency_key_reused';
           };
         } & components['schemas']['Error'];
       };
@@ -1761,6 +1813,11 @@ export interface components {
      * @example acme
      */
     tenantId: components['schemas']['TenantId'];
+    /**
+     * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+     * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+     */
+    IdempotencyKey: string;
     /** @description 1 to 100; else `400 invalid_request`. */
     limit: number;
     /** @description Opaque, from the previous page's `nextCursor`; one of another listing or tenant, or a forged one, is `400 invalid_cursor`. */
@@ -1768,6 +1825,8 @@ export interface components {
   };
   requestBodies: never;
   headers: {
+    /** @description `true` when this is the answer of an earlier request sent with the same `Idempotency-Key`, sent again; absent otherwise. */
+    IdempotentReplayed: 'true';
     /** @description The request's id (the caller's `x-request-id` when it sent one); in the logs and the audit trail. */
     RequestId: string;
     /** @description Seconds to wait before trying again. */
@@ -1850,7 +1909,13 @@ export interface operations {
   createTenant: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -1870,6 +1935,7 @@ export interface operations {
       201: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -1894,6 +1960,7 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       409: components['responses']['Conflict'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -1942,7 +2009,13 @@ export interface operations {
   deleteTenant: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 63 characters, `^[a-z0-9][a-z0-9-]*$`; else `400 invalid_tenant_id`.
@@ -1967,6 +2040,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -1983,6 +2057,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -1990,7 +2066,13 @@ export interface operations {
   createTenantKey: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 63 characters, `^[a-z0-9][a-z0-9-]*$`; else `400 invalid_tenant_id`.
@@ -2018,6 +2100,7 @@ export interface operations {
       201: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2039,6 +2122,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2096,7 +2181,13 @@ export interface operations {
   changeSettings: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -2118,6 +2209,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2151,6 +2243,8 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2198,7 +2292,13 @@ export interface operations {
   createKey: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -2220,6 +2320,7 @@ export interface operations {
       201: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2240,6 +2341,8 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2247,7 +2350,13 @@ export interface operations {
   deleteKey: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /** @example Hs2Lq9Wd */
         id: string;
@@ -2260,6 +2369,7 @@ export interface operations {
       204: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content?: never;
@@ -2269,6 +2379,7 @@ export interface operations {
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
       409: components['responses']['Conflict'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2404,7 +2515,13 @@ export interface operations {
   registerUser: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
@@ -2430,6 +2547,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2463,6 +2581,8 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2470,7 +2590,13 @@ export interface operations {
   removeUser: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
@@ -2496,6 +2622,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2511,6 +2638,8 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2561,7 +2690,13 @@ export interface operations {
   createWebhook: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -2585,6 +2720,7 @@ export interface operations {
       201: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2609,6 +2745,7 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       409: components['responses']['Conflict'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2659,7 +2796,13 @@ export interface operations {
   deleteWebhook: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
         id: string;
@@ -2672,6 +2815,7 @@ export interface operations {
       204: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content?: never;
@@ -2680,6 +2824,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2687,7 +2833,13 @@ export interface operations {
   updateWebhook: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
         id: string;
@@ -2709,6 +2861,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2732,6 +2885,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2739,7 +2894,13 @@ export interface operations {
   rotateWebhookSecret: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
         id: string;
@@ -2752,6 +2913,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2767,6 +2929,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2774,7 +2938,13 @@ export interface operations {
   testWebhook: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
         id: string;
@@ -2787,6 +2957,7 @@ export interface operations {
       202: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2802,6 +2973,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2860,7 +3033,13 @@ export interface operations {
   redeliver: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /** @example wh_5f1c0a9e3b7d2c4a6e8f0b1d */
         id: string;
@@ -2875,6 +3054,7 @@ export interface operations {
       202: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2890,6 +3070,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2938,7 +3120,13 @@ export interface operations {
   removeAuthenticator: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
@@ -2968,6 +3156,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -2984,6 +3173,8 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -2991,7 +3182,13 @@ export interface operations {
   renameAuthenticator: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
@@ -3021,6 +3218,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -3047,6 +3245,7 @@ export interface operations {
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
       409: components['responses']['Conflict'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -3054,7 +3253,13 @@ export interface operations {
   setup: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
@@ -3080,6 +3285,7 @@ export interface operations {
       201: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -3106,6 +3312,7 @@ export interface operations {
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
       409: components['responses']['Conflict'];
+      422: components['responses']['KeyReused'];
       423: components['responses']['Locked'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
@@ -3114,7 +3321,13 @@ export interface operations {
   confirm: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
@@ -3139,6 +3352,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -3181,7 +3395,13 @@ export interface operations {
   verify: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
@@ -3206,6 +3426,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -3216,6 +3437,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -3223,7 +3446,13 @@ export interface operations {
   newRecoveryCodes: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
@@ -3239,6 +3468,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -3249,6 +3479,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       423: components['responses']['Locked'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
@@ -3257,7 +3489,13 @@ export interface operations {
   unlock: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         /**
          * @description 1 to 128 characters of `A-Z a-z 0-9 . _ @ + -`, URL-encoded; else `400 invalid_user_id`.
@@ -3273,6 +3511,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -3320,6 +3559,8 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
@@ -3378,7 +3619,13 @@ export interface operations {
   importLogins: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /**
+         * @description Makes a retry safe: 1 to 255 printable ASCII characters, fresh for each request (a UUID). The first request under a key is carried out; the same request again within 24 hours gets the first answer (status and body) with `idempotent-replayed: true`, and is not carried out again. The same key with another method, path, query or body is `422 idempotency_key_reused`; while the first is running, `409 idempotency_in_flight` with `Retry-After`. A first answer that was a `5xx` is not kept: the retry is carried out. Keys are per tenant (the operator's are its own). Kept answers that hold secrets are sealed under the tenant's key and die with the tenant.
+         * @example 5f0c2b8e-3d7a-4c59-9a51-2f6d8e7b1c40
+         */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
       path: {
         format: components['schemas']['ImportFormat'];
       };
@@ -3413,6 +3660,7 @@ export interface operations {
       200: {
         headers: {
           'x-request-id': components['headers']['RequestId'];
+          'idempotent-replayed': components['headers']['IdempotentReplayed'];
           [name: string]: unknown;
         };
         content: {
@@ -3455,6 +3703,8 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['InFlight'];
+      422: components['responses']['KeyReused'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };

@@ -25,6 +25,7 @@ export const ERROR_STATUS = {
   authenticator_not_found: 404,
   webhook_not_found: 404,
   tenant_exists: 409,
+  idempotency_in_flight: 409,
   already_enrolled: 409,
   last_admin_key: 409,
   label_taken: 409,
@@ -32,6 +33,7 @@ export const ERROR_STATUS = {
   too_many_webhooks: 409,
   setup_expired: 410,
   invalid_code: 422,
+  idempotency_key_reused: 422,
   locked: 423,
   internal_error: 500,
   service_unavailable: 503,
@@ -132,6 +134,16 @@ export const settingsRefused = (problem: {
   code: 'invalid_request' | 'invalid_settings' | 'invalid_issuer';
   message: string;
 }) => new ApiError(problem.code, problem.message);
+
+/** An Idempotency-Key met again with another request (lib/domain/idempotency.ts). */
+export const idempotencyKeyReused = (
+  message = 'this Idempotency-Key was used for another request (method, path, query or body); send a new key',
+) => new ApiError('idempotency_key_reused', message);
+/** The request that first sent this Idempotency-Key is still running. */
+export const idempotencyInFlight = (retryAfterSeconds: number) =>
+  new ApiError('idempotency_in_flight', 'a request with this Idempotency-Key is in flight; retry later', {
+    'retry-after': String(retryAfterSeconds),
+  });
 
 /** The user is locked (confirm, or any call other than verify, which answers it in its body). */
 export const locked = (retryAfterSeconds: number) =>

@@ -12,6 +12,8 @@ export interface TenantKeys {
   recovery: Buffer;
   /** HMAC key that signs list and audit cursors. */
   cursors: Buffer;
+  /** HMAC key of the fingerprints of requests sent with an Idempotency-Key. */
+  requests: Buffer;
 }
 
 const derive = (dataKey: Buffer, purpose: string) =>
@@ -78,5 +80,6 @@ export function deriveTenantKeys(dataKey: Buffer): TenantKeys {
     secrets: derive(dataKey, 'secrets'),
     recovery: derive(dataKey, 'recovery'),
     cursors: derive(dataKey, 'cursors'),
+    requests: derive(dataKey, 'requests'),
   };
 }

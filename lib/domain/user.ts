@@ -3,6 +3,7 @@ import type { ImportOrigin } from './audit.ts';
 import { type EnrolmentSettings, enrolmentView, type Registration } from './enrolment.ts';
 import { isWeak } from './imports/secret.ts';
 import type { Policy, TotpParams } from './settings.ts';
+import type { VerifyMemory } from './idempotency.ts';
 
 /** An enrolment: a sealed secret and the parameters, issuer and label it was made with. */
 export interface Enrolment extends TotpParams {
@@ -102,6 +103,8 @@ export interface UserRecord extends FailureCounts {
    * as (enrolment.ts encodeContribution), and whether a change awaits counting.
    */
   counting?: { counted?: string; dirty: boolean };
+  /** The answers of verifies sent with an Idempotency-Key, by the key's slot (idempotency.ts). */
+  verifyMemories?: Map<string, VerifyMemory>;
 }
 
 export const emptyUser = (tenantId: string, userId: string): UserRecord => ({

@@ -9,6 +9,14 @@ import { type TenantContext, tenantContext } from '../usecases/context.ts';
 import { authenticate } from './authenticate.ts';
 import { deadline, LAST_RESORT_MS } from './deadline.ts';
 import { errorMapper } from './errorMapper.ts';
+import {
+  type IdempotentCall,
+  idempotentCall,
+  operatorRemembering,
+  type Remembering,
+  serveOnce,
+  tenantRemembering,
+} from './idempotency.ts';
 import { jsonBody, MAX_BODY_BYTES } from './jsonBody.ts';
 import { publishMetrics } from './publishMetrics.ts';
 import { requestId } from './requestId.ts';
@@ -53,19 +61,35 @@ export interface Inputs<Body, Query> {
   query: (raw: RawQuery) => Query;
   /** 16 KiB unless the route says otherwise (the cPanel import takes 1 MiB). */
   maxBodyBytes?: number;
+  /**
+   * The route keeps the answers of requests sent with an Idempotency-Key itself (verify,
+   * in the write it makes anyway); every other mutating route is served once by serveOnce.
+   */
+  keepsOwnAnswers?: true;
 }
 
 function request<Body, Query>(
   { state, event }: Served,
   inputs: Inputs<Body, Query>,
 ): ApiRequest<Body, Query> {
+  const idempotency = idempotentCall(event);
   return {
     requestId: state.requestId,
     body: inputs.body(state.body),
     query: inputs.query(event.queryStringParameters ?? {}),
     params: event.pathParameters ?? {},
+    ...(idempotency ? { idempotency } : {}),
   };
 }
+
+/** Serves `handle` once per Idempotency-Key when the request sent one, unless the route keeps its own answers. */
+const remembered = (
+  { deps }: Served,
+  call: IdempotentCall | undefined,
+  inputs: Inputs<unknown, unknown>,
+  remembering: () => Remembering,
+  handle: () => Promise<Result>,
+) => (call === undefined || inputs.keepsOwnAnswers ? handle() : serveOnce(deps, call, remembering(), handle));
 
 /** A route without a key (health, the 404, the console's files); it reads no body. */
 export const publicRoute = (handle: (event: Event) => Promise<Result>): Route => ({
@@ -80,7 +104,21 @@ export const operatorRoute = <Body, Query>(
   access: 'operator',
   inputs,
   maxBodyBytes: inputs.maxBodyBytes ?? MAX_BODY_BYTES,
-  serve: (served) => handle(request(served, inputs), served.deps),
+  serve: (served) => {
+    const operatorRequest = request(served, inputs);
+    // The tenant an operator's request is about: the one in its path, or the one it creates.
+    const tenantIdOf = () => {
+      const named = operatorRequest.params.tenantId ?? served.state.body?.tenantId;
+      return typeof named === 'string' ? named : undefined;
+    };
+    return remembered(
+      served,
+      operatorRequest.idempotency,
+      inputs,
+      () => operatorRemembering(served.deps, tenantIdOf),
+      () => handle(operatorRequest, served.deps),
+    );
+  },
 });
 
 /** A route for tenant keys holding one of `scopes` (or `admin`, which may do everything). */
@@ -95,7 +133,13 @@ export const tenantRoute = <Body, Query>(
   serve: (served) => {
     const caller = tenantCaller(served.state);
     const tenantRequest = { ...request(served, inputs), caller };
-    return handle(tenantRequest, contextOf(tenantRequest, served.deps));
+    return remembered(
+      served,
+      tenantRequest.idempotency,
+      inputs,
+      () => tenantRemembering(served.deps, caller.tenant),
+      () => handle(tenantRequest, contextOf(tenantRequest, served.deps)),
+    );
   },
 });
 
@@ -114,7 +158,13 @@ export const userRoute = <Body, Query>(
     const userId = served.event.pathParameters?.userId;
     if (userId === undefined) throw new Error('a user route without {userId} in its path');
     const userRequest = { ...request(served, inputs), caller, userId, user: served.state.user };
-    return handle(userRequest, contextOf(userRequest, served.deps));
+    return remembered(
+      served,
+      userRequest.idempotency,
+      inputs,
+      () => tenantRemembering(served.deps, caller.tenant),
+      () => handle(userRequest, contextOf(userRequest, served.deps)),
+    );
   },
 });
 

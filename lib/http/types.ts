@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { UserRecord } from '../domain/user.ts';
+import type { IdempotentCall } from '../crypto/idempotency.ts';
 import type { ApiKeyRecord, Scope, TenantRecord } from '../domain/records.ts';
 
 export type Event = APIGatewayProxyEventV2;
@@ -23,6 +24,8 @@ export interface ApiRequest<Body = undefined, Query = undefined> {
   body: Body;
   query: Query;
   params: Record<string, string | undefined>;
+  /** The Idempotency-Key of a mutating request that sent one (lib/http/idempotency.ts). */
+  idempotency?: IdempotentCall;
 }
 
 /** A tenant route's request: the tenant and the key that called. */

@@ -2,7 +2,8 @@ import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dyn
 import { DISABLE_AFTER } from '../domain/lockout.ts';
 import type { UserRecord } from '../domain/user.ts';
 import { N } from './items.ts';
-import type { Admission } from './port.ts';
+import type { Admission, KeptVerify } from './port.ts';
+import { REMEMBER_MS } from '../domain/idempotency.ts';
 import { ATTR, isLegacy } from './userItem.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -131,17 +132,49 @@ export function legacyUpgrade(user: UserRecord, setsStep: boolean): UpdateParts 
  * What every accepted code writes (a time step at verify, a recovery code): the
  * failure counts reset and the clock-skew hint gone, admitted only within the budget.
  */
-export const acceptedCode = (token: string, admission: Admission, stamp: string): UpdateParts => ({
-  set: [`${stamp} = :token`, 'lastVerifiedAt = :now', ...resetFailures],
-  remove: ['clockSkew'],
-  conditions: [notLocked, notDisabled],
-  values: {
-    ':token': { S: token },
-    ':now': N(admission.nowMs),
-    ':zero': N(0),
-    ...budgetValues(admission, true),
-  },
-});
+export const acceptedCode = (token: string, admission: Admission, stamp: string): UpdateParts =>
+  joinParts(
+    {
+      set: [`${stamp} = :token`, 'lastVerifiedAt = :now', ...resetFailures],
+      remove: ['clockSkew'],
+      conditions: [notLocked, notDisabled],
+      values: {
+        ':token': { S: token },
+        ':now': N(admission.nowMs),
+        ':zero': N(0),
+        ...budgetValues(admission, true),
+      },
+    },
+    keptVerify(admission.remember),
+  );
+
+/**
+ * A verify's answer, kept in the write that checks its code (KeptVerify): only while
+ * no live answer holds the slot, so that of two attempts under one key the store
+ * lets one count; the other re-reads and replays it. Older slots go in the same write.
+ */
+export function keptVerify(kept: KeptVerify | undefined): UpdateParts {
+  if (kept === undefined) return {};
+  const drops = Object.fromEntries(
+    kept.drop.map((slot, i) => [`#dropSlot${i}`, `${ATTR.verifyMemoryPrefix}${slot}`]),
+  );
+  return {
+    set: ['#keptSlot = :kept'],
+    remove: Object.keys(drops),
+    conditions: ['(attribute_not_exists(#keptSlot) OR #keptSlot.#at <= :keptExpired)'],
+    values: {
+      ':kept': {
+        M: {
+          fingerprint: { B: kept.memory.fingerprint },
+          answer: { B: kept.memory.sealedAnswer },
+          at: N(kept.memory.at),
+        },
+      },
+      ':keptExpired': N(kept.memory.at - REMEMBER_MS),
+    },
+    names: { '#keptSlot': `${ATTR.verifyMemoryPrefix}${kept.slot}`, '#at': 'at', ...drops },
+  };
+}
 
 /**
  * The verify's write: replay protection, the guess budget and the failure reset in

@@ -6,6 +6,7 @@ import { auditItems } from './auditItems.ts';
 import { enrolmentItems } from './enrolmentItems.ts';
 import type { DynamoTable } from './dynamoTable.ts';
 import { importItems } from './importItems.ts';
+import { requestItems } from './requestItems.ts';
 import { tenantItems } from './tenantItems.ts';
 import { userItems } from './userItems.ts';
 
@@ -14,7 +15,7 @@ export { DynamoTable } from './dynamoTable.ts';
 
 /**
  * The storage port on DynamoDB: one module per aggregate (tenants and keys, users,
- * imports, audit), all writing through the same bounded table (dynamoTable.ts), under
+ * imports, audit, remembered requests), all writing through the same bounded table (dynamoTable.ts), under
  * the conditions of conditions.ts.
  */
 export function dynamoStore(table: DynamoTable): Store {
@@ -29,5 +30,6 @@ export function dynamoStore(table: DynamoTable): Store {
     ...webhookItems(table),
     ...deliveryItems(table),
     ...outboxItems(table),
+    ...requestItems(table),
   };
 }

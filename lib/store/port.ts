@@ -4,6 +4,7 @@ import type { FailureCounts, FailurePlan, LockoutSettings } from '../domain/lock
 import type { Authenticator, ClockSkew, PendingEnrolment, UserRecord } from '../domain/user.ts';
 import type { ApiKeyRecord, TenantRecord } from '../domain/records.ts';
 import type { DeliveryRecord, SecurityEvent, WebhookRecord } from '../domain/webhooks.ts';
+import type { RequestMemory, StoredAnswer, VerifyMemory } from '../domain/idempotency.ts';
 
 /** The records a request is authorised and served with (tenant, key, user): one round trip. */
 export interface CallerRecords {
@@ -27,6 +28,19 @@ export type FailureWrite =
 export interface Admission {
   nowMs: number;
   lockout: LockoutSettings;
+  /** A verify sent with an Idempotency-Key: its answer, kept on the item by the same write. */
+  remember?: KeptVerify;
+}
+
+/**
+ * A verify's answer to keep in its own write: under `slot`, unless the slot is taken
+ * (the same key's other attempt got there first: the write then fails, and the
+ * re-read holds that one's answer). `drop`: older slots removed in the same write.
+ */
+export interface KeptVerify {
+  slot: string;
+  memory: VerifyMemory;
+  drop: string[];
 }
 
 /**
@@ -43,7 +57,8 @@ export interface Store
     AuditStore,
     WebhookStore,
     DeliveryStore,
-    OutboxStore {
+    OutboxStore,
+    RequestStore {
   /**
    * This store as one request uses it: no call starts once `signal` has aborted (it
    * throws a 503), and calls already in flight finish.
@@ -384,4 +399,28 @@ export interface OutboxStore {
   clearOutbox(ref: ItemRef, count: number): Promise<boolean>;
   /** Items whose events were written before `writtenBefore` and are not yet published. */
   leftOutboxes(writtenBefore: number, limit: number): Promise<ItemRef[]>;
+}
+
+/** Whose requests a memory belongs to: a tenant's keys, or the operator. */
+export type RequestScope = { tenantId: string } | 'operator';
+
+/**
+ * Requests sent with an Idempotency-Key (lib/domain/idempotency.ts): one item per
+ * scope and key, in flight and then answered, expiring by TTL.
+ */
+export interface RequestStore {
+  /**
+   * Takes the key for a request in flight, if no live memory holds it (none, one
+   * expired, or one in flight whose lease is over). Otherwise answers the memory that
+   * holds it, which the caller judges (recall).
+   */
+  beginRequest(
+    scope: RequestScope,
+    slot: string,
+    begun: { fingerprint: Uint8Array; token: string; nowMs: number },
+  ): Promise<RequestMemory | undefined>;
+  /** Keeps the answer of the request that holds the key under `token`; false if it no longer does. */
+  finishRequest(scope: RequestScope, slot: string, token: string, answer: StoredAnswer): Promise<boolean>;
+  /** Frees the key (the request failed: its retry is carried out), if `token` still holds it. */
+  forgetRequest(scope: RequestScope, slot: string, token: string): Promise<void>;
 }

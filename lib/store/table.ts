@@ -18,6 +18,8 @@
  * `<tenant>#unenrolled` or `<tenant>#exempt`, by user id. A user whose change awaits
  * counting is in the tenantDirectory index under `COUNT#<tenant>`, by user id: one
  * index for both, since DynamoDB adds one index per table update.
+ * - `REQUESTS#<tenant>` / `<slot>`: a request sent with an Idempotency-Key, and its
+ *   answer, sealed (requestItems.ts); the operator's are under `REQUESTS`.
  * `#` cannot occur in a tenant or user id, so keys never collide.
  */
 export const LIST_INDEX = 'byTenant';
@@ -138,6 +140,18 @@ export const auditIndexPartitions = (tenantId: string) => [
 /** The audit partition of one user, or of the tenant's own events when `userId` is undefined. */
 export const auditPartition = (tenantId: string, userId: string | undefined) =>
   userId === undefined ? `AUDIT#${tenantId}` : `AUDIT#${tenantId}#${userId}`;
+
+/**
+ * A remembered request (lib/domain/idempotency.ts): `REQUESTS#<tenant>` for a tenant's
+ * keys, `REQUESTS` for the operator (a partition no tenant id can name), by the
+ * key's slot. One partition per tenant, so that its purge finds them.
+ */
+export const requestPartition = (tenantId: string | undefined) =>
+  tenantId === undefined ? 'REQUESTS' : `REQUESTS#${tenantId}`;
+export const requestKey = (tenantId: string | undefined, slot: string) => ({
+  pk: { S: requestPartition(tenantId) },
+  sk: { S: slot },
+});
 
 export const enrolmentMetaKey = (tenantId: string) => ({ pk: { S: `ENROL#${tenantId}` }, sk: { S: 'META' } });
 export const enrolmentNodeKey = (tenantId: string, node: string) => ({

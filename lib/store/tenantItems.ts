@@ -25,6 +25,7 @@ import {
   tenantKey,
   TTL_ATTRIBUTE,
   userKey,
+  requestPartition,
 } from './table.ts';
 import { composeUpdate, itemExists, joinParts } from './conditions.ts';
 import type { SecurityEvent } from '../domain/webhooks.ts';
@@ -189,6 +190,13 @@ export const tenantItems = (t: DynamoTable): TenantStore & KeyStore => ({
         TableName: t.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :keys)',
         ExpressionAttributeValues: { ':pk': tenantKey(tenantId).pk, ':keys': { S: 'KEY#' } },
+        ConsistentRead: true,
+      },
+      // Remembered requests (their answers were sealed under the shredded data key).
+      {
+        TableName: t.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: requestPartition(tenantId) } },
         ConsistentRead: true,
       },
       // The webhook endpoints (their secrets were shredded with the data key already).

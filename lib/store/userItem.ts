@@ -8,6 +8,7 @@ import {
   type UserRecord,
 } from '../domain/user.ts';
 import type { Registration } from '../domain/enrolment.ts';
+import type { VerifyMemory } from '../domain/idempotency.ts';
 import { N, num, str } from './items.ts';
 
 /**
@@ -34,6 +35,8 @@ export const ATTR = {
   legacyActive: 'active',
   legacyStep: 'lastStep',
   stepStart: 'lastStepAt',
+  /** Each kept verify answer is its own attribute, `va_<slot>`: a write adds one without reading the rest. */
+  verifyMemoryPrefix: 'va_',
 } as const;
 
 export function enrolmentToMap(
@@ -195,6 +198,8 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
     if (dueAt !== undefined) registration.dueAt = dueAt;
     user.registration = registration;
   }
+  const memories = verifyMemoriesOf(item);
+  if (memories.size > 0) user.verifyMemories = memories;
   const counted = item[ATTR.counted]?.S;
   const dirty = item[ATTR.dirtyToken]?.S !== undefined;
   if (counted !== undefined || dirty)
@@ -205,3 +210,18 @@ export function userFromItem(item: Item | undefined): UserRecord | undefined {
 /** Whether the item is of the first release's shape: authenticators but no version. */
 export const isLegacy = (user: UserRecord) =>
   user.authenticators.length > 0 && user.authenticatorsVersion === undefined;
+
+function verifyMemoriesOf(item: Item): Map<string, VerifyMemory> {
+  const memories = new Map<string, VerifyMemory>();
+  for (const [name, value] of Object.entries(item)) {
+    if (!name.startsWith(ATTR.verifyMemoryPrefix) || !value.M) continue;
+    const { fingerprint, answer, at } = value.M;
+    if (!fingerprint?.B || !answer?.B) continue;
+    memories.set(name.slice(ATTR.verifyMemoryPrefix.length), {
+      fingerprint: fingerprint.B,
+      sealedAnswer: answer.B,
+      at: num(at) ?? 0,
+    });
+  }
+  return memories;
+}

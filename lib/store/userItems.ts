@@ -22,6 +22,7 @@ import {
   hasAuthenticators,
   itemExists,
   joinParts,
+  keptVerify,
   legacyUpgrade,
   lockExpired,
   notDisabled,
@@ -234,7 +235,7 @@ export const userItems = (t: DynamoTable): Omit<UserStore, 'getUsers' | 'importA
     const result = await t.updateUser(user, {
       ReturnValues: 'UPDATED_NEW',
       ...composeUpdate(
-        joinParts(skew, {
+        joinParts(skew, keptVerify(admission.remember), {
           set: [
             'failedAt = :now',
             'lastFailureToken = :token',

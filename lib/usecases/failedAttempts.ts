@@ -15,12 +15,15 @@ import { publishEvents, securityEvent, wanted } from './events.ts';
 import { type ClockSkew, emptyUser, type UserRecord } from '../domain/user.ts';
 import { logger } from '../observability/logger.ts';
 import { locked } from '../errors.ts';
+import type { KeptVerify } from '../store/port.ts';
 
 export type FailureOutcome =
   | { kind: 'counted'; lockedNow: boolean; disabledNow: boolean }
   | { kind: 'locked'; retryAfterMs: number }
   | { kind: 'disabled' }
-  | { kind: 'gone' };
+  | { kind: 'gone' }
+  /** The same Idempotency-Key's other attempt got there first: its kept answer. */
+  | { kind: 'kept'; answer: unknown };
 
 /**
  * Records one wrong code, if the guess budget still admits it. The store counts it
@@ -34,9 +37,17 @@ export type FailureOutcome =
 export async function countFailure(
   ctx: TenantContext,
   read: UserRecord,
-  attempt: { bindsDisable: boolean; weight: number; clockSkew?: ClockSkew | undefined },
+  attempt: {
+    bindsDisable: boolean;
+    weight: number;
+    clockSkew?: ClockSkew | undefined;
+    /** A verify's answer to keep in the write (lib/usecases/verifyMemory.ts) ... */
+    keep?: KeptVerify | undefined;
+    /** ... and how to read the one kept there, should another attempt under its key win. */
+    kept?: (user: UserRecord) => Promise<unknown>;
+  },
 ): Promise<FailureOutcome> {
-  const { bindsDisable, weight, clockSkew } = attempt;
+  const { bindsDisable, weight, clockSkew, keep, kept } = attempt;
   const { deps } = ctx;
   const { lockout } = ctx.tenant.settings;
   const token = randomUUID();
@@ -46,6 +57,8 @@ export async function countFailure(
     // token, the first attempt committed, and this failure is counted already.
     if (tries > 0 && user.lastFailureToken === token)
       return done(await counted(ctx, read.userId, user, weight));
+    const answer = tries > 0 && kept ? await kept(user) : undefined;
+    if (answer !== undefined) return done({ kind: 'kept', answer });
     if (bindsDisable && isDisabled(user)) {
       await reportUnreported(ctx, user);
       return done({ kind: 'disabled' });
@@ -59,7 +72,8 @@ export async function countFailure(
     const plan = planFailure(user, lockout, bindsDisable, weight);
     // The lock this failure restarts the count after: reported now if its request never did.
     if (plan.kind === 'restart') await reportUnreported(ctx, user);
-    const result = await deps.store.recordFailure(user, plan, token, { nowMs, lockout }, clockSkew);
+    const admission = { nowMs, lockout, ...(keep ? { remember: keep } : {}) };
+    const result = await deps.store.recordFailure(user, plan, token, admission, clockSkew);
     if (result.applied) return done(await counted(ctx, read.userId, result.counts, weight));
     return again(result.current ?? (await deps.store.getUser(read.tenantId, read.userId)));
   });

@@ -13,6 +13,9 @@ import { matchAuthenticators } from '../crypto/secrets.ts';
 import type { MetricName } from '../observability/metrics.ts';
 import type { SecurityEvent } from '../domain/webhooks.ts';
 import { publishEvents, securityEvent, wanted } from './events.ts';
+import type { IdempotentCall } from '../crypto/idempotency.ts';
+import type { KeptVerify } from '../store/port.ts';
+import { verifyMemory, type VerifyMemoryOf } from './verifyMemory.ts';
 
 export type VerifyAnswer =
   | { valid: true; method: 'totp'; authenticatorId: string; driftSteps: number }
@@ -24,6 +27,14 @@ export interface VerifyRequest {
   code: string;
   /** Check only this authenticator; without it, every one of the user's is checked. */
   authenticatorId: string | undefined;
+  /** Sent with an Idempotency-Key: the answer is kept by the write that checks the code (verifyMemory.ts). */
+  idempotency?: IdempotentCall | undefined;
+}
+
+/** The answer, and whether it is one kept under the request's Idempotency-Key, sent again. */
+export interface VerifyOutcome {
+  answer: VerifyAnswer;
+  replayed: boolean;
 }
 
 /**
@@ -38,8 +49,14 @@ export async function verifyCode(
   userId: string,
   read: UserRecord | undefined,
   request: VerifyRequest,
-): Promise<VerifyAnswer> {
-  const answer = await decide(ctx, userId, read, request);
+): Promise<VerifyOutcome> {
+  const memory = request.idempotency && verifyMemory<VerifyAnswer>(ctx, userId, request.idempotency);
+  // Answered before under this key: sent again, whatever has changed since; nothing is counted.
+  const kept = await memory?.recall(read);
+  if (kept !== undefined) return { answer: kept, replayed: true };
+  const decided = await decide(ctx, userId, read, request, memory);
+  if (decided.replayed) return decided;
+  const { answer } = decided;
   ctx.deps.counters.count(METRIC[answer.valid ? 'valid' : answer.reason]);
   const entry: AuditEntry = answer.valid
     ? {
@@ -56,7 +73,7 @@ export async function verifyCode(
         ...(request.authenticatorId === undefined ? {} : { authenticatorId: request.authenticatorId }),
       };
   await ctx.audit(entry);
-  return answer;
+  return decided;
 }
 
 const METRIC: Record<'valid' | Extract<VerifyAnswer, { valid: false }>['reason'], MetricName> = {
@@ -80,7 +97,8 @@ async function decide(
   userId: string,
   read: UserRecord | undefined,
   request: VerifyRequest,
-): Promise<VerifyAnswer> {
+  memory: VerifyMemoryOf<VerifyAnswer> | undefined,
+): Promise<VerifyOutcome> {
   const { deps, tenant } = ctx;
   if (tenant.settings.policy === 'disabled') throw policyDisabled();
   if (!isEnrolled(read)) throw notEnrolled();
@@ -94,23 +112,27 @@ async function decide(
   let pendingEvents: SecurityEvent[] = [];
   const published = async (answer: VerifyAnswer) => {
     await publishEvents(ctx, deps.store.userRef(tenant.tenantId, userId), pendingEvents);
-    return answer;
+    return fresh(answer);
   };
 
   const { lockout } = tenant.settings;
-  return untilApplied<UserRecord | undefined, VerifyAnswer>(read, async (user) => {
-    if (!isEnrolled(user)) throw notEnrolled();
-    if (pendingAnswer && (user.lastStepToken === token || user.lastRecoveryToken === token)) {
+  return untilApplied<UserRecord | undefined, VerifyOutcome>(read, async (user, tries) => {
+    if (pendingAnswer && (user?.lastStepToken === token || user?.lastRecoveryToken === token)) {
       return done(await published(pendingAnswer));
     }
+    // Lost to the same key's other attempt, which kept its answer: that one is the answer.
+    const kept = tries > 0 ? await memory?.recall(user) : undefined;
+    if (kept !== undefined) return done({ answer: kept, replayed: true });
+    if (!isEnrolled(user)) throw notEnrolled();
     const candidates = candidatesOf(user, request.authenticatorId);
     const nowMs = deps.now();
     const locked = lockRemaining(user, lockout, nowMs);
     if (isDisabled(user) || locked > 0) await reportUnreported(ctx, user);
-    if (isDisabled(user)) return done({ valid: false, reason: 'disabled' });
+    if (isDisabled(user)) return done(fresh({ valid: false, reason: 'disabled' }));
     // Locked: answered without evaluating the code at all.
     if (locked > 0)
-      return done({ valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(locked) });
+      return done(fresh({ valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(locked) }));
+    const keeping = (answer: VerifyAnswer) => memory?.keep(user, answer, nowMs);
 
     const keys = await deps.keyring.keysFor(tenant.tenantId, tenant.wrappedDataKey);
     let write: Promise<{ applied: boolean; current?: UserRecord | undefined }>;
@@ -124,34 +146,44 @@ async function decide(
       );
       if (match === null) {
         const clockSkew = skewSteps === null ? undefined : { steps: skewSteps, at: nowMs };
-        return done(await failed(ctx, user, checked.length, clockSkew));
+        return done(await failed(ctx, user, checked.length, clockSkew, keeping, memory));
       }
       // Replay is per user: a step (or an earlier one) accepted for any authenticator.
       if (user.lastStepStart !== undefined && match.stepStart <= user.lastStepStart)
-        return done(await replayed(ctx, user, match.stepStart, 'totp'));
-      write = deps.store.acceptStep(user, match.authenticator, match.stepStart, token, { nowMs, lockout });
+        return done(fresh(await replayed(ctx, user, match.stepStart, 'totp')));
       pendingAnswer = {
         valid: true,
         method: 'totp',
         authenticatorId: match.authenticator.id,
         driftSteps: match.driftSteps,
       };
+      write = deps.store.acceptStep(user, match.authenticator, match.stepStart, token, {
+        nowMs,
+        lockout,
+        ...remembering(await keeping(pendingAnswer)),
+      });
     } else {
       const hash = recoveryHash(keys, userId, submitted.code);
       const stored = findRecoveryHash(user.recoveryHashes, hash);
       if (!stored) {
         // The code spent last, sent again (a retry, a double click): not a guess.
         if (user.lastRecoveryHash && sameBytes(user.lastRecoveryHash, hash)) {
-          return done(await replayed(ctx, user, Math.floor(nowMs / 30_000) * 30, 'recovery'));
+          return done(fresh(await replayed(ctx, user, Math.floor(nowMs / 30_000) * 30, 'recovery')));
         }
-        return done(await failed(ctx, user, 1, undefined));
+        return done(await failed(ctx, user, 1, undefined, keeping, memory));
       }
       const remaining = user.recoveryHashes.length - 1;
       pendingEvents = await wanted(ctx, [
         securityEvent(ctx, 'tfa.recovery_code.used', userId, { remaining }),
       ]);
-      write = deps.store.spendRecoveryCode(user, stored, token, { nowMs, lockout }, pendingEvents);
       pendingAnswer = { valid: true, method: 'recovery', recoveryCodesRemaining: remaining };
+      write = deps.store.spendRecoveryCode(
+        user,
+        stored,
+        token,
+        { nowMs, lockout, ...remembering(await keeping(pendingAnswer)) },
+        pendingEvents,
+      );
     }
     const result = await write;
     if (result.applied) return done(await published(pendingAnswer));
@@ -181,17 +213,34 @@ async function replayed(
   return answer;
 }
 
+const fresh = (answer: VerifyAnswer): VerifyOutcome => ({ answer, replayed: false });
+const remembering = (remember: KeptVerify | undefined) => (remember === undefined ? {} : { remember });
+
+/** A wrong code: counted, and its answer (`invalid_code`) kept in the same write under the request's key. */
 async function failed(
   ctx: TenantContext,
   user: UserRecord,
   weight: number,
   clockSkew: { steps: number; at: number } | undefined,
-): Promise<VerifyAnswer> {
-  const outcome = await countFailure(ctx, user, { bindsDisable: true, weight, clockSkew });
+  keeping: (answer: VerifyAnswer) => Promise<KeptVerify> | undefined,
+  memory: VerifyMemoryOf<VerifyAnswer> | undefined,
+): Promise<VerifyOutcome> {
+  const answer: VerifyAnswer = { valid: false, reason: 'invalid_code' };
+  const outcome = await countFailure(ctx, user, {
+    bindsDisable: true,
+    weight,
+    clockSkew,
+    ...(memory ? { keep: await keeping(answer), kept: memory.recall } : {}),
+  });
   if (outcome.kind === 'gone') throw notEnrolled();
-  if (outcome.kind === 'disabled') return { valid: false, reason: 'disabled' };
+  if (outcome.kind === 'kept') return { answer: outcome.answer as VerifyAnswer, replayed: true };
+  if (outcome.kind === 'disabled') return fresh({ valid: false, reason: 'disabled' });
   if (outcome.kind === 'locked') {
-    return { valid: false, reason: 'locked', retryAfterSeconds: retryAfterSeconds(outcome.retryAfterMs) };
+    return fresh({
+      valid: false,
+      reason: 'locked',
+      retryAfterSeconds: retryAfterSeconds(outcome.retryAfterMs),
+    });
   }
-  return { valid: false, reason: 'invalid_code' };
+  return fresh(answer);
 }

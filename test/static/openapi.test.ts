@@ -149,8 +149,13 @@ describe('the judge of answers (test/support/contract.ts)', () => {
 
   it('refuses a status the operation does not list, and an error code of another status', () => {
     refused(
-      () => check('POST', '/v1/users/bob/verify', 422, { error: { code: 'invalid_code', message: 'x' } }),
+      () => check('POST', '/v1/users/bob/verify', 410, { error: { code: 'setup_expired', message: 'x' } }),
       /does not list/,
+    );
+    // A wrong code is an answer of verify, never its error: its 422 is only a reused Idempotency-Key.
+    refused(
+      () => check('POST', '/v1/users/bob/verify', 422, { error: { code: 'invalid_code', message: 'x' } }),
+      /must be equal to constant/,
     );
     refused(
       () => check('POST', '/v1/users/bob/confirm', 422, { error: { code: 'locked', message: 'x' } }),

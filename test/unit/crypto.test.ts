@@ -30,7 +30,7 @@ describe('AES-256-GCM sealing', () => {
   });
 
   it('a sealed TOTP secret opens only for its tenant, user and enrolment', () => {
-    const keys = { secrets: key, recovery: key, cursors: key };
+    const keys = { secrets: key, recovery: key, cursors: key, requests: key };
     const at = { tenantId: 'acme', userId: 'bob', enrolmentId: 'e1' };
     const sealed = sealSecret(keys, at, Buffer.from('0123456789abcdefghij'));
     assert.equal(openSecret(keys, at, sealed).toString(), '0123456789abcdefghij');
