@@ -134,8 +134,10 @@ const replayed = (answer: Answer): Result =>
   markReplayed({ statusCode: answer.status, headers: answer.headers, body: answer.body });
 
 /** What a route's answer or error is, as a caller received it: an error as errorMapper shapes it. */
-function answerOf(outcome: { result: Result } | { error: ApiError }): Answer {
-  if ('result' in outcome) {
+type Outcome = { kind: 'result'; result: Result } | { kind: 'error'; error: ApiError };
+
+function answerOf(outcome: Outcome): Answer {
+  if (outcome.kind === 'result') {
     const { statusCode, headers, body } = outcome.result;
     return {
       status: statusCode ?? 200,
@@ -186,15 +188,15 @@ export async function serveOnce(
     // In flight (or freed between the write and its read, which a retry settles).
     throw idempotencyInFlight(IN_FLIGHT_RETRY_SECONDS);
   }
-  let outcome: { result: Result } | { error: ApiError };
+  let outcome: Outcome;
   try {
-    outcome = { result: await serve() };
+    outcome = { kind: 'result', result: await serve() };
   } catch (error) {
-    if (!(error instanceof ApiError) || !isRemembered(answerOf({ error }))) {
+    if (!(error instanceof ApiError) || !isRemembered(answerOf({ kind: 'error', error }))) {
       await forget(deps, remembering, call, token);
       throw error;
     }
-    outcome = { error };
+    outcome = { kind: 'error', error };
   }
   const answer = answerOf(outcome);
   if (isRemembered(answer)) {
@@ -215,7 +217,7 @@ export async function serveOnce(
   } else {
     await forget(deps, remembering, call, token);
   }
-  if ('error' in outcome) throw outcome.error;
+  if (outcome.kind === 'error') throw outcome.error;
   return outcome.result;
 }
 
