@@ -1,16 +1,16 @@
 /**
- * Retries for the typed client: only where trying again cannot do harm and may help.
+ * Retries for the typed client: every request may be sent again, because every
+ * mutating one carries an `Idempotency-Key`.
  *
- * - `429` (API Gateway's throttling, which answers before the service sees the
- *   request): every method. `503`: the idempotent methods, and the POSTs that are
- *   idempotent by their contract (an import: the same one twice changes nothing the
- *   second time). A 503 may come after the service acted (its time ran out after a
- *   write), so another POST sent again could mint a second key. Each retry waits for
- *   `Retry-After` when the answer gives it, else a backoff with full jitter.
- * - A network error: idempotent methods always; other methods only when the request
- *   cannot have reached a server (the connection was refused, the name did not
- *   resolve). A POST whose connection broke mid-flight may have been served: sending
- *   it again could mint a second key or spend a verify's time step, so it fails.
+ * - Each `POST`, `PUT`, `PATCH` and `DELETE` gets a fresh key (a random UUID) unless
+ *   the caller set one, and keeps it across its retries: the service carries it out
+ *   once and answers a retry with the first answer (`idempotent-replayed: true`), so
+ *   a verify whose reply was lost is not answered `replayed`, nor a setup minted twice.
+ * - Retried: a network error (the connection refused, or broken mid-flight: the
+ *   request may have been served, and its key makes that harmless), `429` (API
+ *   Gateway's throttling), `503`, and `409 idempotency_in_flight` (the first attempt
+ *   is still running). Each retry waits for `Retry-After` when the answer gives it,
+ *   else a backoff with full jitter.
  *
  * No Node.js API here: the browser console uses this client too.
  */
@@ -31,19 +31,27 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxRetryAfterMs: 30_000,
 };
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-/** POSTs whose contract makes them idempotent: `POST /v1/import/{format}`. */
-const IDEMPOTENT_POST = /\/v1\/import\/[^/]+$/;
+/** The methods the service carries out once per Idempotency-Key. */
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-const idempotent = (request: Request) =>
-  IDEMPOTENT.has(request.method) ||
-  (request.method === 'POST' && IDEMPOTENT_POST.test(new URL(request.url).pathname));
+/** Whether an answer may be met by sending the request again: throttled, unavailable, or its first attempt still running. */
+async function retried(response: Response): Promise<boolean> {
+  if (response.status === 429 || response.status === 503) return true;
+  if (response.status !== 409) return false;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => undefined)) as { error?: { code?: unknown } } | undefined;
+  return body?.error?.code === 'idempotency_in_flight';
+}
 
-/** Whether an answer of `status` may be met by sending `request` again. */
-const retriedStatus = (status: number, request: Request) =>
-  status === 429 || (status === 503 && idempotent(request));
-/** Errors raised before a request left this machine (undici's and the OS's codes). */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+/** `request`, with a fresh Idempotency-Key if it is a mutating one that has none. */
+export function withIdempotencyKey(request: Request): Request {
+  if (!MUTATING.has(request.method) || request.headers.has('idempotency-key')) return request;
+  const headers = new Headers(request.headers);
+  headers.set('idempotency-key', globalThis.crypto.randomUUID());
+  return new Request(request, { headers });
+}
 
 /** Full jitter (AWS's "Exponential Backoff and Jitter"): uniform in [0, ceiling]. */
 export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random) {
@@ -60,30 +68,24 @@ export function retryAfterMs(header: string | null, nowMs: number = Date.now()):
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
-function errorCode(error: unknown): string | undefined {
-  const cause = (error as { cause?: { code?: unknown } })?.cause;
-  return typeof cause?.code === 'string' ? cause.code : undefined;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `fetch`, with the retries above. */
 export function retryingFetch(inner: typeof fetch, policy: RetryPolicy): typeof fetch {
   return async (input, init) => {
-    const request = new Request(input, init);
+    // One key for all the attempts: the service answers them as one request.
+    const request = withIdempotencyKey(new Request(input, init));
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= policy.retries;
       let response: Response;
       try {
         response = await inner(request.clone());
       } catch (error) {
-        const code = errorCode(error);
-        const safe = idempotent(request) || (code !== undefined && NEVER_SENT.has(code));
-        if (last || !safe || request.signal.aborted) throw error;
+        if (last || request.signal.aborted) throw error;
         await sleep(backoffMs(policy, attempt));
         continue;
       }
-      if (last || !retriedStatus(response.status, request)) return response;
+      if (last || !(await retried(response))) return response;
       const asked = retryAfterMs(response.headers.get('retry-after'));
       if (asked !== undefined && asked > policy.maxRetryAfterMs) return response;
       await response.body?.cancel();

@@ -208,8 +208,11 @@ export async function serveOnce(
         await remembering.keep(call.slot, answer),
       );
     } catch (error) {
-      // The work is done and this is its answer: the caller gets it. Unkept, the key
-      // stays in flight until its lease ends (LEASE_MS); a retry after that is served again.
+      // A defect of ours (a malformed write) is a 500 like any other.
+      if (!(error instanceof ApiError)) throw error;
+      // The store is unavailable, or the request's time is up: the work is done and this is
+      // its answer, which the caller gets. Unkept, the key stays in flight until its lease
+      // ends (LEASE_MS); a retry after that is served again.
       logger().warn('an answer under an Idempotency-Key was not kept', {
         cause: error instanceof Error ? error.message : String(error),
       });
@@ -225,7 +228,10 @@ export async function serveOnce(
 async function forget(deps: Deps, remembering: Remembering, call: IdempotentCall, token: string) {
   try {
     await deps.store.forgetRequest(remembering.scope, call.slot, token);
-  } catch {
-    // The request is failing already; its answer says so, and the lease ends the hold.
+  } catch (error) {
+    // The request is failing already, and its answer says so; the lease ends the hold.
+    logger().warn('an Idempotency-Key was not freed after a failure', {
+      cause: error instanceof Error ? error.message : String(error),
+    });
   }
 }

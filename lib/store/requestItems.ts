@@ -41,7 +41,7 @@ export const requestItems = (t: DynamoTable): RequestStore => ({
               Item: {
                 ...Key,
                 fingerprint: { B: fingerprint },
-                token: { S: token },
+                heldBy: { S: token },
                 leaseUntil: N(nowMs + LEASE_MS),
                 rememberUntil: N(nowMs + REMEMBER_MS),
                 [TTL_ATTRIBUTE]: N(Math.ceil((nowMs + REMEMBER_MS) / 1000)),
@@ -72,7 +72,7 @@ export const requestItems = (t: DynamoTable): RequestStore => ({
         TableName: t.table,
         Key: keyOf(scope, slot),
         UpdateExpression: `SET answerStatus = :status, answer = :answer${answer.sealedFor === undefined ? '' : ', sealedFor = :sealedFor'}`,
-        ConditionExpression: 'token = :token',
+        ConditionExpression: 'heldBy = :token',
         ExpressionAttributeValues: {
           ':token': { S: token },
           ':status': N(answer.status),
@@ -88,7 +88,7 @@ export const requestItems = (t: DynamoTable): RequestStore => ({
       new DeleteItemCommand({
         TableName: t.table,
         Key: keyOf(scope, slot),
-        ConditionExpression: 'token = :token AND attribute_not_exists(answerStatus)',
+        ConditionExpression: 'heldBy = :token AND attribute_not_exists(answerStatus)',
         ExpressionAttributeValues: { ':token': { S: token } },
       }),
     );
@@ -98,7 +98,7 @@ export const requestItems = (t: DynamoTable): RequestStore => ({
 function memoryFromItem(item: Item): RequestMemory {
   const memory: RequestMemory = {
     fingerprint: item.fingerprint?.B ?? new Uint8Array(),
-    token: item.token?.S ?? '',
+    token: item.heldBy?.S ?? '',
     leaseUntil: num(item.leaseUntil) ?? 0,
     expiresAt: num(item.rememberUntil) ?? 0,
   };

@@ -165,42 +165,74 @@ describe('the typed client retries', () => {
     assert.equal(gateway.requests(), 1);
   });
 
-  it('a connection cut mid-request: a GET is tried again, a POST is not (it may have been served)', async () => {
-    const cutFirst = () =>
-      front((n, req) => {
-        if (n > 0) return 'forward';
-        req.socket.destroy();
-        return 'done';
+  it('a connection cut after the service answered: a GET is tried again, and so is a POST, under its key', async () => {
+    // The front serves the first request, then cuts the connection before the reply.
+    const cutFirstReply = async () => {
+      const keys: (string | undefined)[] = [];
+      let n = 0;
+      const server = createServer(async (req, res) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        keys.push(req.headers['idempotency-key'] as string | undefined);
+        const upstream = await fetch(`${service.url}${req.url}`, {
+          method: req.method,
+          headers: Object.fromEntries(
+            Object.entries(req.headers).filter(([name]) => name !== 'host' && name !== 'content-length'),
+          ) as Record<string, string>,
+          ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+        });
+        const body = Buffer.from(await upstream.arrayBuffer());
+        if (n++ === 0) {
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+        res.end(body);
       });
-    const forGet = await cutFirst();
+      server.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      after(() => new Promise((resolve) => server.close(resolve)));
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, keys };
+    };
+    const forGet = await cutFirstReply();
     const keys = await tfaClient({ url: forGet.url, key: admin, retry: FAST }).keys.list();
     assert.ok(keys.keys.length >= 2);
-    assert.equal(forGet.requests(), 2);
+    assert.deepEqual(forGet.keys, [undefined, undefined], 'a GET carries no key');
 
-    const forPost = await cutFirst();
+    const forPost = await cutFirstReply();
     const before = (await client.typed(admin).keys.list()).keys.length;
-    await assert.rejects(
-      tfaClient({ url: forPost.url, key: admin, retry: FAST }).keys.create({
-        name: 'once',
-        scopes: ['users'],
-      }),
-      TypeError,
+    const made = await tfaClient({ url: forPost.url, key: admin, retry: FAST }).keys.create({
+      name: 'once',
+      scopes: ['users'],
+    });
+    assert.equal(forPost.keys.length, 2, 'the POST was sent again');
+    assert.match(forPost.keys[0] ?? '', /^[0-9a-f-]{36}$/);
+    assert.equal(forPost.keys[1], forPost.keys[0], 'under the same Idempotency-Key');
+    const listed = (await client.typed(admin).keys.list()).keys;
+    assert.equal(listed.length, before + 1, 'one key was made, not two');
+    assert.ok(
+      listed.some((k) => k.id === made.id),
+      'the answer is the key made',
     );
-    assert.equal(forPost.requests(), 1);
-    assert.equal((await client.typed(admin).keys.list()).keys.length, before, 'no second key was made');
   });
 
-  it('a 503 after the service acted: a POST is not sent again (one key, not three), an import is', async () => {
+  it('a 503 after the service acted: the POST is sent again under its key, and one key is made', async () => {
     // The service makes the key, then its answer is lost behind a 503, as when a
     // request's time runs out after its write.
     let seen = 0;
+    const keys = new Set<string>();
     const server = createServer(async (req, res) => {
       seen++;
+      keys.add(String(req.headers['idempotency-key']));
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const upstream = await fetch(`${service.url}${req.url}`, {
         method: req.method,
-        headers: { authorization: String(req.headers.authorization), 'content-type': 'application/json' },
+        headers: {
+          authorization: String(req.headers.authorization),
+          'content-type': 'application/json',
+          'idempotency-key': String(req.headers['idempotency-key']),
+        },
         body: Buffer.concat(chunks),
       });
       await upstream.arrayBuffer();
@@ -214,20 +246,37 @@ describe('the typed client retries', () => {
 
     const before = (await client.typed(admin).keys.list()).keys.length;
     await assert.rejects(
-      tfaClient({ url, key: admin, retry: FAST }).keys.create({ name: 'minted-once', scopes: ['users'] }),
+      tfaClient({ url, key: admin, retry: { ...FAST, retries: 2 } }).keys.create({
+        name: 'minted-once',
+        scopes: ['users'],
+      }),
       { status: 503, code: 'service_unavailable' },
     );
-    assert.equal(seen, 1, 'the POST was sent once');
+    assert.equal(seen, 3, 'the POST was tried three times');
+    assert.equal(keys.size, 1, 'under one Idempotency-Key');
     assert.equal((await client.typed(admin).keys.list()).keys.length, before + 1, 'one key was made');
+  });
 
-    seen = 0;
+  it('409 idempotency_in_flight is waited out and tried again; another 409 is the answer', async () => {
+    let n = 0;
+    const gateway = await front((_n, _req, res) => {
+      if (n++ > 0) return 'forward';
+      res.writeHead(409, { 'content-type': 'application/json', 'retry-after': '0' });
+      res.end('{"error":{"code":"idempotency_in_flight","message":"a request with this key is in flight"}}');
+      return 'done';
+    });
+    const made = await tfaClient({ url: gateway.url, key: admin, retry: FAST }).keys.create({
+      name: 'after-in-flight',
+      scopes: ['users'],
+    });
+    assert.match(made.secret, /^tfa\.typed\./);
+    assert.equal(gateway.requests(), 2);
+    const taken = await front(() => 'forward');
     await assert.rejects(
-      tfaClient({ url, key: admin, retry: { ...FAST, retries: 2 } }).importLogins('cpanel', {
-        source: { imp: { secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' } },
-      }),
-      { status: 503 },
+      tfaClient({ url: taken.url, key: operatorKey, retry: FAST }).tenants.create({ tenantId: 'typed' }),
+      { status: 409, code: 'tenant_exists' },
     );
-    assert.equal(seen, 3, 'an import, the same twice changing nothing, is tried again');
+    assert.equal(taken.requests(), 1);
   });
 
   it('a refused connection never reached a server: even a POST is tried again', async () => {

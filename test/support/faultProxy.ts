@@ -16,7 +16,7 @@ export type Fault =
   | { holdUntil: Promise<unknown> };
 
 export interface FaultRule {
-  /** e.g. `DynamoDB_20120810.UpdateItem`, `TrentService.Decrypt`. */
+  /** e.g. `DynamoDB_20120810.UpdateItem`, `TrentService.Decrypt`; before the API, `POST /v1/keys`. */
   target: string;
   /** Only requests whose body contains this text. */
   bodyIncludes?: string;
@@ -27,7 +27,8 @@ export interface FaultRule {
 
 /**
  * A proxy in front of an AWS-protocol endpoint that injects faults at the wire,
- * so the real SDK clients meet them exactly as they would in AWS.
+ * so the real SDK clients meet them exactly as they would in AWS; or in front of the
+ * service itself, so that a client meets a reply lost after the service acted.
  */
 export async function startFaultProxy(
   upstream: string,
@@ -41,7 +42,11 @@ export async function startFaultProxy(
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    const target = String(req.headers['x-amz-target'] ?? '');
+    // An AWS call is named by its target; any other request (the service's own API, when
+    // the proxy stands between a client and the service) by its method and path.
+    const target = String(
+      req.headers['x-amz-target'] ?? `${req.method} ${new URL(req.url ?? '/', 'http://proxy').pathname}`,
+    );
     const rule = rules.find(
       (r) =>
         r.target === target &&
