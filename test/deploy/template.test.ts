@@ -77,16 +77,20 @@ const EXPECTED: Record<
     internal?: true;
     /** Actions on the key table (default: the BatchGetItem of every tenant request). */
     keys?: string[];
+    /** Keeps the answers of requests sent with an Idempotency-Key: its own partitions only. */
+    requests?: true;
   }
 > = {
   health: { table: [], keys: [] },
   notFound: { table: [], keys: [] },
   tenants: {
-    table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     tenantIndex: true,
     generate: true,
+    decrypt: true,
     queue: ['sqs:SendMessage'],
-    keys: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+    keys: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+    requests: true,
   },
   purge: {
     table: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
@@ -99,6 +103,8 @@ const EXPECTED: Record<
   },
   settings: {
     table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    requests: true,
+    decrypt: true,
   },
   console: { table: [], keys: [] },
   importLogins: {
@@ -111,6 +117,8 @@ const EXPECTED: Record<
       'dynamodb:UpdateItem',
     ],
     tenantIndex: true,
+    requests: true,
+    decrypt: true,
   },
   keys: {
     table: [
@@ -121,8 +129,14 @@ const EXPECTED: Record<
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ],
+    requests: true,
+    decrypt: true,
   },
-  setup: { table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], decrypt: true },
+  setup: {
+    table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    decrypt: true,
+    requests: true,
+  },
   confirm: {
     table: [
       authRead,
@@ -134,6 +148,7 @@ const EXPECTED: Record<
     ],
     tenantIndex: true,
     decrypt: true,
+    requests: true,
   },
   verify: {
     table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
@@ -150,6 +165,8 @@ const EXPECTED: Record<
       'dynamodb:UpdateItem',
     ],
     tenantIndex: true,
+    requests: true,
+    decrypt: true,
   },
   authenticators: {
     table: [
@@ -161,12 +178,19 @@ const EXPECTED: Record<
       'dynamodb:UpdateItem',
     ],
     tenantIndex: true,
+    requests: true,
+    decrypt: true,
   },
   recoveryCodes: {
     table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     decrypt: true,
+    requests: true,
   },
-  unlock: { table: [authRead, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+  unlock: {
+    table: [authRead, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    requests: true,
+    decrypt: true,
+  },
   list: { table: [authRead], listIndex: true, enrolmentIndex: true, decrypt: true },
   enrolment: {
     table: [authRead, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -184,6 +208,7 @@ const EXPECTED: Record<
       'dynamodb:UpdateItem',
     ],
     decrypt: true,
+    requests: true,
   },
   dispatchWebhooks: {
     table: [authRead, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
@@ -345,8 +370,24 @@ describe('the packaged template', () => {
           );
         }
       }
+      const requests = statements.filter((s) =>
+        JSON.stringify(s.Condition ?? {}).includes('dynamodb:LeadingKeys'),
+      );
+      assert.deepEqual(
+        requests.map((s) => [[...actions(s)].sort(), s.Resource, s.Condition]),
+        expected.requests
+          ? [
+              [
+                ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+                table,
+                { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['REQUESTS', 'REQUESTS#*'] } },
+              ],
+            ]
+          : [],
+        `${fn}: the remembered requests' partitions, and only them`,
+      );
       const tableActions = statements
-        .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(table))
+        .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(table) && !requests.includes(s))
         .flatMap(actions);
       // A set of permissions: two building blocks may grant one action twice.
       assert.deepEqual([...new Set(tableActions)].sort(), [...expected.table].sort());
