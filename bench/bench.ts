@@ -5,7 +5,7 @@
  *    embedded store (in a process of its own), beside the bare storage operations a
  *    verify must do, issued directly with the SDK against the same store; the time
  *    and the CPU time of each; again with five authenticators a user (1b), and with
- *    ten webhook endpoints registered (1c).
+ *    ten webhook endpoints registered (1c), and with an Idempotency-Key on each verify (1d).
  * 2. HTTP throughput and latency with autocannon (in its own process) at 1, 8, 32
  *    connections: real verifies with fresh time steps, on an accelerated clock.
  * 3. AWS calls per warm verify, counted by SDK middleware.
@@ -21,7 +21,7 @@
  * Prints a table and writes bench/results.json. Traffic stays on 127.0.0.1.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -190,26 +190,36 @@ const manyFloorUsers = await enrolMany('manyfloor');
 // 1 and 3: the verify handler in-process, one fresh time step per round.
 const { handler: verify } = await import('../functions/verify.ts');
 const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
-const event = (userId: string, code: string, authenticatorId?: string): Event =>
+const event = (userId: string, code: string, authenticatorId?: string, idempotencyKey?: string): Event =>
   ({
     version: '2.0',
     routeKey: 'POST /v1/users/{userId}/verify',
     rawPath: `/v1/users/${userId}/verify`,
     rawQueryString: '',
-    headers: { authorization: `Bearer ${panelKey}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${panelKey}`,
+      'content-type': 'application/json',
+      ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+    },
     pathParameters: { userId },
     body: JSON.stringify({ code, ...(authenticatorId === undefined ? {} : { authenticatorId }) }),
     isBase64Encoded: false,
     requestContext: { requestId: `bench-${performance.now()}`, http: { method: 'POST' } },
   }) as unknown as Event;
 
-async function handlerRun(rounds: number, list: { userId: string; secret: string }[] = users, named = false) {
+async function handlerRun(
+  rounds: number,
+  list: { userId: string; secret: string }[] = users,
+  named = false,
+  withIdempotencyKey = false,
+) {
   const latencies: number[] = [];
   for (let round = 0; round < rounds; round++) {
     stepClock += PERIOD_MS;
     for (const user of list) {
       const id = named ? (user as ManyUser).authenticatorId : undefined;
-      const request = event(user.userId, codeFor(user, 0, stepClock), id);
+      const key = withIdempotencyKey ? randomUUID() : undefined;
+      const request = event(user.userId, codeFor(user, 0, stepClock), id, key);
       const started = performance.now();
       const result = await verify(request, context);
       latencies.push(performance.now() - started);
@@ -364,6 +374,28 @@ for (let round = 0; round < ROUNDS; round++) {
   hooked.floor.push(...(await floorRun(1, true)));
 }
 
+// 1d: the same verifies, each with a fresh Idempotency-Key, beside the same without one,
+// round by round: the answer rides in the write a verify makes anyway, so the calls are
+// the same and the time nearly so (the fingerprint's HMAC and the answer's sealing).
+const keyed = {
+  withKey: [] as number[],
+  without: [] as number[],
+  callsWith: 0,
+  callsWithout: 0,
+  verifies: 0,
+};
+for (let round = 0; round < ROUNDS; round++) {
+  let before = dynamodbCalls();
+  const without = await handlerRun(1);
+  keyed.callsWithout += dynamodbCalls() - before;
+  before = dynamodbCalls();
+  const withKey = await handlerRun(1, users, false, true);
+  keyed.callsWith += dynamodbCalls() - before;
+  keyed.verifies += withKey.length;
+  keyed.without.push(...without);
+  keyed.withKey.push(...withKey);
+}
+
 if (process.env.BENCH_ONLY === 'overhead') {
   // For profiling part 1 alone: node --cpu-prof --import tsx bench/bench.ts
   write(
@@ -373,6 +405,14 @@ if (process.env.BENCH_ONLY === 'overhead') {
       handlerCpu: percentile(handlerCpu, 50),
       floorCpu: percentile(floorCpu, 50),
       dynamodbCallsPerVerify: round(roundTrips.dynamodb),
+      idempotencyKey: {
+        withKey: percentile(keyed.withKey, 50),
+        without: percentile(keyed.without, 50),
+        dynamodbCallsPerVerify: {
+          withKey: keyed.callsWith / keyed.verifies,
+          without: keyed.callsWithout / keyed.verifies,
+        },
+      },
       tenWebhooks: {
         handler: percentile(hooked.handler, 50),
         floor: percentile(hooked.floor, 50),
@@ -452,6 +492,15 @@ const results = {
     ratioToFloor: round(percentile(hooked.handler, 50) / percentile(hooked.floor, 50)),
     dynamodbCallsPerVerify: round(hooked.dynamodbCalls / hooked.verifies),
   },
+  idempotencyKey: {
+    withKey: summary(keyed.withKey),
+    without: summary(keyed.without),
+    ratio: round(percentile(keyed.withKey, 50) / percentile(keyed.without, 50)),
+    dynamodbCallsPerVerify: {
+      withKey: round(keyed.callsWith / keyed.verifies),
+      without: round(keyed.callsWithout / keyed.verifies),
+    },
+  },
   http,
   roundTrips,
   unitsPerVerify,
@@ -478,6 +527,11 @@ const budgets = {
   // Ten webhook endpoints registered: the same calls and the same overhead.
   tenWebhooksDynamoDbCalls: budget(results.tenWebhooks.dynamodbCallsPerVerify, 3),
   tenWebhooksRatioToFloor: budget(results.tenWebhooks.ratioToFloor, 1.3),
+  // An Idempotency-Key costs a verify no store round trip.
+  idempotencyKeyDynamoDbCalls: budget(
+    results.idempotencyKey.dynamodbCallsPerVerify.withKey,
+    results.idempotencyKey.dynamodbCallsPerVerify.without,
+  ),
   httpVerifiesNotAccepted: budget(
     http.reduce((n, h) => n + h.errors, 0),
     0,
@@ -618,6 +672,7 @@ function printReport(r: typeof report) {
     `   CPU per verify (store in its own process): handler ${o.cpuMs.handler} ms, floor ${o.cpuMs.floor} ms`,
     `   five authenticators, the fifth's code: without its id p50 ${r.fiveAuthenticators.withoutId.p50Ms} ms (ratio ${r.fiveAuthenticators.ratioToFloorWithoutId}), with it p50 ${r.fiveAuthenticators.withId.p50Ms} ms (ratio ${r.fiveAuthenticators.ratioToFloorWithId}), floor p50 ${r.fiveAuthenticators.floorDecideAndAudit.p50Ms} ms; DynamoDB calls ${r.fiveAuthenticators.dynamodbCallsPerVerify}`,
     `   ten webhook endpoints registered: p50 ${r.tenWebhooks.handler.p50Ms} ms (ratio ${r.tenWebhooks.ratioToFloor}), floor p50 ${r.tenWebhooks.floorDecideAndAudit.p50Ms} ms; DynamoDB calls ${r.tenWebhooks.dynamodbCallsPerVerify}`,
+    `   with an Idempotency-Key: p50 ${r.idempotencyKey.withKey.p50Ms} ms, without p50 ${r.idempotencyKey.without.p50Ms} ms (ratio ${r.idempotencyKey.ratio}); DynamoDB calls ${r.idempotencyKey.dynamodbCallsPerVerify.withKey} with, ${r.idempotencyKey.dynamodbCallsPerVerify.without} without`,
     '',
     '2. HTTP verify (autocannon, own process)',
     ...r.http.map(
