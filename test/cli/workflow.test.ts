@@ -457,6 +457,31 @@ describe('tfa import cpanel', () => {
     assert.equal(again.counts.unchanged, 2, 'a second run changes nothing');
   });
 
+  it('a connection broken after the service imported a part: that call is sent again under its key, and every login counts as imported once', async () => {
+    // The wire between the command and the service drops the reply of the second call,
+    // after the service imported its logins: without a key, its retry would answer unchanged.
+    const wire = await startFaultProxy(service.url);
+    const logins = Array.from({ length: 1200 }, (_, i) => `cut${String(i).padStart(4, '0')}`);
+    const file = join(work, 'cut.json');
+    writeFileSync(
+      file,
+      JSON.stringify(Object.fromEntries(logins.map((login) => [login, { secret: secret(login) }]))),
+    );
+    wire.add({ target: 'POST /v1/import/cpanel', bodyIncludes: '"cut1100"', fault: 'drop-reply', times: 1 });
+    const run = await tfa(['import', 'cpanel', file, '--json'], { key: admin, url: wire.url });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout).counts, {
+      imported: 1200,
+      unchanged: 0,
+      conflict: 0,
+      invalid: 0,
+      skipped: 0,
+    });
+    assert.equal(wire.faulted(), 1, 'a reply was lost');
+    const calls = wire.seen.filter((s) => s.target === 'POST /v1/import/cpanel');
+    assert.equal(calls.length, 3, 'two calls, the second sent again');
+  });
+
   it('the other formats: a twofactor-users file of 1,500 lines in two calls, a CyberPanel table under its header, a report file', async () => {
     const users = Array.from({ length: 1500 }, (_, i) => `vuser${String(i).padStart(4, '0')}`);
     const file = join(work, 'twofactor-users');

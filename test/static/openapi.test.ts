@@ -69,6 +69,35 @@ describe('openapi.yaml', () => {
     }
   });
 
+  it('every POST, PUT, PATCH and DELETE takes an Idempotency-Key and lists what it may answer under one', () => {
+    const codesOf = (response: any): string[] => {
+      const resolved = response.$ref ? SPEC.components.responses[response.$ref.split('/').pop()] : response;
+      const code = resolved.content['application/json'].schema.properties.error.properties.code;
+      return code.enum ?? [code.const];
+    };
+    let mutating = 0;
+    for (const [path, item] of Object.entries<any>(SPEC.paths)) {
+      for (const [method, operation] of Object.entries<any>(item)) {
+        if (!['post', 'put', 'patch', 'delete'].includes(method)) continue;
+        mutating++;
+        const where = `${method} ${path}`;
+        assert.ok(
+          (operation.parameters ?? []).some((p: any) => p.$ref === '#/components/parameters/IdempotencyKey'),
+          `${where} takes the header`,
+        );
+        assert.ok(codesOf(operation.responses['409']).includes('idempotency_in_flight'), `${where} 409`);
+        assert.ok(codesOf(operation.responses['422']).includes('idempotency_key_reused'), `${where} 422`);
+        const success = Object.entries<any>(operation.responses).find(([status]) => /^2/.test(status))?.[1];
+        assert.ok(success.headers?.['idempotent-replayed'], `${where} says when it is a replay`);
+      }
+    }
+    assert.equal(mutating, 22, 'every mutating operation of the API');
+    // And nothing else takes one: a GET is never replayed.
+    for (const item of Object.values<any>(SPEC.paths)) {
+      assert.ok(!JSON.stringify(item.get ?? {}).includes('IdempotencyKey'));
+    }
+  });
+
   it('each error answer names only codes of its status, and together they are the whole catalogue', () => {
     const seen = new Set<string>();
     for (const [name, response] of Object.entries<any>(SPEC.components.responses)) {
