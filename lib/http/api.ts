@@ -133,13 +133,7 @@ export const tenantRoute = <Body, Query>(
   serve: (served) => {
     const caller = tenantCaller(served.state);
     const tenantRequest = { ...request(served, inputs), caller };
-    return remembered(
-      served,
-      tenantRequest.idempotency,
-      inputs,
-      () => tenantRemembering(served.deps, caller.tenant),
-      () => handle(tenantRequest, contextOf(tenantRequest, served.deps)),
-    );
+    return servedForTenant(served, inputs, tenantRequest, handle);
   },
 });
 
@@ -158,15 +152,24 @@ export const userRoute = <Body, Query>(
     const userId = served.event.pathParameters?.userId;
     if (userId === undefined) throw new Error('a user route without {userId} in its path');
     const userRequest = { ...request(served, inputs), caller, userId, user: served.state.user };
-    return remembered(
-      served,
-      userRequest.idempotency,
-      inputs,
-      () => tenantRemembering(served.deps, caller.tenant),
-      () => handle(userRequest, contextOf(userRequest, served.deps)),
-    );
+    return servedForTenant(served, inputs, userRequest, handle);
   },
 });
+
+/** A tenant's request, served with its context; once per Idempotency-Key, its answer sealed under the tenant's key. */
+const servedForTenant = <R extends TenantRequest<unknown, unknown>>(
+  served: Served,
+  inputs: Inputs<unknown, unknown>,
+  tenantRequest: R,
+  handle: (request: R, context: TenantContext) => Promise<Result>,
+) =>
+  remembered(
+    served,
+    tenantRequest.idempotency,
+    inputs,
+    () => tenantRemembering(served.deps, tenantRequest.caller.tenant),
+    () => handle(tenantRequest, contextOf(tenantRequest, served.deps)),
+  );
 
 const contextOf = ({ caller, requestId }: TenantRequest<unknown, unknown>, deps: Deps) =>
   tenantContext(deps, caller.tenant, { keyId: caller.key.id, name: caller.key.name }, requestId);
