@@ -409,6 +409,25 @@ describe('what a verify under a key costs', () => {
 });
 
 describe('remembered answers at rest', () => {
+  it('a replay is logged as one, with no key, body or answer in the line', () => {
+    const replays = service
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('"replayed":true'));
+    assert.ok(replays.length > 5, `${replays.length} replays logged`);
+    for (const line of replays) {
+      assert.deepEqual(
+        Object.keys(JSON.parse(line))
+          .filter(
+            (k) =>
+              !['level', 'message', 'timestamp', 'service', 'sampling_rate', 'xray_trace_id'].includes(k),
+          )
+          .sort(),
+        ['latencyMs', 'replayed', 'requestId', 'route', 'status', 'tenant'],
+      );
+    }
+  });
+
   it('every answer of this file was kept or its key freed: no warning says otherwise', () => {
     assert.doesNotMatch(
       service.logs(),
