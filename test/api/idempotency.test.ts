@@ -4,7 +4,8 @@ import { tfaClient } from '../../client/tfaClient.ts';
 import { contractFetch } from '../support/contract.ts';
 import { startFaultProxy } from '../support/faultProxy.ts';
 import { base32Decode, codeFor, freshStep } from '../support/otp.ts';
-import { type Reply, startTestService } from '../support/service.ts';
+import { type Reply, startSecondServer, startTestService } from '../support/service.ts';
+import { LEASE_MS } from '../../lib/domain/idempotency.ts';
 import { rawStore } from '../support/store.ts';
 import { assertAccepted, assertError, enrol } from '../support/users.ts';
 import { movableClock } from '../support/clock.ts';
@@ -464,6 +465,41 @@ describe('remembered answers at rest', () => {
       422,
       'idempotency_key_reused',
       /destroyed with the tenant/,
+    );
+  });
+});
+
+describe('a request whose process died in flight (kill -9)', () => {
+  const clock = movableClock();
+  it('holds its key for its lease, answering 409; then the key is free and the retry is carried out', async () => {
+    const body = { name: 'orphan', scopes: ['users'] };
+    // Another server process takes the key, then hangs on its key's write: killed there.
+    dynamo.clear();
+    dynamo.add({
+      target: 'DynamoDB_20120810.PutItem',
+      bodyIncludes: 'KEY#',
+      fault: { holdUntil: new Promise(() => undefined) },
+    });
+    const arrived = dynamo.arrived({ target: 'DynamoDB_20120810.PutItem', bodyIncludes: 'KEY#' });
+    const doomed = await startSecondServer(service, { storeEndpoint: dynamo.url });
+    const pending = doomed
+      .call('POST', '/v1/keys', { key: admin, body, headers: { 'idempotency-key': 'orphan-1' } })
+      .catch(() => 'killed');
+    await arrived;
+    doomed.process.kill('SIGKILL');
+    assert.equal(await pending, 'killed');
+    dynamo.clear();
+    assertError(await call('POST', '/v1/keys', admin, 'orphan-1', body), 409, 'idempotency_in_flight');
+    clock.advance(LEASE_MS + 1000);
+    const retried = await call('POST', '/v1/keys', admin, 'orphan-1', body);
+    assert.equal(retried.status, 201, retried.text);
+    assert.equal(retried.headers.get('idempotent-replayed'), null, 'carried out, not replayed');
+    shown.add(retried.body.secret);
+    const orphans = (await client.typed(admin).keys.list()).keys.filter((k) => k.name === 'orphan');
+    assert.deepEqual(
+      orphans.map((k) => k.id),
+      [retried.body.id],
+      'one key: the dead request made none',
     );
   });
 });
