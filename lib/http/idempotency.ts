@@ -196,7 +196,8 @@ export async function serveOnce(
   try {
     outcome = { kind: 'result', result: await serve() };
   } catch (error) {
-    if (!(error instanceof ApiError) || !isRemembered(answerOf({ kind: 'error', error }))) {
+    // Not an answer of the contract (a defect: a 500): nothing to keep.
+    if (!(error instanceof ApiError)) {
       await forget(deps, remembering, call, token);
       throw error;
     }
